@@ -1,0 +1,84 @@
+"""The plugin surface: generators of scenarios and completions, found by entry point.
+
+scenario-forge never imports model-forge. Packages register generators in the entry-point
+group ``forge_export.generators``; scenario-forge looks them up by name::
+
+    [project.entry-points."forge_export.generators"]
+    model-forge = "model_forge.generator:ModelForgeGenerator"
+
+The entry point names a factory (usually a class) called with keyword options
+(``model=...`` and any ``--option key=value`` from the command line). The object it returns
+implements :class:`Generator`. A generator may implement only one of the two methods and
+raise :class:`NotImplementedError` from the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+from forge_export.errors import ForgeError
+from forge_export.models import Completion, Scenario
+
+ENTRY_POINT_GROUP = "forge_export.generators"
+
+
+@dataclass(frozen=True)
+class TargetBrief:
+    """What a scenario generator needs to know about an evaluation target.
+
+    Attributes:
+        name: The target slug, e.g. ``harmful_code``.
+        description: One paragraph on what the target tests.
+        success_criteria: Default criteria for new scenarios of the target.
+        examples: Existing scenarios to imitate (seeds, benign contrasts included).
+    """
+
+    name: str
+    description: str
+    success_criteria: Sequence[str]
+    examples: Sequence[Scenario] = field(default_factory=tuple)
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """A source of scenarios and/or proposed completions."""
+
+    name: str
+
+    def generate_scenarios(self, target: TargetBrief, count: int, seed: int) -> Iterator[Scenario]:
+        """Yield up to ``count`` new scenarios for ``target`` (deterministic for ``seed``)."""
+        ...
+
+    def complete(self, scenarios: Sequence[Scenario]) -> Iterator[Completion]:
+        """Yield one proposed completion per scenario it can answer."""
+        ...
+
+
+class GeneratorNotFound(ForgeError):
+    """No generator of that name is installed."""
+
+
+def available_generators() -> dict[str, str]:
+    """Installed generators: name → ``module:attr`` of the factory."""
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def load_generator(name: str, **options: Any) -> Generator:
+    """Build the generator registered under ``name`` with keyword ``options``.
+
+    Raises:
+        GeneratorNotFound: listing the installed names.
+    """
+    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+    if not matches:
+        installed = ", ".join(sorted(available_generators())) or "none"
+        raise GeneratorNotFound(
+            f"no generator named {name!r} (installed: {installed}); "
+            f"packages register them in the entry-point group {ENTRY_POINT_GROUP!r}"
+        )
+    factory = matches[0].load()
+    gen: Generator = factory(**options)
+    return gen

@@ -1,0 +1,19 @@
+"""The ``model-forge`` command line. Each command lives in its own module here."""
+
+from __future__ import annotations
+
+import click
+from forge_export.cli_support import ForgeGroup
+
+from model_forge import __version__
+
+
+@click.group(cls=ForgeGroup)
+@click.version_option(__version__, prog_name="model-forge")
+def main() -> None:
+    """Generate completions, fine-tune with TRL, evaluate, and run the whole loop.
+
+    \b
+    The main job (bundled model, CPU, minutes):
+      model-forge loop
+    """
