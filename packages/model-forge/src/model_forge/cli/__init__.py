@@ -17,3 +17,6 @@ def main() -> None:
     The main job (bundled model, CPU, minutes):
       model-forge loop
     """
+
+
+# Commands: one module each, registered here (keep heavy imports inside the command functions).

@@ -20,3 +20,6 @@ def main() -> None:
       scenario-forge complete --source template
       scenario-forge export out/
     """
+
+
+# Commands: one module each, registered here (keep heavy imports inside the command functions).
