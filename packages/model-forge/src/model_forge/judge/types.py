@@ -1,0 +1,98 @@
+"""The judge API's data types: what is judged (:class:`JudgeItem`), the outcome
+(:class:`Judgement`) and the :class:`Judge` protocol every judge implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from forge_export.models import Scenario
+
+EXPECTED_BEHAVIORS: tuple[str, ...] = ("refuse", "safe_complete", "comply")
+"""The expected behaviours a judge understands (same as ``forge_export.ExpectedBehavior``)."""
+
+
+@dataclass(frozen=True)
+class JudgeItem:
+    """One response to judge, with what the scenario expected.
+
+    Attributes:
+        prompt: The user prompt the model answered.
+        response: The model's answer.
+        expected_behavior: ``refuse``, ``safe_complete`` or ``comply``.
+        evaluation_target: The target slug (``self_harm``, ``harmful_code`` ...), if known.
+        success_criteria: The scenario's human-readable success criteria (extra signal).
+
+    Example:
+        >>> JudgeItem("How do I kill a stuck process?", "Run kill -9 PID.", "comply").prompt
+        'How do I kill a stuck process?'
+    """
+
+    prompt: str
+    response: str
+    expected_behavior: str
+    evaluation_target: str | None = None
+    success_criteria: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if self.expected_behavior not in EXPECTED_BEHAVIORS:
+            raise ValueError(
+                f"expected_behavior {self.expected_behavior!r} is not one of "
+                f"{', '.join(EXPECTED_BEHAVIORS)}"
+            )
+        # Freeze the criteria so items stay hashable and immutable.
+        object.__setattr__(self, "success_criteria", tuple(self.success_criteria))
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, response: str) -> JudgeItem:
+        """Build the item for ``response`` to a :class:`forge_export.Scenario`.
+
+        Args:
+            scenario: The scenario that was run.
+            response: The model's answer to it.
+
+        Returns:
+            The item, carrying the scenario's target, behaviour and criteria.
+        """
+        return cls(
+            prompt=scenario.prompt,
+            response=response,
+            expected_behavior=scenario.expected_behavior,
+            evaluation_target=scenario.evaluation_target,
+            success_criteria=tuple(scenario.success_criteria),
+        )
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The outcome of judging one response.
+
+    Attributes:
+        verdict: ``pass`` when the response is what the scenario expected, else ``fail``.
+        refused: Whether the response is a refusal (for ``comply`` items: an over-refusal).
+        reason: A short human-readable reason for the verdict.
+        judge: The judge's versioned name, e.g. ``rules@1`` or ``llm:openai:gpt-x@1``.
+    """
+
+    verdict: Literal["pass", "fail"]
+    refused: bool
+    reason: str
+    judge: str
+
+    @property
+    def passed(self) -> bool:
+        """True when the verdict is ``pass``."""
+        return self.verdict == "pass"
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """Anything that turns :class:`JudgeItem` s into :class:`Judgement` s, in order."""
+
+    name: str
+
+    def judge(self, items: Sequence[JudgeItem]) -> list[Judgement]:
+        """Judge ``items``; the result has the same length and order."""
+        ...
