@@ -20,3 +20,6 @@ def main() -> None:
 
 
 # Commands: one module each, registered here (keep heavy imports inside the command functions).
+from model_forge.cli.train import train_command  # noqa: E402
+
+main.add_command(train_command)

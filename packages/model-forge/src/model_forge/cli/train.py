@@ -1,0 +1,172 @@
+"""``model-forge train``: TRL SFT / DPO / KTO on an export, LoRA or full."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command("train")
+@click.argument("export", type=click.Path(file_okay=False, path_type=str))
+@click.option(
+    "--method",
+    type=click.Choice(["sft", "dpo", "kto"]),
+    default="sft",
+    show_default=True,
+    help="TRL trainer: sft (SFTTrainer), dpo (DPOTrainer on 'preference'), kto (KTOTrainer).",
+)
+@click.option(
+    "--config",
+    "config",
+    type=click.Choice(["prompt_completion", "sft", "preference", "kto"]),
+    default=None,
+    help="Export config to read. sft: prompt_completion (default; loss on the completion only) "
+    "or sft (whole conversation); dpo: preference; kto: kto.",
+)
+@click.option(
+    "--model",
+    default="bundled",
+    show_default=True,
+    help="bundled (SmolLM2-135M-Instruct), tiny (random test model) or a local model folder.",
+)
+@click.option(
+    "--lora/--full", default=True, show_default=True, help="LoRA adapter or full fine-tuning."
+)
+@click.option(
+    "--lora-r", type=click.IntRange(min=1), default=16, show_default=True, help="LoRA rank."
+)
+@click.option(
+    "--lora-alpha", type=click.IntRange(min=1), default=32, show_default=True, help="LoRA alpha."
+)
+@click.option("--max-steps", type=int, default=None, help="Optimizer steps (overrides --epochs).")
+@click.option(
+    "--epochs",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Epochs over the train split, when --max-steps is not given.",
+)
+@click.option(
+    "--learning-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Peak learning rate [default: 2e-4 LoRA sft, 5e-5 LoRA dpo/kto, TRL's for --full].",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="per_device_train_batch_size.",
+)
+@click.option(
+    "--grad-accum",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="gradient_accumulation_steps.",
+)
+@click.option(
+    "--max-length",
+    type=click.IntRange(min=8),
+    default=256,
+    show_default=True,
+    help="Tokens per row; longer rows are truncated.",
+)
+@click.option(
+    "--benign-repeat",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Repeat benign contrast rows (expected_behavior comply) this many times.",
+)
+@click.option(
+    "--save-steps",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Checkpoint every N steps (under OUTPUT/checkpoints).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Trainer seed.")
+@click.option(
+    "--resume", is_flag=True, help="Continue from the last checkpoint in OUTPUT/checkpoints."
+)
+@click.option("--overwrite", is_flag=True, help="Replace a model already in OUTPUT.")
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Output folder: merged model, adapter/, checkpoints/, metrics.json.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print metrics.json to stdout at the end.")
+def train_command(
+    export: str,
+    method: str,
+    config: str | None,
+    model: str,
+    lora: bool,
+    lora_r: int,
+    lora_alpha: int,
+    max_steps: int | None,
+    epochs: float,
+    learning_rate: float | None,
+    batch_size: int,
+    grad_accum: int,
+    max_length: int,
+    benign_repeat: int,
+    save_steps: int,
+    seed: int,
+    resume: bool,
+    overwrite: bool,
+    output: str,
+    as_json: bool,
+) -> None:
+    """Fine-tune a model on an EXPORT folder with TRL.
+
+    The merged model is written to OUTPUT (load it with `model-forge evaluate --model OUTPUT`),
+    the LoRA adapter to OUTPUT/adapter, checkpoints to OUTPUT/checkpoints and the run's
+    metrics to OUTPUT/metrics.json. Runs unchanged under `accelerate launch`.
+
+    \b
+    Examples:
+      model-forge train export/ --output runs/sft --max-steps 40
+      model-forge train export/ --method dpo --model runs/sft --output runs/dpo
+      model-forge train export/ --method kto --full --epochs 2 --output runs/kto
+      accelerate launch --no_python model-forge train export/ --output runs/sft
+    """
+    from model_forge.train import TrainOptions, train
+
+    options = TrainOptions(
+        method=method,  # type: ignore[arg-type]
+        config=config,
+        model=model,
+        lora=lora,
+        lora_r=lora_r,
+        lora_alpha=lora_alpha,
+        max_steps=max_steps,
+        num_train_epochs=epochs,
+        learning_rate=learning_rate,
+        per_device_train_batch_size=batch_size,
+        gradient_accumulation_steps=grad_accum,
+        max_length=max_length,
+        benign_repeat=benign_repeat,
+        save_steps=save_steps,
+        seed=seed,
+        resume=resume,
+        overwrite=overwrite,
+    )
+    result = train(export, output, options, log=lambda msg: click.echo(msg, err=True))
+    if as_json:
+        click.echo(json.dumps(result.metrics, indent=2))
+    else:
+        m = result.metrics
+        click.echo(
+            f"Trained {m['global_step']} steps ({m['method']} on {m['config']}, "
+            f"{m['train_rows']} rows), final loss {m['train_loss']:.4f} in {m['train_seconds']}s"
+        )
+        click.echo(f"Model: {result.output}")
+        if result.adapter:
+            click.echo(f"Adapter: {result.adapter}")
+        click.echo(f"Metrics: {result.output / 'metrics.json'}")

@@ -1,0 +1,523 @@
+"""Fine-tune a causal LM on a forge export with TRL: SFT, DPO or KTO, LoRA or full.
+
+The trainers read the export's configs as they are (``forge_export.load(EXPORT, config,
+"train")``); nothing is reshaped except that only the columns a trainer reads are kept.
+
+Output folder layout::
+
+    DIR/config.json, model.safetensors, tokenizer*   the trained model, merged (a plain
+                                                     transformers folder; load_backend(DIR))
+    DIR/adapter/                                     the LoRA adapter alone (LoRA runs only);
+                                                     its base is recorded in adapter_config.json
+    DIR/checkpoints/checkpoint-N/                    Trainer checkpoints, for ``resume=True``
+    DIR/metrics.json                                 options, rows, steps, losses, timings
+
+The code never places tensors on a device itself: the ``transformers.Trainer`` (through
+accelerate) does, so the same call works on CPU, one GPU, or under ``accelerate launch``.
+
+Example:
+    >>> from model_forge.train import TrainOptions, train  # doctest: +SKIP
+    >>> train("export/", "runs/sft", TrainOptions(method="sft", model="tiny", max_steps=2))
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from forge_export.errors import ForgeError
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+Method = Literal["sft", "dpo", "kto"]
+
+METHOD_CONFIGS: dict[str, tuple[str, ...]] = {
+    "sft": ("prompt_completion", "sft"),
+    "dpo": ("preference",),
+    "kto": ("kto",),
+}
+"""Export configs each method can train on; the first is the default."""
+
+TRAINER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sft": ("messages",),
+    "prompt_completion": ("prompt", "completion"),
+    "preference": ("prompt", "chosen", "rejected"),
+    "kto": ("prompt", "completion", "label"),
+}
+"""The columns of each export config that the matching TRL trainer reads."""
+
+# LoRA trains few parameters from a zero-initialised B matrix and needs a larger step than full
+# fine-tuning; full fine-tuning uses TRL's own defaults.
+_DEFAULT_LR: dict[tuple[str, bool], float] = {
+    ("sft", True): 2e-4,
+    ("dpo", True): 5e-5,
+    ("kto", True): 5e-5,
+    ("sft", False): 2e-5,
+    ("dpo", False): 1e-6,
+    ("kto", False): 1e-6,
+}
+
+LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass
+class TrainOptions:
+    """Options of :func:`train`; names follow TRL / transformers / peft config names.
+
+    Attributes:
+        method: ``sft`` (SFTTrainer), ``dpo`` (DPOTrainer) or ``kto`` (KTOTrainer).
+        config: Export config to read; default ``prompt_completion`` for sft (loss on the
+            completion only), ``preference`` for dpo, ``kto`` for kto.
+        model: ``bundled``, ``tiny`` or a local model folder (a PEFT adapter folder is merged
+            into its base first).
+        lora: LoRA (peft) when true, full fine-tuning otherwise.
+        lora_r: LoRA rank (peft ``r``).
+        lora_alpha: LoRA scaling (peft ``lora_alpha``).
+        lora_dropout: LoRA dropout (peft ``lora_dropout``).
+        max_steps: Optimizer steps; ``None`` trains ``num_train_epochs`` epochs.
+        num_train_epochs: Epochs when ``max_steps`` is ``None``.
+        learning_rate: ``None`` picks a default per method and LoRA/full (see module source).
+        per_device_train_batch_size: Rows per step and device.
+        gradient_accumulation_steps: Steps accumulated before an optimizer step.
+        max_length: Tokens per row; longer rows are truncated.
+        benign_repeat: Each benign contrast row (``expected_behavior == "comply"``) appears this
+            many times in the training set: the counterweight to over-refusal.
+        seed: Seed of the trainer (shuffling, dropout, LoRA init).
+        save_steps: Checkpoint every this many steps (the last step is always saved).
+        logging_steps: Log the loss every this many steps (``None``: about 10 logs per run).
+        gradient_checkpointing: Trade compute for memory (off by default: small models on CPU
+            are faster without it).
+        resume: Continue from the last checkpoint in ``DIR/checkpoints``.
+        overwrite: Replace a model already in the output folder.
+    """
+
+    method: Method = "sft"
+    config: str | None = None
+    model: str = "bundled"
+    lora: bool = True
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    max_steps: int | None = None
+    num_train_epochs: float = 1.0
+    learning_rate: float | None = None
+    per_device_train_batch_size: int = 8
+    gradient_accumulation_steps: int = 1
+    max_length: int = 256
+    benign_repeat: int = 1
+    seed: int = 0
+    save_steps: int = 50
+    logging_steps: int | None = None
+    gradient_checkpointing: bool = False
+    resume: bool = False
+    overwrite: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Further keyword arguments for the TRL config (e.g. ``{"beta": 0.2}`` for DPO)."""
+
+    def export_config(self) -> str:
+        """The export config this run reads (the method's default when not given)."""
+        allowed = METHOD_CONFIGS.get(self.method)
+        if allowed is None:
+            raise ForgeError(f"unknown method {self.method!r}; use one of sft, dpo, kto")
+        config = self.config or allowed[0]
+        if config not in allowed:
+            raise ForgeError(
+                f"method {self.method!r} cannot train on config {config!r}; "
+                f"use --config {' or '.join(allowed)}"
+            )
+        return config
+
+    def effective_learning_rate(self) -> float:
+        """The learning rate used: the given one or the default of this method and mode."""
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return _DEFAULT_LR[(self.method, self.lora)]
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` produced.
+
+    Attributes:
+        output: The output folder (the merged model lives at its top level).
+        adapter: The LoRA adapter folder, or ``None`` for full fine-tuning.
+        metrics: The content of ``metrics.json``.
+    """
+
+    output: Path
+    adapter: Path | None
+    metrics: dict[str, Any]
+
+
+# --------------------------------------------------------------------------------------------
+# Model resolution
+
+
+def _is_adapter_folder(path: Path) -> bool:
+    return (path / "adapter_config.json").is_file()
+
+
+def resolve_base_model(spec: str, workdir: Path) -> Path:
+    """The folder of the model to start from, for ``bundled``, ``tiny`` or a local path.
+
+    ``tiny`` is written into ``workdir/tiny-base`` so that the adapter of a LoRA run records a
+    base folder that exists and loads back.
+
+    Raises:
+        ForgeError: the path does not exist or holds no model.
+    """
+    if spec == "bundled":
+        from model_forge.bundled_model import bundled_model_path
+
+        return Path(bundled_model_path()).resolve()
+    if spec == "tiny":
+        from model_forge.tiny_model import save_tiny
+
+        base = workdir / "tiny-base"
+        if not (base / "config.json").is_file():
+            save_tiny(base)
+        return base.resolve()
+    path = Path(spec).expanduser()
+    if not path.is_dir():
+        raise ForgeError(f"model {spec!r}: no such folder; use 'bundled', 'tiny' or a model folder")
+    if not ((path / "config.json").is_file() or _is_adapter_folder(path)):
+        raise ForgeError(
+            f"model {spec!r}: the folder has neither config.json nor adapter_config.json; "
+            "point --model at a transformers or PEFT adapter folder"
+        )
+    return path.resolve()
+
+
+def _load_model(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a model folder in float32 (merging a PEFT adapter into its base) and its tokenizer."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if _is_adapter_folder(path):
+        from peft import PeftConfig, PeftModel
+
+        base_path = PeftConfig.from_pretrained(str(path)).base_model_name_or_path
+        base = AutoModelForCausalLM.from_pretrained(base_path, dtype=torch.float32)
+        model = PeftModel.from_pretrained(base, str(path)).merge_and_unload()
+        tok_path = path if (path / "tokenizer_config.json").is_file() else Path(base_path)
+        tokenizer = AutoTokenizer.from_pretrained(str(tok_path))
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+def load_train_split(export: str | Path, config: str) -> Dataset:
+    """Read ``config``'s train split of an export, refusing a missing config or an empty split.
+
+    Raises:
+        ForgeError: the export has no such config, or its train split has no rows.
+    """
+    import forge_export
+
+    root = Path(export)
+    if not root.is_dir():
+        raise ForgeError(f"{root}: no such export folder; create one with 'scenario-forge export'")
+    if not (root / config).is_dir():
+        raise ForgeError(
+            f"{root}: the export has no '{config}' config; re-export with --config {config}"
+        )
+    ds = forge_export.load(root, config, "train")
+    if len(ds) == 0:
+        raise ForgeError(
+            f"{root / config}: the train split has 0 rows; add completions (for preference/kto: "
+            "rejected ones too) or export with a smaller --test-size"
+        )
+    return ds
+
+
+def prepare_dataset(ds: Dataset, config: str, benign_repeat: int = 1) -> Dataset:
+    """Keep the trainer's columns of ``config``, repeating benign rows ``benign_repeat`` times.
+
+    Raises:
+        ForgeError: a column the trainer needs is missing.
+    """
+    from datasets import concatenate_datasets
+
+    columns = TRAINER_COLUMNS[config]
+    missing = [c for c in columns if c not in ds.column_names]
+    if missing:
+        raise ForgeError(
+            f"config '{config}' lacks column(s) {', '.join(missing)}; re-export the data "
+            "with this version of forge-export"
+        )
+    if benign_repeat > 1 and "expected_behavior" in ds.column_names:
+        benign = ds.filter(
+            lambda b: [e == "comply" for e in b], batched=True, input_columns="expected_behavior"
+        )
+        if len(benign):
+            ds = concatenate_datasets([ds, *([benign] * (benign_repeat - 1))])
+    return ds.select_columns(list(columns))
+
+
+# --------------------------------------------------------------------------------------------
+# Trainer
+
+
+def _device_kwargs() -> dict[str, Any]:
+    """Precision / device settings: never bf16 on CPU, CPU only when there is no CUDA."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    return {
+        "use_cpu": not cuda,
+        "bf16": bool(cuda and torch.cuda.is_bf16_supported()),
+        "fp16": False,
+        "dataloader_pin_memory": cuda,
+    }
+
+
+def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
+    """The TRL config (``SFTConfig`` / ``DPOConfig`` / ``KTOConfig``) of a run."""
+    steps_hint = options.max_steps or 100
+    common: dict[str, Any] = {
+        "output_dir": str(checkpoints),
+        "max_steps": options.max_steps if options.max_steps is not None else -1,
+        "num_train_epochs": options.num_train_epochs,
+        "learning_rate": options.effective_learning_rate(),
+        "per_device_train_batch_size": options.per_device_train_batch_size,
+        "gradient_accumulation_steps": options.gradient_accumulation_steps,
+        "max_length": options.max_length,
+        "seed": options.seed,
+        "save_strategy": "steps",
+        "save_steps": options.save_steps,
+        "save_total_limit": 2,
+        "logging_steps": options.logging_steps or max(1, steps_hint // 10),
+        "activation_checkpointing": options.gradient_checkpointing,
+        "report_to": "none",
+        "lr_scheduler_type": "cosine",
+        "warmup_steps": 0,
+        "disable_tqdm": False,
+        **_device_kwargs(),
+    }
+    common.update(options.extra)
+    if options.method == "sft":
+        from trl import SFTConfig
+
+        return SFTConfig(**common)
+    if options.method == "dpo":
+        from trl import DPOConfig
+
+        return DPOConfig(**common)
+    from trl import KTOConfig
+
+    return KTOConfig(**common)
+
+
+def _trainer_class(method: str) -> Any:
+    if method == "sft":
+        from trl import SFTTrainer
+
+        return SFTTrainer
+    if method == "dpo":
+        from trl import DPOTrainer
+
+        return DPOTrainer
+    from trl import KTOTrainer
+
+    return KTOTrainer
+
+
+def _lora_config(options: TrainOptions) -> Any:
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=options.lora_r,
+        lora_alpha=options.lora_alpha,
+        lora_dropout=options.lora_dropout,
+        target_modules=list(LORA_TARGET_MODULES),
+        task_type="CAUSAL_LM",
+    )
+
+
+def _last_checkpoint(checkpoints: Path) -> Path | None:
+    if not checkpoints.is_dir():
+        return None
+    found = [p for p in checkpoints.glob("checkpoint-*") if p.is_dir() and p.name[11:].isdigit()]
+    return max(found, key=lambda p: int(p.name[11:])) if found else None
+
+
+def _check_options(options: TrainOptions) -> None:
+    if options.max_steps is not None and options.max_steps < 1:
+        raise ForgeError(f"--max-steps must be at least 1 (got {options.max_steps})")
+    if options.per_device_train_batch_size < 1:
+        raise ForgeError("--batch-size must be at least 1")
+    if options.method == "kto" and options.per_device_train_batch_size < 2:
+        raise ForgeError(
+            "KTO needs --batch-size of at least 2 (its KL term compares rows within a batch)"
+        )
+    if options.benign_repeat < 1:
+        raise ForgeError("--benign-repeat must be at least 1")
+    if options.max_length < 8:
+        raise ForgeError(f"--max-length must be at least 8 (got {options.max_length})")
+
+
+def _check_output(out: Path, options: TrainOptions) -> None:
+    has_model = (out / "config.json").is_file() or (out / "metrics.json").is_file()
+    if has_model and not (options.overwrite or options.resume):
+        raise ForgeError(
+            f"{out}: already holds a trained model; pass --overwrite to replace it, "
+            "--resume to continue its checkpoints, or choose another --output"
+        )
+    if options.resume and _last_checkpoint(out / "checkpoints") is None:
+        raise ForgeError(f"{out / 'checkpoints'}: no checkpoint to resume from; drop --resume")
+
+
+def _fingerprint(export: Path) -> str:
+    try:
+        manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(manifest.get("fingerprint", ""))
+
+
+def train(
+    export: str | Path,
+    output: str | Path,
+    options: TrainOptions | None = None,
+    *,
+    dataset: Dataset | None = None,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train on an export and write the model, adapter, checkpoints and ``metrics.json``.
+
+    Args:
+        export: The export folder (``scenario-forge export``); its ``options.export_config()``
+            config's ``train`` split is read unless ``dataset`` is given.
+        output: The output folder (created).
+        options: What to train and how; defaults to :class:`TrainOptions` ().
+        dataset: Rows in the export config's shape, used instead of reading ``export``.
+        log: Receives one-line progress messages (the Trainer shows its own progress bar).
+
+    Returns:
+        A :class:`TrainResult` (the merged model is at ``output``'s top level).
+
+    Raises:
+        ForgeError: bad options, a missing config, an empty train split, an occupied output.
+    """
+    options = options or TrainOptions()
+    say = log or (lambda _msg: None)
+    # transformers 5 renamed gradient_checkpointing; TRL still reads the old name internally.
+    warnings.filterwarnings("ignore", message=".*deprecated and will be removed in v6.*")
+    config = options.export_config()
+    _check_options(options)
+    out = Path(output)
+    _check_output(out, options)
+    export_path = Path(export)
+    if dataset is None:
+        dataset = load_train_split(export_path, config)
+    elif len(dataset) == 0:
+        raise ForgeError("the training dataset has 0 rows")
+    rows = len(dataset)
+    train_ds = prepare_dataset(dataset, config, options.benign_repeat)
+
+    out.mkdir(parents=True, exist_ok=True)
+    base_path = resolve_base_model(options.model, out)
+    say(f"loading {options.model} from {base_path}")
+    model, tokenizer = _load_model(base_path)
+    checkpoints = out / "checkpoints"
+    args = build_trl_config(options, checkpoints)
+    trainer_cls = _trainer_class(options.method)
+    mode = f"LoRA r={options.lora_r}" if options.lora else "full"
+    say(
+        f"{options.method} ({mode}) on "
+        f"{config}: {len(train_ds)} rows ({rows} exported), lr {args.learning_rate}"
+    )
+    trainer = trainer_cls(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        processing_class=tokenizer,
+        peft_config=_lora_config(options) if options.lora else None,
+    )
+    resume_from = str(_last_checkpoint(checkpoints)) if options.resume else None
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    seconds = time.perf_counter() - started
+    adapter = _save_outputs(trainer, tokenizer, out, base_path, options)
+
+    metrics: dict[str, Any] = {
+        "method": options.method,
+        "config": config,
+        "model": options.model,
+        "base_model": str(base_path),
+        "export": str(export_path.resolve()),
+        "dataset_fingerprint": _fingerprint(export_path),
+        "rows": rows,
+        "train_rows": len(train_ds),
+        "global_step": trainer.state.global_step,
+        "resumed_from": resume_from,
+        "train_loss": result.training_loss,
+        "train_seconds": round(seconds, 2),
+        "loss_history": [
+            {"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h
+        ],
+        "trainer_metrics": result.metrics,
+        "options": {k: v for k, v in asdict(options).items() if k != "extra"}
+        | {"learning_rate": args.learning_rate, "extra": options.extra},
+        "device": str(args.device),
+        "bf16": bool(args.bf16),
+        "adapter": str(adapter) if adapter else None,
+    }
+    if trainer.is_world_process_zero():
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    say(
+        f"trained {trainer.state.global_step} steps in {seconds:.0f}s, loss {result.training_loss:.4f}"
+    )
+    return TrainResult(output=out, adapter=adapter, metrics=metrics)
+
+
+def _save_outputs(
+    trainer: Any, tokenizer: Any, out: Path, base_path: Path, options: TrainOptions
+) -> Path | None:
+    """Save the adapter (LoRA) and the full merged model at ``out``'s top level.
+
+    The merged model is rebuilt from the saved adapter on the main process, so this also works
+    when the Trainer ran distributed (the adapter save gathers the weights).
+    """
+    if not options.lora:
+        trainer.save_model(str(out))
+        if trainer.is_world_process_zero():
+            tokenizer.save_pretrained(str(out))
+        return None
+    adapter = out / "adapter"
+    trainer.save_model(str(adapter))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(str(adapter))
+        _write_merged(adapter, base_path, tokenizer, out)
+    trainer.accelerator.wait_for_everyone()
+    return adapter
+
+
+def _write_merged(adapter: Path, base_path: Path, tokenizer: Any, out: Path) -> None:
+    """Merge ``adapter`` into a fresh copy of its base and write it at ``out``'s top level."""
+    from peft import PeftModel
+
+    base, _ = _load_model(base_path)
+    merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    tmp = out / ".merged-tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    merged.save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    for item in tmp.iterdir():
+        item.replace(out / item.name)
+    tmp.rmdir()
