@@ -74,8 +74,17 @@ def build_tiny_tokenizer(vocab_size: int = 384) -> PreTrainedTokenizerFast:
     return fast
 
 
-def build_tiny(seed: int = 0) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast]:
-    """A random tiny Llama and its tokenizer, deterministic for ``seed``."""
+def build_tiny(
+    seed: int = 0, init_std: float | None = None
+) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast]:
+    """A random tiny Llama and its tokenizer, deterministic for ``seed``.
+
+    Args:
+        seed: Seed of the random weights.
+        init_std: Standard deviation of the random weights (default: Llama's 0.02, which makes
+            greedy decoding repeat the last prompt token; 0.2 gives context-dependent output,
+            useful to test batching and padding).
+    """
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -93,6 +102,8 @@ def build_tiny(seed: int = 0) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast
         pad_token_id=tok.pad_token_id,
         tie_word_embeddings=True,
     )
+    if init_std is not None:
+        config.initializer_range = init_std
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     model.generation_config.pad_token_id = tok.pad_token_id

