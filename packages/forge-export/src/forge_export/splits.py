@@ -143,6 +143,14 @@ class PromptDeduplicator:
         """Remember ``prompt``; True if no near-duplicate of it was added before."""
         return self._seen.add(self.key(prompt))
 
+    def has_key(self, key: int) -> bool:
+        """True if the digest ``key`` (see :meth:`key`) was already added."""
+        return key in self._seen
+
+    def add_key(self, key: int) -> bool:
+        """Remember the digest ``key``; True if it was new."""
+        return self._seen.add(key)
+
     def __len__(self) -> int:
         return len(self._seen)
 
