@@ -1,0 +1,331 @@
+"""The public Python API of scenario-forge (what model-forge's ``loop`` uses).
+
+Example:
+    >>> from scenario_forge.store import ScenarioStore
+    >>> from scenario_forge.taxonomy import load_taxonomy
+    >>> from scenario_forge.api import generate_scenarios, complete_with_templates, export_store
+    >>> store = ScenarioStore.open("forge.db")                           # doctest: +SKIP
+    >>> tax = load_taxonomy()                                            # doctest: +SKIP
+    >>> generate_scenarios(store, tax, ["harmful_code"], count=40, seed=0)  # doctest: +SKIP
+    >>> complete_with_templates(store, tax)                              # doctest: +SKIP
+    >>> export_store(store, "out/")                                      # doctest: +SKIP
+
+Everything else in the package is private. ``import_report`` (failures of an evaluation
+report back into scenarios) is added by the import-report work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forge_export import Completion, ForgeError, Scenario
+from forge_export.generators import Generator
+
+from scenario_forge.store import ScenarioStore
+from scenario_forge.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from forge_export.exporters.huggingface import ExportOptions, ExportSummary
+
+__all__ = [
+    "CompleteResult",
+    "GenerateResult",
+    "TargetCounts",
+    "complete_with_generator",
+    "complete_with_templates",
+    "export_store",
+    "generate_scenarios",
+    "template_completions",
+]
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class TargetCounts:
+    """Generation counts for one target."""
+
+    generated: int = 0
+    added: int = 0
+    duplicates: int = 0
+
+
+@dataclass
+class GenerateResult:
+    """What :func:`generate_scenarios` did.
+
+    Attributes:
+        generator: Name of the generator used.
+        per_target: Target → counts.
+    """
+
+    generator: str
+    per_target: dict[str, TargetCounts] = field(default_factory=dict)
+
+    @property
+    def generated(self) -> int:
+        """Scenarios the generator produced."""
+        return sum(c.generated for c in self.per_target.values())
+
+    @property
+    def added(self) -> int:
+        """Scenarios newly stored."""
+        return sum(c.added for c in self.per_target.values())
+
+    @property
+    def duplicates(self) -> int:
+        """Scenarios skipped because their id was already stored (or repeated)."""
+        return sum(c.duplicates for c in self.per_target.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "generator": self.generator,
+            "generated": self.generated,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "targets": {t: vars(c) for t, c in self.per_target.items()},
+        }
+
+
+@dataclass
+class CompleteResult:
+    """What a completion run did."""
+
+    added: int = 0
+    replaced: int = 0
+    kept: int = 0
+    skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        """Count one scenario skipped for ``reason``."""
+        self.skipped += 1
+        self.skipped_reasons[reason] = self.skipped_reasons.get(reason, 0) + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "added": self.added,
+            "replaced": self.replaced,
+            "kept": self.kept,
+            "skipped": self.skipped,
+            "skipped_reasons": dict(self.skipped_reasons),
+        }
+
+
+def generate_scenarios(
+    store: ScenarioStore,
+    taxonomy: Taxonomy,
+    targets: Sequence[str] | None,
+    count: int,
+    seed: int,
+    generator: Generator | None = None,
+    *,
+    progress: Progress | None = None,
+) -> GenerateResult:
+    """Generate ``count`` scenarios per target and store the new ones.
+
+    Args:
+        store: The store to add to.
+        taxonomy: Targets (and, for the built-in generator, their seeds).
+        targets: Target names; ``None`` or empty means every target of the taxonomy.
+        count: Scenarios to generate per target.
+        seed: Makes the choice of seeds, framings and wordings reproducible.
+        generator: A generator (see :func:`forge_export.generators.load_generator`); ``None``
+            is the built-in template generator.
+        progress: Called with 1 after each target.
+
+    Raises:
+        ForgeError: unknown target, or a bad count.
+    """
+    if count < 1:
+        raise ForgeError(f"--count must be at least 1 (got {count})")
+    if generator is None:
+        from scenario_forge.generation import TemplateGenerator
+
+        generator = TemplateGenerator(taxonomy)
+    specs = taxonomy.select(list(targets) if targets else None)
+    result = GenerateResult(generator=getattr(generator, "name", type(generator).__name__))
+    for spec in specs:
+        made = list(generator.generate_scenarios(taxonomy.brief(spec.name), count, seed))
+        for s in made:
+            if not isinstance(s, Scenario):
+                raise ForgeError(
+                    f"generator {result.generator!r} yielded {type(s).__name__}, not a Scenario"
+                )
+        added = store.add_scenarios(made)
+        result.per_target[spec.name] = TargetCounts(len(made), added.added, added.duplicates)
+        if progress:
+            progress(1)
+    return result
+
+
+def template_completions(
+    store: ScenarioStore,
+    taxonomy: Taxonomy,
+    overwrite: bool = False,
+    *,
+    targets: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> CompleteResult:
+    """Like :func:`complete_with_templates`, returning the detailed :class:`CompleteResult`."""
+    from scenario_forge.response_templates import template_completion
+
+    if targets:
+        for t in targets:
+            taxonomy.get(t)
+    result = CompleteResult()
+    page: list[Scenario] = []
+
+    def flush() -> None:
+        with store.transaction():
+            new: list[Completion] = []
+            for s in page:
+                if s.evaluation_target not in taxonomy:
+                    result.skip("target not in taxonomy")
+                    continue
+                existing = [c for c in store.completions_for(s.id) if c.source == "template"]
+                if existing and not overwrite:
+                    result.kept += 1
+                    continue
+                c = template_completion(s, taxonomy.get(s.evaluation_target))
+                if c is None:
+                    result.skip("benign contrast without an answer")
+                    continue
+                replaceable = [e.id for e in existing if e.status == "proposed"]
+                result.replaced += store.delete_completions(replaceable)
+                new.append(c)
+            result.added += store.add_completions(new).added
+        if progress:
+            progress(len(page))
+        page.clear()
+
+    for s in store.iter_scenarios(target=list(targets) if targets else None):
+        page.append(s)
+        if len(page) >= 200:
+            flush()
+    if page:
+        flush()
+    return result
+
+
+def complete_with_templates(
+    store: ScenarioStore,
+    taxonomy: Taxonomy,
+    overwrite: bool = False,
+    *,
+    targets: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Add a template completion (status ``proposed``) to every scenario that lacks one.
+
+    Args:
+        store: The store.
+        taxonomy: Gives each target's response templates, slot defaults and benign answers.
+        overwrite: Replace existing *proposed* template completions (accepted or rejected
+            ones are reviewers' decisions and are kept).
+        targets: Only these targets (default all).
+        progress: Called with the number of scenarios handled after each page.
+
+    Returns:
+        The number of completions added.
+    """
+    return template_completions(
+        store, taxonomy, overwrite, targets=targets, progress=progress
+    ).added
+
+
+def _chunks(items: Iterable[Scenario], size: int) -> Iterable[list[Scenario]]:
+    chunk: list[Scenario] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def complete_with_generator(
+    store: ScenarioStore,
+    generator: Generator,
+    scenario_ids: Sequence[str] | None = None,
+    *,
+    targets: Sequence[str] | None = None,
+    batch_size: int = 16,
+    progress: Progress | None = None,
+) -> int:
+    """Ask a generator for completions and store them as ``proposed``.
+
+    Args:
+        store: The store.
+        generator: Any :class:`~forge_export.generators.Generator` with ``complete``.
+        scenario_ids: Only these scenarios (default: all, or all of ``targets``).
+        targets: Only scenarios of these targets.
+        batch_size: Scenarios handed to the generator at once (and stored per transaction).
+        progress: Called with the number of scenarios handled after each batch.
+
+    Returns:
+        The number of completions added.
+
+    Raises:
+        ForgeError: an unknown scenario id, or a generator that yields something else than
+            completions of the scenarios it was given.
+    """
+    name = getattr(generator, "name", type(generator).__name__)
+    if scenario_ids is not None:
+        scenarios: Iterable[Scenario] = _load_ids(store, scenario_ids)
+    else:
+        scenarios = store.iter_scenarios(target=list(targets) if targets else None)
+    added = 0
+    for batch in _chunks(scenarios, batch_size):
+        ids = {s.id for s in batch}
+        out: list[Completion] = []
+        for c in generator.complete(batch):
+            if not isinstance(c, Completion) or c.scenario_id not in ids:
+                raise ForgeError(
+                    f"generator {name!r} returned a completion for a scenario it was not given"
+                )
+            out.append(c.model_copy(update={"status": "proposed", "validated_by": []}))
+        added += store.add_completions(out).added
+        if progress:
+            progress(len(batch))
+    return added
+
+
+def _load_ids(store: ScenarioStore, scenario_ids: Sequence[str]) -> list[Scenario]:
+    out = []
+    for sid in scenario_ids:
+        s = store.get_scenario(sid)
+        if s is None:
+            raise ForgeError(f"no scenario {sid!r} in {store.path}")
+        out.append(s)
+    return out
+
+
+def export_store(
+    store: ScenarioStore,
+    out: str | Path,
+    options: ExportOptions | None = None,
+    progress: Progress | None = None,
+) -> ExportSummary:
+    """Export the store as a HuggingFace dataset folder (see forge-export's exporter).
+
+    Args:
+        store: The store; its scenarios stream in id order, never all in memory.
+        out: The folder to write (must not exist unless ``options.overwrite``).
+        options: Configs, filters, split and seed; default: every config, no filter.
+        progress: Called with the number of scenarios read, as they are read.
+
+    Raises:
+        ForgeError: ``out`` exists without overwrite, or bad options.
+    """
+    from forge_export.exporters.huggingface import ExportOptions, export_dataset
+
+    opts = options if options is not None else ExportOptions()
+    targets = list(opts.targets) if opts.targets else None
+    return export_dataset(store.iter_bundles(targets=targets), out, opts, progress=progress)

@@ -1,0 +1,248 @@
+"""The taxonomy: evaluation targets with seeds, benign contrasts and response templates.
+
+Built-in targets ship as YAML files in this package (``builtin/<target>.yaml``, read with
+:mod:`importlib.resources`). A team adds or changes targets with one YAML file of the same
+keys under a top-level ``targets:`` list; a target with a built-in name overrides the built-in
+one key by key at the top level (give ``seeds:`` and you replace all seeds).
+
+Example:
+    >>> from scenario_forge.taxonomy import load_taxonomy
+    >>> tax = load_taxonomy()                        # built-ins only
+    >>> tax = load_taxonomy("team-taxonomy.yaml")    # doctest: +SKIP
+    >>> tax.get("harmful_code").expected_behavior    # doctest: +SKIP
+    'refuse'
+
+Errors name the file and the key: ``team.yaml: targets[2].seeds[5]: 'prompt' is required``.
+YAML is read with ``yaml.safe_load`` only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from forge_export import ForgeError
+from forge_export.generators import TargetBrief
+from pydantic import ValidationError
+
+from scenario_forge.taxonomy.models import BenignSpec, SeedSpec, TargetSpec
+
+__all__ = [
+    "TAXONOMY_ENV",
+    "BenignSpec",
+    "SeedSpec",
+    "TargetSpec",
+    "Taxonomy",
+    "TaxonomyError",
+    "load_taxonomy",
+]
+
+TAXONOMY_ENV = "SCENARIO_FORGE_TAXONOMY"
+"""Environment variable naming a team taxonomy file (same as ``--taxonomy``)."""
+
+
+class TaxonomyError(ForgeError):
+    """A taxonomy file is unreadable or invalid, or a target name is unknown."""
+
+
+@dataclass
+class Taxonomy:
+    """The evaluation targets known to scenario-forge, by name, in a stable order.
+
+    Attributes:
+        targets: Target name → :class:`TargetSpec`.
+        files: Target name → the file(s) it was read from.
+    """
+
+    targets: dict[str, TargetSpec] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        """All target names."""
+        return list(self.targets)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.targets
+
+    def __iter__(self) -> Iterator[TargetSpec]:
+        return iter(self.targets.values())
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def get(self, name: str) -> TargetSpec:
+        """The target called ``name``.
+
+        Raises:
+            TaxonomyError: unknown name, listing the known ones.
+        """
+        try:
+            return self.targets[name]
+        except KeyError:
+            known = ", ".join(self.targets) or "none"
+            raise TaxonomyError(
+                f"unknown evaluation target {name!r} (known: {known}); "
+                "add it in a YAML file and pass --taxonomy FILE"
+            ) from None
+
+    def select(self, names: list[str] | tuple[str, ...] | None) -> list[TargetSpec]:
+        """The named targets (checked), or all of them when ``names`` is empty."""
+        if not names:
+            return list(self.targets.values())
+        return [self.get(n) for n in names]
+
+    def brief(self, name: str) -> TargetBrief:
+        """A :class:`~forge_export.generators.TargetBrief` for plugin generators."""
+        from scenario_forge.generation import example_scenarios
+
+        spec = self.get(name)
+        return TargetBrief(
+            name=spec.name,
+            description=spec.description,
+            success_criteria=tuple(spec.success_criteria),
+            examples=tuple(example_scenarios(spec)),
+        )
+
+
+def _read_yaml(text: str, where: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise TaxonomyError(f"{where}{line}: not valid YAML ({problem})") from exc
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _describe(exc: ValidationError, file_for: Any, prefix_for: Any) -> TaxonomyError:
+    """One line per problem: ``file: targets[2].seeds[5]: 'prompt' is required``."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        where = file_for(loc[0] if loc else None)
+        prefix = prefix_for(loc[0] if loc else None)
+        if err["type"] == "missing" and loc:
+            path = _loc(loc[:-1])
+            msg = f"{loc[-1]!r} is required"
+        else:
+            path = _loc(loc)
+            msg = err["msg"].removeprefix("Value error, ")
+        full = ".".join(p for p in (prefix, path) if p).replace(".[", "[")
+        lines.append(f"{where}: {full}: {msg}" if full else f"{where}: {msg}")
+    shown = lines[:5]
+    if len(lines) > 5:
+        shown.append(f"... and {len(lines) - 5} more")
+    return TaxonomyError("; ".join(shown))
+
+
+def _builtin_raw() -> list[tuple[str, dict[str, Any]]]:
+    root = resources.files("scenario_forge.taxonomy") / "builtin"
+    if not root.is_dir():
+        return []
+    out = []
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith((".yaml", ".yml")):
+            continue
+        data = _read_yaml(entry.read_text(encoding="utf-8"), entry.name)
+        if not isinstance(data, dict):
+            raise TaxonomyError(f"{entry.name}: expected a mapping of target keys at the top")
+        out.append((entry.name, data))
+    return out
+
+
+def _override_raw(path: Path) -> list[dict[str, Any]]:
+    where = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TaxonomyError(f"{path}: taxonomy file not found") from None
+    except UnicodeDecodeError as exc:
+        raise TaxonomyError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8") from None
+    data = _read_yaml(text, where)
+    if not isinstance(data, dict) or "targets" not in data:
+        raise TaxonomyError(
+            f"{where}: expected a top-level 'targets:' list of target mappings "
+            "(each with name, description, success_criteria, response_templates, seeds)"
+        )
+    extra = sorted(set(data) - {"targets"})
+    if extra:
+        raise TaxonomyError(f"{where}: unknown top-level key {extra[0]!r} (only 'targets:')")
+    items = data["targets"]
+    if not isinstance(items, list):
+        raise TaxonomyError(f"{where}: targets: expected a list of target mappings")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise TaxonomyError(f"{where}: targets[{i}]: expected a mapping with 'name:'")
+        if not isinstance(item.get("name"), str):
+            raise TaxonomyError(f"{where}: targets[{i}]: 'name' is required")
+    return items
+
+
+def load_taxonomy(path: str | Path | None = None, *, builtin: bool = True) -> Taxonomy:
+    """Load the built-in targets and merge a team's override file.
+
+    Args:
+        path: A YAML file with a top-level ``targets:`` list; ``None`` means
+            ``$SCENARIO_FORGE_TAXONOMY`` if set, else no override.
+        builtin: Include the built-in targets (tests and teams may leave them out).
+
+    Raises:
+        TaxonomyError: a file is unreadable or invalid; the message names the file and key.
+    """
+    if path is None and os.environ.get(TAXONOMY_ENV):
+        path = os.environ[TAXONOMY_ENV]
+    raws: dict[str, dict[str, Any]] = {}
+    origin: dict[str, dict[str, str]] = {}  # target -> top-level key -> file
+    prefixes: dict[str, dict[str, str]] = {}
+    files: dict[str, list[str]] = {}
+    if builtin:
+        for fname, data in _builtin_raw():
+            name = str(data.get("name") or fname.rsplit(".", 1)[0])
+            raws[name] = dict(data)
+            origin[name] = {k: fname for k in data}
+            prefixes[name] = {k: "" for k in data}
+            files[name] = [fname]
+    if path is not None:
+        p = Path(path)
+        for i, item in enumerate(_override_raw(p)):
+            name = item["name"]
+            base = raws.get(name, {})
+            raws[name] = {**base, **item}
+            origin.setdefault(name, {}).update({k: p.name for k in item})
+            prefixes.setdefault(name, {}).update({k: f"targets[{i}]" for k in item})
+            files.setdefault(name, []).append(str(p))
+    targets: dict[str, TargetSpec] = {}
+    for name, raw in raws.items():
+        by_key = origin[name]
+        pre = prefixes[name]
+        default_file = files[name][-1].rsplit("/", 1)[-1]
+        default_prefix = next((v for v in pre.values() if v), "")
+
+        def file_for(key: Any, by_key: dict[str, str] = by_key, d: str = default_file) -> str:
+            return by_key.get(str(key), d)
+
+        def prefix_for(key: Any, pre: dict[str, str] = pre, d: str = default_prefix) -> str:
+            return pre.get(str(key), d)
+
+        try:
+            spec = TargetSpec.model_validate(raw)
+        except ValidationError as exc:
+            raise _describe(exc, file_for, prefix_for) from None
+        targets[name] = spec
+    return Taxonomy(targets=targets, files=files)
