@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import click
 
 from forge_export import __version__
 from forge_export.cli_support import ForgeGroup
+
+DEFAULT_SCHEMA_DIR = Path("docs/schema")
 
 
 @click.group(cls=ForgeGroup)
@@ -19,3 +25,135 @@ def main() -> None:
       forge-export inspect out/ --json   # counts per config, split, target, source
       forge-export schema docs/schema/   # JSON Schema of every contract model
     """
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print {ok, problems} as JSON.")
+def validate(path: Path, as_json: bool) -> None:
+    """Check an export and list EVERY problem: manifest, file hashes, parquet, each row.
+
+    Each problem is one line naming the file, row and field. Exit status 1 if any.
+
+    \b
+    Example:
+      forge-export validate out/
+    """
+    from forge_export.reader import validate_export
+
+    problems = validate_export(path)
+    if as_json:
+        click.echo(json.dumps({"ok": not problems, "problems": problems}, indent=2))
+    else:
+        for line in problems:
+            click.echo(line, err=True)
+        if not problems:
+            click.echo(f"{path}: ok")
+    if problems:
+        if not as_json:
+            click.echo(f"{len(problems)} problem(s) found", err=True)
+        raise SystemExit(1)
+
+
+def _summary_lines(summary: dict[str, Any]) -> list[str]:
+    lines = [
+        f"{summary['path']}  schema {summary['schema_version']}  "
+        f"fingerprint {summary['fingerprint'][:16]}",
+        "",
+        f"{'config':<20}{'train':>10}{'test':>10}",
+    ]
+    for config, splits in summary["counts"].items():
+        lines.append(f"{config:<20}{splits.get('train', 0):>10}{splits.get('test', 0):>10}")
+    stats = summary["stats"]
+    for title, key in (
+        ("target", "scenarios_per_target"),
+        ("completion source", "completions_per_source"),
+    ):
+        lines += ["", f"{title:<20}{'train':>10}{'test':>10}"]
+        for name, splits in stats.get(key, {}).items():
+            lines.append(f"{name:<20}{splits.get('train', 0):>10}{splits.get('test', 0):>10}")
+    lines += [
+        "",
+        "scenarios: {seen} seen, {exp} exported, {dup} duplicates dropped, {flt} filtered out".format(
+            seen=stats.get("scenarios_seen", "?"),
+            exp=stats.get("scenarios_exported", "?"),
+            dup=stats.get("duplicates_dropped", "?"),
+            flt=stats.get("filtered_out", "?"),
+        ),
+    ]
+    return lines
+
+
+@main.command("inspect")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def inspect_cmd(path: Path, as_json: bool) -> None:
+    """Show the counts of an export per config/split, target and completion source.
+
+    Reads the (checked) manifest only; run `validate` to check the rows too.
+
+    \b
+    Examples:
+      forge-export inspect out/
+      forge-export inspect out/ --json | jq .counts.sft
+    """
+    from forge_export.reader import manifest_summary
+
+    summary = manifest_summary(path)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        click.echo("\n".join(_summary_lines(summary)))
+
+
+@main.command()
+@click.argument(
+    "outdir", required=False, default=str(DEFAULT_SCHEMA_DIR), type=click.Path(path_type=Path)
+)
+def schema(outdir: Path) -> None:
+    """Write the JSON Schema of every contract model (and the export columns) to OUTDIR.
+
+    OUTDIR defaults to docs/schema/. One <Model>.schema.json per model, plus
+    export-columns.json with the parquet columns of every config.
+
+    \b
+    Examples:
+      forge-export schema                # into docs/schema/
+      forge-export schema /tmp/schema
+    """
+    from forge_export.schema_docs import write_schemas
+
+    written = write_schemas(outdir)
+    click.echo(f"wrote {len(written)} schema files to {outdir}")
+
+
+@main.command("to-inspect")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--split",
+    type=click.Choice(["train", "test"]),
+    default="test",
+    show_default=True,
+    help="Split of the eval config to convert.",
+)
+def to_inspect(path: Path, out: Path, split: str) -> None:
+    """Write the eval config as JSONL for inspect_ai's json_dataset (id, input, target, metadata).
+
+    inspect_ai's hf_dataset(PATH, split, name="eval") reads the export as is; this command is
+    for json_dataset and for tools that want one JSON object per line.
+
+    \b
+    Example:
+      forge-export to-inspect out/ eval.jsonl --split test
+      # then: inspect_ai.dataset.json_dataset("eval.jsonl")
+    """
+    from forge_export.reader import load
+
+    ds = load(path, "eval", split)
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for row in ds.select_columns(["id", "input", "target", "metadata"]):
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(out)
+    click.echo(f"wrote {len(ds)} samples to {out}")

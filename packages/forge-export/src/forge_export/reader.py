@@ -1,0 +1,356 @@
+"""Read and check exports: :func:`load` one config/split, :func:`validate_export` a whole folder.
+
+:func:`load` checks the manifest (present, schema major version), the sha256 of the file it
+reads, the file's columns and every row against the contract, then returns a
+``datasets.Dataset``; the first problem is raised as a :class:`ContractError` naming the file,
+the row and the field. :func:`validate_export` checks everything and lists *every* problem.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from forge_export import Scenario
+    >>> from forge_export.exporters.huggingface import ScenarioBundle, export_dataset
+    >>> s = Scenario(prompt="Hi", evaluation_target="x", success_criteria=["Greets back"])
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "ds"
+    >>> _ = export_dataset([ScenarioBundle(s)], out)
+    >>> validate_export(out)
+    []
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import ValidationError
+
+from forge_export.errors import ContractError, describe_validation_error
+from forge_export.manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    check_file,
+    fingerprint,
+    read_manifest,
+    sha256_file,
+)
+from forge_export.models import Scenario
+from forge_export.records import CONFIGS, SCHEMAS, SPLITS
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+__all__ = ["check_table", "load", "validate_export"]
+
+_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_ROLES = frozenset({"system", "user", "assistant"})
+_BEHAVIORS = frozenset({"refuse", "safe_complete", "comply"})
+_SOURCES = frozenset({"human", "template", "model"})
+_STATUSES = frozenset({"proposed", "accepted", "rejected"})
+_STATUSES_KEPT = frozenset({"proposed", "accepted"})
+
+
+class _Problem(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _text(row: dict[str, Any], name: str, allowed: frozenset[str] | None = None) -> None:
+    v = row.get(name)
+    if not isinstance(v, str) or not v:
+        raise _Problem(name, "missing or empty; every row needs it")
+    if allowed is not None and v not in allowed:
+        raise _Problem(name, f"{v!r} is not one of {', '.join(sorted(allowed))}")
+
+
+def _messages(
+    row: dict[str, Any], name: str, *, last: str | None = None, exactly_one: bool = False
+) -> None:
+    msgs = row.get(name)
+    if not isinstance(msgs, list) or not msgs:
+        raise _Problem(name, "empty messages; give at least one {role, content} message")
+    for i, m in enumerate(msgs):
+        if not isinstance(m, dict) or m.get("role") not in _ROLES:
+            role = m.get("role") if isinstance(m, dict) else m
+            raise _Problem(f"{name}[{i}].role", f"{role!r} is not system, user or assistant")
+        if not isinstance(m.get("content"), str):
+            raise _Problem(f"{name}[{i}].content", "missing; every message needs a text")
+    if exactly_one and len(msgs) != 1:
+        raise _Problem(name, f"has {len(msgs)} messages; it must be exactly one")
+    if last is not None and msgs[-1]["role"] != last:
+        raise _Problem(name, f"the last message is {msgs[-1]['role']!r}; it must be {last!r}")
+
+
+def _provenance(row: dict[str, Any], prefix: str = "completion_") -> None:
+    _text(row, f"{prefix}id")
+    _text(row, f"{prefix}source", _SOURCES)
+
+
+def _rating(row: dict[str, Any]) -> None:
+    rating = row.get("rating")
+    if rating is not None and not 0.0 <= rating <= 3.0:
+        raise _Problem("rating", f"{rating} is not in [0, 3]")
+    reviewers = row.get("reviewers")
+    if not isinstance(reviewers, int) or reviewers < 0:
+        raise _Problem("reviewers", f"{reviewers!r} is not a count of reviewers")
+
+
+def _check_common(row: dict[str, Any]) -> None:
+    _text(row, "scenario_id")
+    _text(row, "group_id")
+    _text(row, "evaluation_target")
+    if not _SLUG.match(row["evaluation_target"]):
+        raise _Problem("evaluation_target", f"{row['evaluation_target']!r} is not a slug")
+    _text(row, "expected_behavior", _BEHAVIORS)
+
+
+def _check_sft(row: dict[str, Any]) -> None:
+    _messages(row, "messages", last="assistant")
+    if not any(m["role"] == "user" for m in row["messages"]):
+        raise _Problem("messages", "no user message; the conversation needs the prompt")
+    _provenance(row)
+    _text(row, "completion_status", _STATUSES_KEPT)
+    _rating(row)
+
+
+def _check_prompt_completion(row: dict[str, Any]) -> None:
+    _messages(row, "prompt", last="user")
+    _messages(row, "completion", last="assistant", exactly_one=True)
+    _provenance(row)
+    _text(row, "completion_status", _STATUSES_KEPT)
+    _rating(row)
+
+
+def _check_preference(row: dict[str, Any]) -> None:
+    _messages(row, "prompt", last="user")
+    _messages(row, "chosen", last="assistant", exactly_one=True)
+    _messages(row, "rejected", last="assistant", exactly_one=True)
+    _text(row, "chosen_completion_id")
+    _text(row, "rejected_completion_id")
+    _text(row, "chosen_source", _SOURCES)
+    _text(row, "rejected_source", _SOURCES)
+    _rating(row)
+
+
+def _check_kto(row: dict[str, Any]) -> None:
+    _messages(row, "prompt", last="user")
+    _messages(row, "completion", last="assistant", exactly_one=True)
+    if not isinstance(row.get("label"), bool):
+        raise _Problem("label", "missing; it must be true or false")
+    _provenance(row)
+    _text(row, "completion_status", _STATUSES)
+    _rating(row)
+
+
+def _check_eval(row: dict[str, Any], deep: bool) -> None:
+    criteria = row.get("success_criteria")
+    if not isinstance(criteria, list) or not criteria:
+        raise _Problem("success_criteria", "missing or empty; give at least one criterion")
+    if not all(isinstance(c, str) and c for c in criteria):
+        raise _Problem("success_criteria", "a criterion is empty; every criterion needs a text")
+    _text(row, "id")
+    if row["id"] != row["scenario_id"]:
+        raise _Problem("id", f"{row['id']!r} differs from scenario_id {row['scenario_id']!r}")
+    _messages(row, "input", last="user")
+    _text(row, "prompt")
+    if row.get("target") != "\n".join(criteria):
+        raise _Problem("target", "must be the success_criteria joined by newlines")
+    meta = row.get("metadata")
+    if not isinstance(meta, dict):
+        raise _Problem("metadata", "missing; it holds the scenario's target and criteria")
+    for key in ("evaluation_target", "expected_behavior", "group_id", "scenario_id"):
+        if meta.get(key) != row.get(key):
+            raise _Problem(f"metadata.{key}", f"differs from the row's {key}")
+    if meta.get("success_criteria") != criteria:
+        raise _Problem("metadata.success_criteria", "differs from the row's success_criteria")
+    if deep:
+        try:
+            scenario = Scenario.model_validate_json(row.get("scenario") or "")
+        except ValidationError as exc:
+            err = describe_validation_error(exc)
+            raise _Problem("scenario", f"not a valid Scenario ({err})") from exc
+        if scenario.id != row["scenario_id"]:
+            raise _Problem("scenario", "its id differs from scenario_id")
+
+
+_CHECKS = {
+    "sft": _check_sft,
+    "prompt_completion": _check_prompt_completion,
+    "preference": _check_preference,
+    "kto": _check_kto,
+}
+
+
+def _check_schema(config: str, schema: pa.Schema) -> Iterator[tuple[str, str]]:
+    for f in SCHEMAS[config]:
+        idx = schema.get_field_index(f.name)
+        if idx < 0:
+            yield f.name, "column missing; re-export with this forge-export"
+        elif not schema.field(idx).type.equals(f.type):
+            yield f.name, f"has type {schema.field(idx).type}, expected {f.type}"
+    known = set(SCHEMAS[config].names)
+    for name in schema.names:
+        if name not in known:
+            yield name, f"unexpected column in {config}; remove it"
+
+
+def check_table(
+    config: str, table: pa.Table, where: str, *, deep: bool = True
+) -> Iterator[ContractError]:
+    """Check a table of ``config`` against the contract; yield one error per problem.
+
+    Columns (presence and type) are checked first, then every row: the common columns,
+    messages (non-empty, valid roles, the right last role), the config's own columns, and for
+    ``eval`` the criteria, ``target``, ``metadata`` and (``deep``) the embedded scenario.
+
+    Args:
+        config: One of :data:`~forge_export.records.CONFIGS`.
+        table: The rows.
+        where: The file name used in the errors.
+        deep: Also validate the embedded ``scenario`` JSON of ``eval`` rows.
+    """
+    for field, message in _check_schema(config, table.schema):
+        yield ContractError(message, where=where, field=field)
+    names = [n for n in SCHEMAS[config].names if n in table.schema.names]
+    check = _CHECKS.get(config)
+    row_index = 0
+    for batch in table.select(names).to_batches(max_chunksize=10_000):
+        for row in batch.to_pylist():
+            try:
+                _check_common(row)
+                if check is not None:
+                    check(row)
+                else:
+                    _check_eval(row, deep)
+            except _Problem as p:
+                yield ContractError(p.message, where=f"{where} row {row_index}", field=p.field)
+            row_index += 1
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise ContractError(
+            f"not a readable parquet file ({exc}); re-export it", where=str(path)
+        ) from exc
+
+
+def load(
+    path: str | Path, config: str, split: str = "train", *, check_rows: bool = True
+) -> Dataset:
+    """Load one config and split of an export as a ``datasets.Dataset``, after checking it.
+
+    Args:
+        path: The export folder.
+        config: One of ``sft``, ``prompt_completion``, ``preference``, ``kto``, ``eval``.
+        split: ``train`` or ``test``.
+        check_rows: Check every row against the contract (on by default).
+
+    Raises:
+        ContractError: naming the file (and row and field) of the first problem found.
+
+    Example:
+        >>> ds = load("out/", "sft", "train")  # doctest: +SKIP
+        >>> ds[0]["messages"][-1]["role"]  # doctest: +SKIP
+        'assistant'
+    """
+    folder = Path(path)
+    if config not in CONFIGS:
+        raise ContractError(f"unknown config {config!r}; use one of {', '.join(CONFIGS)}")
+    if split not in SPLITS:
+        raise ContractError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    manifest = read_manifest(folder)
+    if config not in manifest.counts:
+        raise ContractError(
+            f"this export has no {config!r} config (it has {', '.join(manifest.counts)}); "
+            "re-export with it",
+            where=str(folder / MANIFEST_NAME),
+            field="counts",
+        )
+    file = check_file(folder, f"{config}/{split}.parquet", manifest)
+    table = _read_parquet(file)
+    for problem in check_table(config, table, str(file), deep=check_rows):
+        raise problem
+    # the schema check above passed, so the table has exactly the contract's columns
+    table = table.select(SCHEMAS[config].names)
+    from datasets import Dataset, NamedSplit
+    from datasets.table import InMemoryTable
+
+    return Dataset(InMemoryTable(table), split=NamedSplit(split))
+
+
+def _check_manifest_files(folder: Path, manifest: Manifest) -> Iterator[str]:
+    where = str(folder / MANIFEST_NAME)
+    for config in manifest.counts:
+        if config not in CONFIGS:
+            yield f"{where}: field 'counts': unknown config {config!r}"
+            continue
+        for split in SPLITS:
+            rel = f"{config}/{split}.parquet"
+            if rel not in manifest.files:
+                yield f"{where}: field 'files': {rel} is not listed"
+    if manifest.fingerprint != fingerprint(manifest.files):
+        yield f"{where}: field 'fingerprint': does not match the file hashes it lists"
+    for rel, entry in sorted(manifest.files.items()):
+        p = folder / rel
+        if not p.is_file():
+            yield f"{p}: listed in the manifest but missing"
+        elif sha256_file(p) != entry.sha256:
+            yield f"{p}: field 'sha256': content changed since export; re-export or restore it"
+    for p in sorted(folder.rglob("*.parquet")):
+        rel = p.relative_to(folder).as_posix()
+        if rel not in manifest.files:
+            yield f"{p}: not listed in {MANIFEST_NAME}; remove it or re-export"
+
+
+def validate_export(path: str | Path) -> list[str]:
+    """Check a whole export and list every problem, one line each (empty list: all good).
+
+    Checks the manifest (present, JSON, schema major version, fingerprint), the sha256 of
+    every file, that every parquet file is readable with the contract's columns and row count,
+    and every row against the contract. Lines name the file, row and field.
+    """
+    folder = Path(path)
+    try:
+        manifest = read_manifest(folder)
+    except ContractError as exc:
+        return [str(exc)]
+    problems = list(_check_manifest_files(folder, manifest))
+    for config, splits in manifest.counts.items():
+        if config not in CONFIGS:
+            continue
+        for split in SPLITS:
+            p = folder / config / f"{split}.parquet"
+            if not p.is_file():
+                continue
+            try:
+                table = _read_parquet(p)
+            except ContractError as exc:
+                problems.append(str(exc))
+                continue
+            expected = splits.get(split)
+            if expected is not None and expected != table.num_rows:
+                problems.append(
+                    f"{p}: has {table.num_rows} rows, the manifest says {expected}; re-export it"
+                )
+            problems.extend(str(e) for e in check_table(config, table, str(p)))
+    return problems
+
+
+def manifest_summary(path: str | Path) -> dict[str, Any]:
+    """Counts of an export (per config/split, target, source) from its checked manifest."""
+    manifest = read_manifest(path)
+    return {
+        "path": str(path),
+        "schema_version": manifest.schema_version,
+        "fingerprint": manifest.fingerprint,
+        "created_at": manifest.created_at.isoformat(),
+        "counts": manifest.counts,
+        "stats": manifest.stats,
+        "options": manifest.options,
+    }
