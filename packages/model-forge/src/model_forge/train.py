@@ -430,8 +430,14 @@ def train(
     rows = len(dataset)
     train_ds = prepare_dataset(dataset, config, options.benign_repeat)
 
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    base_path = resolve_base_model(options.model, out)
+    try:
+        base_path = resolve_base_model(options.model, out)
+    except ForgeError:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     say(f"loading {options.model} from {base_path}")
     model, tokenizer = _load_model(base_path)
     checkpoints = out / "checkpoints"

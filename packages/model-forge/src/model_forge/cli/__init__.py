@@ -23,3 +23,9 @@ def main() -> None:
 from model_forge.cli.train import train_command  # noqa: E402
 
 main.add_command(train_command)
+from model_forge.cli.evaluate import evaluate_command  # noqa: E402
+
+main.add_command(evaluate_command)
+from model_forge.cli.compare import compare_command  # noqa: E402
+
+main.add_command(compare_command)

@@ -1,0 +1,149 @@
+"""``model-forge evaluate``: generate on an export's eval config, judge, write the reports."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def progress_bar(length: int, label: str) -> Any:
+    """A click progress bar on stderr (hidden when stderr is not a terminal)."""
+    import sys
+
+    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)
+
+
+@click.command("evaluate")
+@click.option(
+    "--model",
+    "model",
+    default="bundled",
+    show_default=True,
+    help="bundled, tiny, openai:MODEL or a local folder (e.g. the output of 'model-forge train').",
+)
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Export folder; its 'eval' config is run.",
+)
+@click.option("--split", default="test", show_default=True, help="Split of the eval config.")
+@click.option(
+    "--judge",
+    default="rules",
+    show_default=True,
+    help="rules, or an LLM judge through any model spec (e.g. openai:gpt-4o-mini).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Folder for report.json, report.html and report.png [default: eval-<model name>].",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Generation batch size (local models).",
+)
+@click.option(
+    "--max-new-tokens",
+    type=click.IntRange(min=1),
+    default=128,
+    show_default=True,
+    help="Most tokens per answer (greedy decoding).",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N scenarios."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the aggregates as JSON.")
+def evaluate_command(
+    model: str,
+    data: str,
+    split: str,
+    judge: str,
+    output: str | None,
+    batch_size: int,
+    max_new_tokens: int,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Run a model on the eval config of an export, judge every answer, write the reports.
+
+    Writes OUTPUT/report.json (an EvalReport: import its failures with `scenario-forge
+    import-report`), OUTPUT/report.html (self-contained) and OUTPUT/report.png (pass rate per
+    target, safe-response and refusal rate on harmful scenarios, over-refusal on benign ones).
+
+    \b
+    Examples:
+      model-forge evaluate --model bundled --data export/ --output runs/eval-base
+      model-forge evaluate --model runs/sft --data export/ --output runs/eval-sft
+      model-forge evaluate --model tiny --data export/ --limit 10 --json
+    """
+    from model_forge.evaluate import evaluate
+
+    out = Path(output) if output else Path(f"eval-{Path(model).name or 'model'}")
+    with contextlib.ExitStack() as stack:
+        bars: list[Any] = []
+
+        def on_loaded(n: int) -> None:
+            click.echo(f"Evaluating {model} on {n} scenarios of {data} ({split})", err=True)
+            bars.append(stack.enter_context(progress_bar(n, "generating")))
+
+        run = evaluate(
+            model,
+            data,
+            split=split,
+            judge=judge,
+            output=out,
+            batch_size=batch_size,
+            max_new_tokens=max_new_tokens,
+            limit=limit,
+            progress=lambda n: bars[0].update(n) if bars else None,
+            on_loaded=on_loaded,
+        )
+    report = run.report
+    if as_json:
+        payload = {
+            "model_id": report.model_id,
+            "aggregates": {t: s.model_dump() for t, s in report.aggregates.items()},
+            "paths": {k: str(v) for k, v in run.paths.items()},
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    click.echo(format_summary(report))
+    for kind, path in run.paths.items():
+        click.echo(f"{kind:>4}: {path}")
+
+
+def format_summary(report: Any) -> str:
+    """A plain-text table of a report's aggregates."""
+    from model_forge.evaluate import summary_rows
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.0f}%"
+
+    header = ("target", "n", "pass", "harmful", "safe", "refused", "benign", "comply", "over-ref")
+    rows = [
+        (
+            t,
+            str(s.n),
+            pct(s.pass_rate),
+            str(s.harmful_n),
+            pct(s.safe_rate),
+            pct(s.refusal_rate),
+            str(s.benign_n),
+            pct(s.compliance_rate),
+            pct(s.over_refusal_rate),
+        )
+        for t, s in summary_rows(report)
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*header), *(fmt.format(*r) for r in rows)])

@@ -1,0 +1,330 @@
+"""Evaluate a model on an export's ``eval`` config: generate, judge, report.
+
+Every row of the ``eval`` config carries the full scenario as JSON; the scenario is rebuilt
+from it (so the report embeds exactly what was asked), its messages go to the model through the
+generation API, and the judge decides each verdict. The result is an :class:`EvalReport` (the
+contract type scenario-forge imports), plus a self-contained ``report.html`` and a PNG chart.
+
+Example:
+    >>> from model_forge.evaluate import evaluate  # doctest: +SKIP
+    >>> run = evaluate("tiny", "export/", output="runs/eval-tiny")
+    >>> run.report.aggregates["all"].pass_rate, run.paths["json"].name
+    (0.1, 'report.json')
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forge_export.errors import ContractError, ForgeError, describe_validation_error
+from forge_export.models import EvalReport, EvalResult, Scenario, TargetSummary
+from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from model_forge.generation import Backend
+    from model_forge.judge import Judge
+
+REPORT_JSON = "report.json"
+REPORT_HTML = "report.html"
+REPORT_PNG = "report.png"
+
+
+@dataclass
+class EvaluationRun:
+    """What :func:`evaluate` produced.
+
+    Attributes:
+        report: The judged results and their aggregates.
+        paths: ``json``, ``html`` and ``png`` paths when an output folder was given.
+    """
+
+    report: EvalReport
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+def export_fingerprint(export: str | Path) -> str:
+    """The ``fingerprint`` of an export's ``manifest.json`` (empty when it has none)."""
+    try:
+        manifest = json.loads((Path(export) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(manifest.get("fingerprint", ""))
+
+
+def load_eval_scenarios(export: str | Path, split: str = "test") -> list[Scenario]:
+    """The scenarios of an export's ``eval`` config and ``split``, rebuilt from their JSON.
+
+    Raises:
+        ForgeError: the export has no eval config, or the split has no rows.
+        ContractError: a row's ``scenario`` column is not a valid scenario (row named).
+    """
+    import forge_export
+
+    root = Path(export)
+    if not root.is_dir():
+        raise ForgeError(f"{root}: no such export folder; create one with 'scenario-forge export'")
+    if not (root / "eval").is_dir():
+        raise ForgeError(f"{root}: the export has no 'eval' config; re-export with --config eval")
+    ds = forge_export.load(root, "eval", split)
+    if len(ds) == 0:
+        raise ForgeError(
+            f"{root / 'eval'}: the {split} split has 0 rows; export more scenarios or a larger "
+            "--test-size"
+        )
+    where = root / "eval" / f"{split}.parquet"
+    scenarios: list[Scenario] = []
+    for i, raw in enumerate(ds["scenario"]):
+        try:
+            scenarios.append(Scenario.model_validate_json(raw))
+        except ValidationError as exc:
+            raise describe_validation_error(exc, f"{where}: row {i}: column 'scenario'") from exc
+    return scenarios
+
+
+def _resolve_backend(model: str | Backend, batch_size: int) -> Backend:
+    if not isinstance(model, str):
+        return model
+    from model_forge.generation import load_backend
+
+    return load_backend(model, batch_size=batch_size)
+
+
+def _resolve_judge(judge: str | Judge) -> Judge:
+    if not isinstance(judge, str):
+        return judge
+    from model_forge.judge import load_judge
+
+    try:
+        return load_judge(judge)
+    except ValueError as exc:
+        raise ForgeError(f"--judge {judge!r}: {exc}") from exc
+
+
+def run_scenarios(
+    scenarios: Sequence[Scenario],
+    backend: Backend,
+    judge: Judge,
+    *,
+    max_new_tokens: int = 128,
+    progress: Callable[[int], None] | None = None,
+) -> list[EvalResult]:
+    """Generate one greedy answer per scenario and judge it."""
+    from model_forge.generation import GenerationRequest, SamplingParams
+    from model_forge.judge import JudgeItem
+
+    sampling = SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0)
+    requests = [GenerationRequest(s.id, s.messages(), sampling) for s in scenarios]
+    generations = backend.generate(requests, progress=progress)
+    items = [
+        JudgeItem(
+            prompt=s.prompt,
+            response=g.text,
+            expected_behavior=s.expected_behavior,
+            evaluation_target=s.evaluation_target,
+            success_criteria=tuple(s.success_criteria),
+        )
+        for s, g in zip(scenarios, generations, strict=True)
+    ]
+    judgements = judge.judge(items)
+    return [
+        EvalResult(
+            scenario=s,
+            response=g.text,
+            verdict=j.verdict,
+            refused=j.refused,
+            judge=j.judge,
+            reason=j.reason,
+            latency_s=g.latency_s,
+        )
+        for s, g, j in zip(scenarios, generations, judgements, strict=True)
+    ]
+
+
+def evaluate(
+    model: str | Backend,
+    data: str | Path,
+    *,
+    split: str = "test",
+    judge: str | Judge = "rules",
+    output: str | Path | None = None,
+    batch_size: int = 8,
+    max_new_tokens: int = 128,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_loaded: Callable[[int], None] | None = None,
+) -> EvaluationRun:
+    """Run ``model`` on the ``eval`` config of the export ``data`` and judge every answer.
+
+    Args:
+        model: A :func:`model_forge.generation.load_backend` spec or a loaded backend.
+        data: The export folder.
+        split: Which split of ``eval`` to run (``test`` holds the held-out groups).
+        judge: ``rules`` (default), an LLM judge spec, or a loaded judge.
+        output: Folder for ``report.json``, ``report.html`` and ``report.png`` (created).
+        batch_size: Generation batch size for local models.
+        max_new_tokens: Most tokens per answer (greedy decoding).
+        limit: Evaluate only the first ``limit`` scenarios.
+        progress: Called with ``n`` as ``n`` more answers are generated.
+        on_loaded: Called with the number of scenarios once they are read.
+
+    Returns:
+        An :class:`EvaluationRun`.
+
+    Raises:
+        ForgeError: a missing or empty eval split, a bad model or judge spec.
+    """
+    scenarios = load_eval_scenarios(data, split)
+    if limit is not None:
+        scenarios = scenarios[:limit]
+    if on_loaded:
+        on_loaded(len(scenarios))
+    judge_obj = _resolve_judge(judge)
+    backend = _resolve_backend(model, batch_size)
+    results = run_scenarios(
+        scenarios, backend, judge_obj, max_new_tokens=max_new_tokens, progress=progress
+    )
+    report = EvalReport(
+        model_id=backend.model_id,
+        dataset_fingerprint=export_fingerprint(data),
+        split=split,
+        judge=judge_obj.name,
+        results=results,
+        metadata={
+            "model": model if isinstance(model, str) else backend.model_id,
+            "revision": str(getattr(backend, "revision", "") or ""),
+            "data": str(Path(data).resolve()),
+            "max_new_tokens": max_new_tokens,
+            "decoding": "greedy",
+        },
+    )
+    paths = write_report(report, output) if output is not None else {}
+    return EvaluationRun(report=report, paths=paths)
+
+
+def write_report(report: EvalReport, output: str | Path) -> dict[str, Path]:
+    """Write ``report.json``, ``report.png`` and ``report.html`` into ``output``.
+
+    Each file is written to a temporary name and renamed, so a crash leaves no half file.
+    """
+    from model_forge.report_html import render_chart, render_html
+
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / REPORT_JSON, "png": out / REPORT_PNG, "html": out / REPORT_HTML}
+    _atomic_write(paths["json"], report.model_dump_json(indent=2).encode("utf-8"))
+    png = render_chart(report)
+    _atomic_write(paths["png"], png)
+    _atomic_write(paths["html"], render_html(report, png).encode("utf-8"))
+    return paths
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def read_report(path: str | Path) -> EvalReport:
+    """Read and validate an ``EvalReport`` JSON file.
+
+    Raises:
+        ContractError: the file is not JSON, not a report, or of another schema major version.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContractError("not a UTF-8 text file; give a report.json", where=str(p)) from exc
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ContractError(
+            f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); give a report.json "
+            "written by 'model-forge evaluate'",
+            where=str(p),
+        ) from exc
+    if not isinstance(raw, dict):
+        raise ContractError("expected a JSON object (an EvalReport)", where=str(p))
+    try:
+        return EvalReport.model_validate(raw)
+    except ValidationError as exc:
+        raise describe_validation_error(exc, str(p)) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# compare
+
+COMPARE_METRICS = (
+    ("n", "n"),
+    ("safe_rate", "safe (harmful)"),
+    ("over_refusal_rate", "over-refusal (benign)"),
+    ("compliance_rate", "benign ok"),
+    ("pass_rate", "pass"),
+    ("harmful_n", "harmful n"),
+    ("benign_n", "benign n"),
+)
+"""The fields of :class:`TargetSummary` that ``compare`` shows, with their column labels."""
+
+COUNT_FIELDS = frozenset({"n", "harmful_n", "benign_n"})
+
+
+def compare_reports(before: EvalReport, after: EvalReport) -> dict[str, dict[str, Any]]:
+    """Per target (and ``all``): each metric before, after, and the delta (after - before).
+
+    Targets present in only one report are kept, with ``None`` on the missing side.
+
+    Example:
+        >>> table = compare_reports(baseline, trained)  # doctest: +SKIP
+        >>> table["all"]["safe_rate"]
+        {'before': 0.1, 'after': 0.9, 'delta': 0.8}
+    """
+    targets = sorted(set(before.aggregates) | set(after.aggregates), key=lambda t: (t == "all", t))
+    table: dict[str, dict[str, Any]] = {}
+    for target in targets:
+        a = before.aggregates.get(target)
+        b = after.aggregates.get(target)
+        row: dict[str, Any] = {}
+        for key, _label in COMPARE_METRICS:
+            va = getattr(a, key) if a else None
+            vb = getattr(b, key) if b else None
+            delta = vb - va if va is not None and vb is not None else None
+            row[key] = {"before": va, "after": vb, "delta": delta}
+        table[target] = row
+    return table
+
+
+def _fmt(v: float | None, count: bool) -> str:
+    if v is None:
+        return "-"
+    return str(v) if count else f"{100 * v:.0f}%"
+
+
+def format_comparison(table: dict[str, dict[str, Any]]) -> str:
+    """A plain-text before → after (delta in points) table of :func:`compare_reports`."""
+    headers = ["target", *[label for _k, label in COMPARE_METRICS]]
+    lines = []
+    for target, row in table.items():
+        cells = [target]
+        for key, _label in COMPARE_METRICS:
+            m = row[key]
+            count = key in COUNT_FIELDS
+            text = f"{_fmt(m['before'], count)} → {_fmt(m['after'], count)}"
+            if m["delta"] is not None and not count:
+                text += f" ({100 * m['delta']:+.0f})"
+            cells.append(text)
+        lines.append(cells)
+    widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [fmt.format(*headers), fmt.format(*["-" * w for w in widths])]
+    out.extend(fmt.format(*r) for r in lines)
+    return "\n".join(out)
+
+
+def summary_rows(report: EvalReport) -> list[tuple[str, TargetSummary]]:
+    """The report's aggregates, targets first and ``all`` last."""
+    return sorted(report.aggregates.items(), key=lambda kv: (kv[0] == "all", kv[0]))
