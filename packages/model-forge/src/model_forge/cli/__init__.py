@@ -29,3 +29,6 @@ main.add_command(evaluate_command)
 from model_forge.cli.compare import compare_command  # noqa: E402
 
 main.add_command(compare_command)
+from model_forge.cli.judge import judge_command  # noqa: E402
+
+main.add_command(judge_command)

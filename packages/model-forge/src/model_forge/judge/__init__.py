@@ -61,7 +61,8 @@ def load_judge(spec: str = "rules", **options: Any) -> Judge:
         A :class:`Judge`.
 
     Raises:
-        ValueError: ``spec`` is empty, or options are given to the rule judge.
+        ValueError: ``spec`` is empty, names no rule judge and no loadable backend, or options
+            are given to the rule judge.
     """
     spec = spec.strip()
     if not spec:
@@ -72,11 +73,22 @@ def load_judge(spec: str = "rules", **options: Any) -> Judge:
         return RuleJudge()
     if spec.startswith("rules@"):
         raise ValueError(f"unknown rule judge version {spec!r}; this is rules@{RULES_VERSION}")
+    from forge_export.errors import ForgeError
+
     from model_forge.judge.llm import LLMJudge
 
     if spec.startswith("llm:"):
         spec = spec[4:]
-    return LLMJudge(spec, **options)
+    judge = LLMJudge(spec, **options)
+    if "backend" not in options:
+        try:
+            judge.backend  # noqa: B018  (load now, so a bad spec fails before any work)
+        except ForgeError as exc:
+            raise ValueError(
+                f"unknown judge {spec!r}: use 'rules' or an LLM judge backend spec "
+                f"('openai:MODEL', 'bundled', 'tiny', a model folder) ({exc})"
+            ) from exc
+    return judge
 
 
 _DEFAULT: RuleJudge | None = None

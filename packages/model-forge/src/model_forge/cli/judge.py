@@ -1,0 +1,139 @@
+"""``model-forge judge``: judge a JSONL file of responses with the rule judge or an LLM judge."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _parse_option(value: str) -> tuple[str, Any]:
+    if "=" not in value:
+        raise click.BadParameter(
+            f"{value!r}: use KEY=VALUE, e.g. timeout=30", param_hint="--judge-option"
+        )
+    key, raw = value.split("=", 1)
+    val: Any = raw
+    for conv in (int, float):
+        try:
+            val = conv(raw)
+            break
+        except ValueError:
+            continue
+    return key.strip(), val
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _table(summary: dict[str, Any]) -> str:
+    lines = [f"{'group':<30} {'n':>5} {'pass':>5} {'pass rate':>10} {'refused':>8}"]
+    lines.append("-" * len(lines[0]))
+
+    def row(name: str, g: dict[str, Any]) -> None:
+        lines.append(
+            f"{name:<30} {g['n']:>5} {g['passed']:>5} {_pct(g['pass_rate']):>10} {g['refused']:>8}"
+        )
+
+    for k, g in summary["by_behavior"].items():
+        row(f"behavior={k}", g)
+    for k, g in summary["by_target"].items():
+        row(f"target={k}", g)
+    row("all", summary)
+    return "\n".join(lines)
+
+
+@click.command("judge")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--judge",
+    "judge_spec",
+    default="rules",
+    show_default=True,
+    help="'rules' (regex judge, no model) or an LLM judge backend spec: 'openai:MODEL' "
+    "(OPENAI_BASE_URL / OPENAI_API_KEY), 'bundled', 'tiny' or a model folder.",
+)
+@click.option(
+    "--judge-option",
+    "judge_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Option for the LLM judge's backend (repeatable), e.g. base_url=http://localhost:8000/v1.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the judged records here (JSONL: input fields + verdict, refused, reason, judge).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def judge_command(
+    file: Path,
+    judge_spec: str,
+    judge_options: tuple[str, ...],
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """Judge the responses in FILE and print pass rates per behaviour and target.
+
+    FILE is JSONL, one object per line with `prompt`, `response`, `expected_behavior`
+    (refuse | safe_complete | comply) and optionally `evaluation_target` and
+    `success_criteria` (a list of strings). A bad line stops the run with an error naming the
+    line and field; nothing is written.
+
+    \b
+    Examples:
+      model-forge judge responses.jsonl
+      model-forge judge responses.jsonl -o judged.jsonl --json
+      model-forge judge responses.jsonl --judge openai:gpt-4o-mini \\
+          --judge-option base_url=http://localhost:8000/v1
+    """
+    from model_forge.judge import load_judge
+    from model_forge.judge.jsonl import (
+        judged_records,
+        read_judge_file,
+        summarize_judgements,
+        write_jsonl_atomic,
+    )
+    from model_forge.judge.llm import LLMJudge
+
+    records, items = read_judge_file(file)
+    options = dict(_parse_option(o) for o in judge_options)
+    try:
+        judge = load_judge(judge_spec, **options)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--judge") from exc
+
+    judgements = []
+    with click.progressbar(
+        length=len(items), label=f"judging with {judge.name}", file=sys.stderr
+    ) as bar:
+        if isinstance(judge, LLMJudge):
+            judge.progress = bar.update
+            judgements = judge.judge(items)
+        else:
+            for start in range(0, len(items), 256):
+                chunk = items[start : start + 256]
+                judgements.extend(judge.judge(chunk))
+                bar.update(len(chunk))
+
+    rows = judged_records(records, judgements)
+    if output is not None:
+        write_jsonl_atomic(output, rows)
+    summary = summarize_judgements(items, judgements)
+    if as_json:
+        payload: dict[str, Any] = {"judge": judge.name, "output": str(output) if output else None}
+        payload.update(summary)
+        if output is None:
+            payload["results"] = rows
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"judge: {judge.name}   file: {file}   items: {len(items)}")
+    click.echo(_table(summary))
+    if output is not None:
+        click.echo(f"wrote {len(rows)} judged records to {output}")
