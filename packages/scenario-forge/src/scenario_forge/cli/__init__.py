@@ -23,3 +23,25 @@ def main() -> None:
 
 
 # Commands: one module each, registered here (keep heavy imports inside the command functions).
+from scenario_forge.cli.complete import complete_cmd  # noqa: E402
+from scenario_forge.cli.export import export_cmd  # noqa: E402
+from scenario_forge.cli.generate import generate_cmd  # noqa: E402
+from scenario_forge.cli.importing import import_cmd  # noqa: E402
+from scenario_forge.cli.init import init_cmd  # noqa: E402
+from scenario_forge.cli.listing import list_cmd  # noqa: E402
+from scenario_forge.cli.show import show_cmd  # noqa: E402
+from scenario_forge.cli.stats import stats_cmd  # noqa: E402
+from scenario_forge.cli.targets import targets_cmd  # noqa: E402
+
+for _cmd in (
+    init_cmd,
+    targets_cmd,
+    generate_cmd,
+    import_cmd,
+    list_cmd,
+    show_cmd,
+    complete_cmd,
+    stats_cmd,
+    export_cmd,
+):
+    main.add_command(_cmd)

@@ -1,0 +1,115 @@
+"""Options and helpers shared by the scenario-forge commands (light imports only)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from scenario_forge.store import ScenarioStore
+    from scenario_forge.taxonomy import Taxonomy
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXPECTED_BEHAVIORS = ("refuse", "safe_complete", "comply")
+SOURCE_KINDS = ("template", "llm", "import", "human", "report")
+
+
+def db_option(f: F) -> F:
+    """``--db PATH`` (env ``SCENARIO_FORGE_DB``, default ``./forge.db``)."""
+    return click.option(
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="SCENARIO_FORGE_DB",
+        default="forge.db",
+        show_default=True,
+        help="The store file (or set $SCENARIO_FORGE_DB).",
+    )(f)
+
+
+def taxonomy_option(f: F) -> F:
+    """``--taxonomy PATH`` (env ``SCENARIO_FORGE_TAXONOMY``): a team's targets YAML."""
+    return click.option(
+        "--taxonomy",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="SCENARIO_FORGE_TAXONOMY",
+        default=None,
+        help="A YAML file of your own targets (top-level 'targets:' list), merged over the "
+        "built-in ones (or set $SCENARIO_FORGE_TAXONOMY).",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    """``--json``: machine-readable output on stdout."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+def target_option(help_text: str) -> Callable[[F], F]:
+    """``--target T`` (repeatable)."""
+
+    def deco(f: F) -> F:
+        return click.option(
+            "--target", "-t", "targets", multiple=True, metavar="TARGET", help=help_text
+        )(f)
+
+    return deco
+
+
+def open_store(db: Path, *, create: bool = True) -> ScenarioStore:
+    """Open the store (created if missing when ``create``)."""
+    from scenario_forge.store import ScenarioStore
+
+    return ScenarioStore.open(db, create=create)
+
+
+def get_taxonomy(path: Path | None) -> Taxonomy:
+    """Built-in targets plus the team file, if given."""
+    from scenario_forge.taxonomy import load_taxonomy
+
+    return load_taxonomy(path)
+
+
+def parse_options(values: Sequence[str]) -> dict[str, Any]:
+    """``k=v`` pairs → dict; values that parse as JSON numbers/booleans become those.
+
+    Raises:
+        click.BadParameter: a pair without ``=``.
+    """
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(
+                f"{item!r} is not KEY=VALUE (e.g. --option temperature=0.7)",
+                param_hint="--option",
+            )
+        try:
+            parsed = json.loads(value)
+            out[key.strip()] = parsed if isinstance(parsed, int | float | bool) else value
+        except ValueError:
+            out[key.strip()] = value
+    return out
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as indented JSON."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    """A plain-text table with left-aligned columns."""
+    cells = [[str(h) for h in headers], *[[str(c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def short(text: str, width: int = 70) -> str:
+    """One line of at most ``width`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

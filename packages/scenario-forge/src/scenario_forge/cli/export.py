@@ -1,0 +1,130 @@
+"""``scenario-forge export``: write the store as a HuggingFace dataset folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from scenario_forge.cli._common import (
+    db_option,
+    echo_json,
+    json_option,
+    open_store,
+    table,
+    target_option,
+)
+
+CONFIG_NAMES = ("sft", "prompt_completion", "preference", "kto", "eval")
+
+
+@click.command("export")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--config",
+    "configs",
+    multiple=True,
+    type=click.Choice(CONFIG_NAMES),
+    help="Config to write (repeatable; default: all).",
+)
+@target_option("Only scenarios of this target (repeatable).")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(["human", "template", "model"]),
+    help="Only completions from this source (repeatable).",
+)
+@click.option(
+    "--min-rating",
+    type=click.FloatRange(0, 3),
+    default=None,
+    help="Only scenarios whose mean rating is at least this (unreviewed excluded).",
+)
+@click.option(
+    "--only-validated",
+    is_flag=True,
+    help="Only human-validated completions (implies --min-rating 2 unless given).",
+)
+@click.option(
+    "--test-size",
+    type=click.FloatRange(0, 1),
+    default=0.2,
+    show_default=True,
+    help="Share of seed groups in the test split.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@db_option
+@json_option
+def export_cmd(
+    out: Path,
+    configs: tuple[str, ...],
+    targets: tuple[str, ...],
+    sources: tuple[str, ...],
+    min_rating: float | None,
+    only_validated: bool,
+    test_size: float,
+    seed: int,
+    overwrite: bool,
+    db: Path,
+    as_json: bool,
+) -> None:
+    """Export scenarios, completions and reviews to OUT, a dataset folder that
+    datasets.load_dataset(OUT, CONFIG) and TRL read as is.
+
+    Configs: sft, prompt_completion, preference, kto, eval; each with a train and a test
+    split (seed groups never straddle splits; duplicate prompts are dropped).
+
+    \b
+    Examples:
+      scenario-forge export out/
+      scenario-forge export out/ --config sft --config eval --target harmful_code
+      scenario-forge export out/ --only-validated --overwrite --json
+    """
+    from forge_export.exporters.huggingface import ExportOptions
+
+    from scenario_forge.api import export_store
+
+    kwargs: dict[str, object] = {
+        "only_validated": only_validated,
+        "min_rating": min_rating,
+        "sources": list(sources) or None,
+        "targets": list(targets) or None,
+        "test_size": test_size,
+        "seed": seed,
+        "overwrite": overwrite,
+    }
+    if configs:
+        kwargs["configs"] = list(dict.fromkeys(configs))
+    options = ExportOptions(**kwargs)  # type: ignore[arg-type]
+    with open_store(db, create=False) as store:
+        total = store.count_scenarios(target=list(targets) or None)
+        with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
+            summary = export_store(store, out, options, progress=bar.update)
+    if as_json:
+        echo_json(
+            {
+                "path": str(summary.path),
+                "counts": summary.counts,
+                "scenarios_seen": summary.scenarios_seen,
+                "scenarios_exported": summary.scenarios_exported,
+                "duplicates_dropped": summary.duplicates_dropped,
+                "filtered_out": summary.filtered_out,
+                "fingerprint": summary.fingerprint,
+            }
+        )
+        return
+    rows = [
+        (config, split, n)
+        for config, splits in summary.counts.items()
+        for split, n in splits.items()
+    ]
+    click.echo(table(rows, ["config", "split", "rows"]))
+    click.echo("")
+    click.echo(
+        f"{summary.scenarios_exported} of {summary.scenarios_seen} scenarios exported to "
+        f"{summary.path}; duplicates dropped: {summary.duplicates_dropped}; "
+        f"filtered out: {summary.filtered_out}"
+    )
