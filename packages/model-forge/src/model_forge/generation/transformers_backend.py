@@ -34,7 +34,15 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-_LOCAL_OPTIONS = {"batch_size", "device", "dtype", "model_id", "revision", "merge_adapter"}
+_LOCAL_OPTIONS = {
+    "batch_size",
+    "device",
+    "dtype",
+    "model_id",
+    "revision",
+    "merge_adapter",
+    "init_std",
+}
 _END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>")
 
 
@@ -167,16 +175,21 @@ class TransformersBackend:
 
     @classmethod
     def tiny(cls, **options: Any) -> TransformersBackend:
-        """The random tiny Llama of :mod:`model_forge.tiny_model`, built in memory."""
+        """The random tiny Llama of :mod:`model_forge.tiny_model`, built in memory.
+
+        Option ``init_std`` (e.g. ``0.2``) gives weights whose greedy output depends on the
+        prompt; the default (0.02) mostly repeats the prompt's last token.
+        """
         _check_options(options)
         from model_forge.tiny_model import TINY_MODEL_ID, build_tiny
 
-        model, tok = build_tiny()
+        init_std = options.get("init_std")
+        model, tok = build_tiny(init_std=float(init_std) if init_std is not None else None)
         return cls(
             model,
             tok,
             model_id=str(options.get("model_id") or TINY_MODEL_ID),
-            revision=str(options.get("revision") or "seed0"),
+            revision=str(options.get("revision") or f"seed0-std{init_std or 0.02}"),
             batch_size=int(options.get("batch_size", 8)),
             device=options.get("device", "auto"),
         )
