@@ -122,6 +122,15 @@ def _frame(framing: str, prompt: str, seed: int, *key: object) -> tuple[str, lis
     raise ValueError(f"unknown framing {framing!r}")
 
 
+def frame_prompt(framing: str, prompt: str, seed: int, *key: object) -> tuple[str, list[Turn]]:
+    """``prompt`` in ``framing`` (a :data:`FRAMINGS` name or ``benign_hypothetical``).
+
+    Returns the framed prompt and its ``context`` turns; the wording is picked by ``seed`` and
+    ``key``. Used by ``import-report`` to vary a failed scenario.
+    """
+    return _frame(framing, prompt, seed, *key)
+
+
 def seed_scenario(spec: TargetSpec, index: int, framing: str = "direct", seed: int = 0) -> Scenario:
     """The scenario of harmful seed ``index`` of ``spec`` in one framing."""
     item: SeedSpec = spec.seeds[index]
