@@ -446,7 +446,6 @@ def export_dataset(
         stats = _write_rows(bundles, writers, options, frozenset(configs), progress)
         writers.close()
         stats_json = stats.to_json()
-        _write_card(tmp, options, configs, writers.counts, stats_json)
         files: dict[str, FileEntry] = {}
         for config in configs:
             for split in SPLITS:
@@ -457,6 +456,8 @@ def export_dataset(
                     bytes=p.stat().st_size,
                     rows=writers.counts[config][split],
                 )
+        stats_json["data_fingerprint"] = fingerprint(files)
+        _write_card(tmp, options, configs, writers.counts, stats_json)
         card = tmp / "README.md"
         files["README.md"] = FileEntry(sha256=sha256_file(card), bytes=card.stat().st_size)
         fp = fingerprint(files)
@@ -569,6 +570,10 @@ def _write_card(
         "configs": [
             {
                 "config_name": c,
+                # `datasets` caches a local folder under its name and this YAML header only, so
+                # a new export to the same path would load the old cache: the data fingerprint
+                # in the description makes the header (and the cache key) change with the data.
+                "description": f"forge {c} rows, data {stats['data_fingerprint'][:20]}",
                 "data_files": [
                     {"split": s, "path": f"{c}/{s}.parquet"} for s in SPLITS if counts[c][s]
                 ],
