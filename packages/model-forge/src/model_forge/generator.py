@@ -77,7 +77,7 @@ SCENARIO_SYSTEM = (
 _BULLET = re.compile(r"^\s*(?:[-*•]+|\d+\s*[.):]|\(?\d+\)|prompt\s*\d*\s*:)\s*", re.IGNORECASE)
 
 
-def _coerce(options: dict[str, Any]) -> dict[str, Any]:
+def coerce_options(options: dict[str, Any]) -> dict[str, Any]:
     """Turn ``--option key=value`` strings into ints/floats/bools where the key expects one."""
     out: dict[str, Any] = {}
     for key, value in options.items():
@@ -151,7 +151,7 @@ class ModelForgeGenerator:
     name = "model-forge"
 
     def __init__(self, model: str = "bundled", **options: Any) -> None:
-        opts = _coerce(options)
+        opts = coerce_options(options)
         self.model_spec = model
         self.sampling = SamplingParams(
             max_new_tokens=int(opts.get("max_new_tokens", 256)),

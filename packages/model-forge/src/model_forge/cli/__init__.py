@@ -32,3 +32,9 @@ main.add_command(compare_command)
 from model_forge.cli.judge import judge_command  # noqa: E402
 
 main.add_command(judge_command)
+from model_forge.cli.generate import generate_command  # noqa: E402
+
+main.add_command(generate_command)
+from model_forge.cli.models import models_command  # noqa: E402
+
+main.add_command(models_command)

@@ -1,0 +1,236 @@
+"""``model-forge generate``: run a model on scenarios and write one JSON line per reply.
+
+Resumable: scenario ids already in the output file are skipped, and lines are flushed after
+every chunk, so an interrupted run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from forge_export.errors import ForgeError
+from forge_export.models import Scenario
+
+
+def _parse_options(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(
+                f"{item!r}: use KEY=VALUE, e.g. device=cpu", param_hint="--option"
+            )
+        out[key.strip()] = value.strip()
+    return out
+
+
+def read_scenarios_jsonl(path: Path) -> list[Scenario]:
+    """Scenarios from a JSONL file: one ``Scenario`` per line (or ``{"scenario": {...}}``).
+
+    Raises:
+        ContractError: naming the file, the line and the field of the first bad line.
+    """
+    from forge_export.errors import ContractError, describe_validation_error
+    from pydantic import ValidationError
+
+    scenarios = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ContractError(f"not valid JSON ({exc.msg})", where=where) from exc
+            if isinstance(data, dict) and isinstance(data.get("scenario"), dict | str):
+                data = data["scenario"]
+                if isinstance(data, str):
+                    data = json.loads(data)
+            try:
+                scenarios.append(Scenario.model_validate(data))
+            except ValidationError as exc:
+                raise describe_validation_error(exc, where) from exc
+    return scenarios
+
+
+def read_scenarios(path: Path, split: str) -> list[Scenario]:
+    """Scenarios of an export folder (its ``eval`` config, ``split``) or of a JSONL file."""
+    if path.is_dir():
+        from forge_export.reader import load
+
+        ds = load(path, "eval", split)
+        return [Scenario.model_validate_json(row) for row in ds["scenario"]]
+    if not path.is_file():
+        raise ForgeError(f"{path}: no such file or folder (give an export folder or a JSONL file)")
+    return read_scenarios_jsonl(path)
+
+
+def done_ids(output: Path) -> set[str]:
+    """Scenario ids already written to ``output``; a torn last line is cut off."""
+    if not output.exists():
+        return set()
+    ids: set[str] = set()
+    good_bytes = 0
+    with output.open("rb") as fh:
+        for raw in fh:
+            try:
+                record = json.loads(raw)
+                ids.add(str(record["scenario_id"]))
+            except (ValueError, KeyError, TypeError):
+                if raw.endswith(b"\n"):
+                    raise ForgeError(
+                        f"{output}: line {len(ids) + 1} is not a result line; "
+                        "give another --output or remove that line"
+                    ) from None
+                break  # an interrupted write: drop the partial line
+            good_bytes += len(raw)
+    if good_bytes < output.stat().st_size:
+        with output.open("r+b") as fh:
+            fh.truncate(good_bytes)
+    elif good_bytes and not output.read_bytes().endswith(b"\n"):
+        with output.open("ab") as fh:
+            fh.write(b"\n")
+    return ids
+
+
+@click.command("generate")
+@click.option(
+    "--model",
+    "model",
+    default="bundled",
+    show_default=True,
+    help="bundled, tiny, openai:MODEL or a local model folder (a PEFT adapter folder works).",
+)
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="An export folder (its eval config is used) or a JSONL file of scenarios.",
+)
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSONL results file; ids already in it are skipped (resume).",
+)
+@click.option(
+    "--split", default="test", show_default=True, help="Split of an export's eval config."
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Requests per batch (local models); also the flush interval.",
+)
+@click.option(
+    "--max-new-tokens",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Longest reply in tokens.",
+)
+@click.option(
+    "--temperature",
+    type=click.FloatRange(min=0.0),
+    default=0.0,
+    show_default=True,
+    help="0 = greedy (deterministic).",
+)
+@click.option("--seed", type=int, default=None, help="Sampling seed (with --temperature > 0).")
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Backend option, repeatable: device=cpu, max_concurrency=8, timeout=30, base_url=...",
+)
+def generate_command(
+    model: str,
+    input_path: Path,
+    output: Path,
+    split: str,
+    batch_size: int,
+    max_new_tokens: int,
+    temperature: float,
+    seed: int | None,
+    options: tuple[str, ...],
+) -> None:
+    """Run a model on scenarios; write one JSON line per scenario to OUTPUT.
+
+    Each line: scenario_id, response, model_id, tokens {prompt, completion}, latency_s,
+    finish_reason. Re-running with the same --output skips the scenarios already done.
+
+    \b
+    Examples:
+      model-forge generate --model bundled --input export/ --output replies.jsonl
+      model-forge generate --model tiny --input scenarios.jsonl -o out.jsonl --batch-size 4
+      OPENAI_BASE_URL=http://localhost:8000/v1 model-forge generate \\
+          --model openai:Qwen2.5-7B-Instruct --input export/ -o out.jsonl --option max_concurrency=16
+    """
+    from model_forge.generation import GenerationRequest, SamplingParams, load_backend
+    from model_forge.generator import coerce_options
+
+    scenarios = read_scenarios(input_path, split)
+    seen = done_ids(output)
+    todo: list[Scenario] = []
+    for s in scenarios:
+        if s.id not in seen:
+            seen.add(s.id)  # also drops duplicate scenarios within the input
+            todo.append(s)
+    skipped = len(scenarios) - len(todo)
+    if not todo:
+        click.echo(f"nothing to do: all {len(scenarios)} scenarios are in {output}", err=True)
+        return
+    backend_options: dict[str, Any] = coerce_options(_parse_options(options))
+    backend_options.setdefault("batch_size", batch_size)
+    backend = load_backend(model, **backend_options)
+    sampling = SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # Chunks of a few batches: the backend sorts each chunk by length; lines flush per chunk.
+    chunk = batch_size * 4
+    started = time.perf_counter()
+    tokens = 0
+    with (
+        output.open("a", encoding="utf-8") as fh,
+        click.progressbar(
+            length=len(todo),
+            label=f"generating ({backend.model_id})",
+            file=sys.stderr,
+            show_pos=True,
+        ) as bar,
+    ):
+        for start in range(0, len(todo), chunk):
+            part = todo[start : start + chunk]
+            requests = [GenerationRequest(s.id, s.messages(), sampling) for s in part]
+            gens = backend.generate(requests, progress=bar.update)
+            for gen in gens:
+                record = {
+                    "scenario_id": gen.request_id,
+                    "response": gen.text,
+                    "model_id": gen.model_id,
+                    "tokens": {"prompt": gen.prompt_tokens, "completion": gen.completion_tokens},
+                    "latency_s": round(gen.latency_s, 4),
+                    "finish_reason": gen.finish_reason,
+                }
+                if gen.error:
+                    record["error"] = gen.error
+                tokens += gen.completion_tokens
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"wrote {len(todo)} replies to {output} ({skipped} already there), "
+        f"{tokens} tokens in {elapsed:.1f} s ({tokens / max(elapsed, 1e-9):.1f} tokens/s)",
+        err=True,
+    )
