@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forge_export.errors import ContractError, ForgeError, describe_validation_error
+from forge_export.errors import ForgeError, describe_validation_error
 from forge_export.models import EvalReport, EvalResult, Scenario, TargetSummary
 from pydantic import ValidationError
 
@@ -230,30 +230,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def read_report(path: str | Path) -> EvalReport:
-    """Read and validate an ``EvalReport`` JSON file.
+    """Read and validate an ``EvalReport`` JSON file (scenario-forge's reader, one for both).
 
     Raises:
         ContractError: the file is not JSON, not a report, or of another schema major version.
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ContractError("not a UTF-8 text file; give a report.json", where=str(p)) from exc
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContractError(
-            f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); give a report.json "
-            "written by 'model-forge evaluate'",
-            where=str(p),
-        ) from exc
-    if not isinstance(raw, dict):
-        raise ContractError("expected a JSON object (an EvalReport)", where=str(p))
-    try:
-        return EvalReport.model_validate(raw)
-    except ValidationError as exc:
-        raise describe_validation_error(exc, str(p)) from exc
+    from scenario_forge.report_import import read_report as _read
+
+    return _read(path)
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from forge_export import Completion, ForgeError, Scenario
 from forge_export.generators import Generator
 
+from scenario_forge.report_import import ImportReportResult, import_report
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import Taxonomy
 
@@ -33,11 +34,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CompleteResult",
     "GenerateResult",
+    "ImportReportResult",
     "TargetCounts",
     "complete_with_generator",
     "complete_with_templates",
     "export_store",
     "generate_scenarios",
+    "import_report",
     "template_completions",
 ]
 

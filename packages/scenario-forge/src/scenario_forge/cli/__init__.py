@@ -45,3 +45,6 @@ for _cmd in (
     export_cmd,
 ):
     main.add_command(_cmd)
+from scenario_forge.cli.import_report import import_report_cmd  # noqa: E402
+
+main.add_command(import_report_cmd)

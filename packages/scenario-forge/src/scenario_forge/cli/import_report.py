@@ -1,0 +1,78 @@
+"""``scenario-forge import-report``: failures of an evaluation report become new scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from scenario_forge.cli._common import (
+    db_option,
+    echo_json,
+    get_taxonomy,
+    json_option,
+    open_store,
+    table,
+    target_option,
+    taxonomy_option,
+)
+
+
+@click.command("import-report")
+@click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--seed", type=int, default=0, show_default=True, help="Picks the framing wordings.")
+@target_option("Only failures of this target (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Count what would be added; write nothing.")
+@db_option
+@taxonomy_option
+@json_option
+def import_report_cmd(
+    report: Path,
+    seed: int,
+    targets: tuple[str, ...],
+    dry_run: bool,
+    db: Path,
+    taxonomy: Path | None,
+    as_json: bool,
+) -> None:
+    """Turn the failures in REPORT (from `model-forge evaluate`) into new scenarios.
+
+    Each failed scenario is varied through the framings it was not asked in (direct, role
+    play, hypothetical, multi-turn; benign contrasts: direct and a casual rewording). The new
+    scenarios keep the failed one's group (held-out groups stay held out), record
+    source kind 'report' with the failed scenario as parent and the report file + model as
+    origin, and get a proposed template completion. Importing the same report twice adds
+    nothing.
+
+    \b
+    Examples:
+      scenario-forge import-report runs/eval-sft/report.json
+      scenario-forge import-report report.json --dry-run --json
+      scenario-forge import-report report.json --target self_harm --seed 1
+    """
+    from scenario_forge.report_import import import_report, read_report
+
+    parsed = read_report(report)
+    tax = get_taxonomy(taxonomy)
+    store = open_store(db)
+    try:
+        result = import_report(
+            store, parsed, tax, seed, source=str(report), dry_run=dry_run, targets=targets or None
+        )
+    finally:
+        store.close()
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    verb = "would add" if dry_run else "added"
+    rows = [
+        ("results", result.results),
+        ("failures", result.failures),
+        ("variants", result.proposed),
+        (f"scenarios {verb}", result.added),
+        ("already in store", result.duplicates),
+        (f"completions {verb}", result.completions_added),
+    ]
+    rows += [(f"skipped: {k}", v) for k, v in result.skipped.items()]
+    click.echo(f"{report} ({result.model_id}) → {db}")
+    click.echo(table(rows, ["", "count"]))
