@@ -18,6 +18,8 @@ YAML is read with ``yaml.safe_load`` only.
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -152,6 +154,12 @@ def _describe(exc: ValidationError, file_for: Any, prefix_for: Any) -> TaxonomyE
 
 
 def _builtin_raw() -> list[tuple[str, dict[str, Any]]]:
+    # Parsed once per process (the files are package data); callers get fresh copies.
+    return [(name, copy.deepcopy(data)) for name, data in _builtin_parsed()]
+
+
+@functools.cache
+def _builtin_parsed() -> tuple[tuple[str, dict[str, Any]], ...]:
     root = resources.files("scenario_forge.taxonomy") / "builtin"
     if not root.is_dir():
         return []
@@ -163,7 +171,7 @@ def _builtin_raw() -> list[tuple[str, dict[str, Any]]]:
         if not isinstance(data, dict):
             raise TaxonomyError(f"{entry.name}: expected a mapping of target keys at the top")
         out.append((entry.name, data))
-    return out
+    return tuple(out)
 
 
 def _override_raw(path: Path) -> list[dict[str, Any]]:
