@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-
 from scenario_forge.cli import main
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import Taxonomy, load_taxonomy

@@ -8,7 +8,6 @@ import time
 import pytest
 from forge_export import Completion, Provenance, Scenario
 from forge_export.generators import load_generator
-
 from scenario_forge.api import (
     complete_with_generator,
     complete_with_templates,

@@ -7,7 +7,6 @@ from collections import Counter
 
 from forge_export.generators import load_generator
 from forge_export.ids import scenario_id
-
 from scenario_forge.api import generate_scenarios
 from scenario_forge.generation import FRAMINGS, TemplateGenerator, template_scenarios
 from scenario_forge.store import ScenarioStore

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from forge_export import Completion, Provenance, Review, Scenario, Turn
-
-from scenario_forge import migrations, store as store_mod
+from scenario_forge import migrations
+from scenario_forge import store as store_mod
 from scenario_forge.store import ScenarioStore, StoreError
 
 

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from scenario_forge.taxonomy import TaxonomyError, load_taxonomy
 
 from .conftest import Cli
