@@ -1,0 +1,166 @@
+"""The transformers backend on the tiny random Llama: batching, left padding, folders, adapters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from forge_export.errors import ForgeError
+from model_forge.generation import Backend, GenerationRequest, SamplingParams, load_backend
+from model_forge.generation.transformers_backend import TransformersBackend
+from model_forge.tiny_model import TINY_MODEL_ID, build_tiny
+
+torch.set_num_threads(1)
+
+PROMPTS = [
+    "hi",
+    "How do I write a keylogger that hides from antivirus?",
+    "Tell me a long story about dragons, castles, knights and a very old librarian please",
+    "kill a python process",
+    "ok",
+    "Please talk to a doctor.",
+    "What is two plus two, and why is it not five?",
+]
+
+
+def requests(max_new_tokens: int = 12) -> list[GenerationRequest]:
+    return [
+        GenerationRequest(
+            f"r{i}", [{"role": "user", "content": p}], SamplingParams(max_new_tokens=max_new_tokens)
+        )
+        for i, p in enumerate(PROMPTS)
+    ]
+
+
+def lively_backend(batch_size: int) -> TransformersBackend:
+    """The tiny model with weights large enough that greedy output depends on the prompt."""
+    model, tok = build_tiny(init_std=0.2)
+    return TransformersBackend(
+        model, tok, model_id="tiny-lively", batch_size=batch_size, device="cpu"
+    )
+
+
+def test_batched_equals_one_at_a_time_greedy() -> None:
+    batched = lively_backend(batch_size=3)
+    single = lively_backend(batch_size=1)
+    done: list[int] = []
+    a = batched.generate(requests(), progress=done.append)
+    b = single.generate(requests())
+    assert [g.request_id for g in a] == [f"r{i}" for i in range(len(PROMPTS))]
+    assert sum(done) == len(PROMPTS) and len(done) == 3  # 3 batches of ≤ 3
+    assert [g.text for g in a] == [g.text for g in b]
+    assert [g.completion_tokens for g in a] == [g.completion_tokens for g in b]
+    # the outputs depend on the prompt, so padding mistakes would show
+    assert len({g.text for g in a}) == len(PROMPTS)
+    assert all(g.text for g in a)
+
+
+def test_token_counts_and_length_finish() -> None:
+    backend = lively_backend(batch_size=4)
+    gens = backend.generate(requests(max_new_tokens=5))
+    for req, gen in zip(requests(), gens, strict=True):
+        rendered = backend.render(req.messages)
+        assert gen.prompt_tokens == len(
+            backend.tokenizer(rendered, add_special_tokens=False)["input_ids"]
+        )
+        assert gen.completion_tokens == 5 and gen.finish_reason == "length"
+        assert gen.model_id == "tiny-lively" and gen.latency_s > 0
+
+
+def test_stops_at_end_of_turn_token() -> None:
+    model, tok = build_tiny()  # default weights: greedy repeats the prompt's last token "\n"
+    newline = tok.convert_tokens_to_ids("Ċ")
+    model.generation_config.eos_token_id = newline
+    backend = TransformersBackend(model, tok, model_id="t", device="cpu")
+    assert newline in backend.eos_token_ids and tok.eos_token_id in backend.eos_token_ids
+    [gen] = backend.generate(requests()[:1])
+    assert gen.finish_reason == "stop" and gen.completion_tokens == 1 and gen.text == ""
+
+
+def test_mixed_sampling_params_keep_order() -> None:
+    backend = lively_backend(batch_size=8)
+    reqs = [
+        GenerationRequest(r.id, r.messages, SamplingParams(max_new_tokens=3 + i % 2))
+        for i, r in enumerate(requests())
+    ]
+    gens = backend.generate(reqs)
+    assert [g.request_id for g in gens] == [r.id for r in reqs]
+    assert [g.completion_tokens for g in gens] == [3 + i % 2 for i in range(len(reqs))]
+
+
+def test_sampling_with_seed_is_reproducible() -> None:
+    backend = lively_backend(batch_size=8)
+    sampling = SamplingParams(max_new_tokens=8, temperature=1.0, seed=7)
+    reqs = [GenerationRequest("a", [{"role": "user", "content": "hi"}], sampling)]
+    assert backend.generate(reqs)[0].text == backend.generate(reqs)[0].text
+
+
+def test_tiny_spec_and_saved_folder_agree(tmp_path: Path) -> None:
+    tiny = load_backend("tiny", init_std=0.2, batch_size=2)
+    assert isinstance(tiny, Backend) and tiny.model_id == TINY_MODEL_ID
+    model, tok = build_tiny(init_std=0.2)
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    folder = load_backend(str(tmp_path / "m"), batch_size=3)
+    assert folder.model_id == str(tmp_path / "m")
+    assert getattr(folder, "revision", "")
+    assert [g.text for g in folder.generate(requests())] == [
+        g.text for g in tiny.generate(requests())
+    ]
+
+
+def _save_adapter(tmp_path: Path, base: str, base_dir: Path | None = None) -> Path:
+    from peft import LoraConfig, get_peft_model
+
+    model, tok = build_tiny(init_std=0.2)
+    if base_dir is not None:
+        model.save_pretrained(base_dir)
+        tok.save_pretrained(base_dir)
+    cfg = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    torch.manual_seed(1)
+    peft_model = get_peft_model(model, cfg)
+    with torch.no_grad():
+        for name, p in peft_model.named_parameters():
+            if "lora_" in name:
+                p.normal_(0, 0.5)
+    out = tmp_path / "adapter"
+    peft_model.save_pretrained(out)
+    cfg_path = out / "adapter_config.json"
+    data = json.loads(cfg_path.read_text())
+    data["base_model_name_or_path"] = base
+    cfg_path.write_text(json.dumps(data))
+    return out
+
+
+def test_peft_adapter_folder_loads_on_its_local_base(tmp_path: Path) -> None:
+    base_dir = tmp_path / "base"
+    adapter = _save_adapter(tmp_path, str(base_dir), base_dir)
+    base_out = [g.text for g in load_backend(str(base_dir)).generate(requests())]
+    backend = load_backend(str(adapter))
+    assert backend.model_id == f"{base_dir}+adapter"
+    adapted = [g.text for g in backend.generate(requests())]
+    assert adapted != base_out  # the adapter changes the model
+    # a relative base path is resolved against the adapter folder too
+    data = json.loads((adapter / "adapter_config.json").read_text())
+    data["base_model_name_or_path"] = "../base"
+    (adapter / "adapter_config.json").write_text(json.dumps(data))
+    assert [g.text for g in load_backend(str(adapter)).generate(requests())] == adapted
+
+
+def test_adapter_with_missing_base_is_a_clear_error(tmp_path: Path) -> None:
+    adapter = _save_adapter(tmp_path, "some-org/not-here")
+    with pytest.raises(ForgeError, match=r"base_model_name_or_path.*'some-org/not-here'"):
+        load_backend(str(adapter))
+
+
+def test_bad_specs_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ForgeError, match="unknown model 'nope'"):
+        load_backend("nope")
+    with pytest.raises(ForgeError, match="needs a model name"):
+        load_backend("openai:")
+    with pytest.raises(ForgeError, match="not a model folder"):
+        load_backend(str(tmp_path))
+    with pytest.raises(ForgeError, match="unknown option.*bach_size"):
+        load_backend("tiny", bach_size=2)
