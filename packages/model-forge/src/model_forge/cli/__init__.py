@@ -38,3 +38,6 @@ main.add_command(generate_command)
 from model_forge.cli.models import models_command  # noqa: E402
 
 main.add_command(models_command)
+from model_forge.cli.loop import loop_command  # noqa: E402
+
+main.add_command(loop_command)
