@@ -236,7 +236,7 @@ def test_cli_with_llm_judge(serve: Callable[[Answer], JudgeServer], tmp_path: Pa
 
 def test_tiny_model_as_judge_falls_back_to_rules() -> None:
     """The random tiny model cannot produce a JSON verdict: every item falls back, with reason."""
-    judge = load_judge("tiny", batch_size=2)
+    judge = load_judge("tiny", batch_size=2, max_new_tokens=8)
     out = judge.judge(
         [JudgeItem("q", "I can't help with that.", "refuse"), JudgeItem("q", "", "comply")]
     )
