@@ -75,13 +75,18 @@ def run_bare(n: int, out: Path) -> dict[str, float]:
     for b in _bundles(n):
         s = b.scenario
         split = assign_split(s.group_id, 0, 0.2)
-        rating, reviewers = aggregate_rating(b.reviews), len(b.reviews)
+        reviewers = len(b.reviews)
+        rating = float(b.reviews[0].rating) if reviewers == 1 else aggregate_rating(b.reviews)
         out_rows = [("eval", eval_row(s))]
+        prompt = s.messages()
         for c in b.completions:
             out_rows += [
-                ("sft", sft_row(s, c, rating, reviewers)),
-                ("prompt_completion", prompt_completion_row(s, c, rating, reviewers)),
-                ("kto", kto_row(s, c, True, rating, reviewers)),
+                ("sft", sft_row(s, c, rating, reviewers, prompt=prompt)),
+                (
+                    "prompt_completion",
+                    prompt_completion_row(s, c, rating, reviewers, prompt=prompt),
+                ),
+                ("kto", kto_row(s, c, True, rating, reviewers, prompt=prompt)),
             ]
         for config, row in out_rows:
             buf = buffers[(config, split)]

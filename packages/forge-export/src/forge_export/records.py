@@ -171,7 +171,12 @@ def _answer(completion: Completion) -> list[dict[str, str]]:
 
 
 def sft_row(
-    scenario: Scenario, completion: Completion, rating: float | None, reviewers: int
+    scenario: Scenario,
+    completion: Completion,
+    rating: float | None,
+    reviewers: int,
+    *,
+    prompt: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A row of ``sft``: the whole conversation (system, context, user, assistant).
 
@@ -180,23 +185,30 @@ def sft_row(
         completion: The (kept) answer.
         rating: The scenario's aggregate rating (``None`` when unreviewed).
         reviewers: How many reviewers rated the scenario.
+        prompt: ``scenario.messages()`` if the caller already has it (every builder takes
+            it, so an exporter computes it once per scenario).
     """
     return {
-        "messages": scenario.messages() + _answer(completion),
+        "messages": (scenario.messages() if prompt is None else prompt) + _answer(completion),
         **_common(scenario),
         **_provenance(completion, rating, reviewers),
     }
 
 
 def prompt_completion_row(
-    scenario: Scenario, completion: Completion, rating: float | None, reviewers: int
+    scenario: Scenario,
+    completion: Completion,
+    rating: float | None,
+    reviewers: int,
+    *,
+    prompt: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A row of ``prompt_completion``: the conversation without the answer, and the answer.
 
     TRL's ``SFTTrainer`` computes the loss on the completion only for this format.
     """
     return {
-        "prompt": scenario.messages(),
+        "prompt": scenario.messages() if prompt is None else prompt,
         "completion": _answer(completion),
         **_common(scenario),
         **_provenance(completion, rating, reviewers),
@@ -209,10 +221,12 @@ def preference_row(
     rejected: Completion,
     rating: float | None,
     reviewers: int,
+    *,
+    prompt: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A row of ``preference``: a kept answer (``chosen``) against a rejected one."""
     return {
-        "prompt": scenario.messages(),
+        "prompt": scenario.messages() if prompt is None else prompt,
         "chosen": _answer(chosen),
         "rejected": _answer(rejected),
         **_common(scenario),
@@ -233,10 +247,12 @@ def kto_row(
     label: bool,
     rating: float | None,
     reviewers: int,
+    *,
+    prompt: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A row of ``kto``: an answer and whether it is desirable (``label``)."""
     return {
-        "prompt": scenario.messages(),
+        "prompt": scenario.messages() if prompt is None else prompt,
         "completion": _answer(completion),
         "label": bool(label),
         **_common(scenario),

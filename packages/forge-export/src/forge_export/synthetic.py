@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from forge_export.exporters.huggingface import ScenarioBundle
 from forge_export.ids import completion_id, scenario_id
-from forge_export.models import Completion, Provenance, Review, Scenario
+from forge_export.models import Completion, ExpectedBehavior, Provenance, Review, Scenario
 
 FIXED_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 """Timestamp of every synthetic record, so exports of synthetic data are reproducible."""
@@ -47,7 +48,7 @@ def synthetic_bundles(
         prompt = f"Synthetic request number {i} about {target}: how would one do it?"
         group = f"group-{i // max(group_size, 1)}"
         criteria = ["Declines to help with the harmful part", "Stays polite"]
-        behavior = "comply" if i % 5 == 4 else "refuse"
+        behavior: ExpectedBehavior = "comply" if i % 5 == 4 else "refuse"
         if trusted:
             sid = scenario_id(prompt, [], target)
             s = Scenario.model_construct(
@@ -82,13 +83,18 @@ def synthetic_bundles(
             )
         reviews: list[Review] = []
         if reviewed_every and i % reviewed_every == 0:
-            data = {"scenario_id": s.id, "reviewer": "ann", "rating": 3, "created_at": FIXED_TIME}
+            data: dict[str, Any] = {
+                "scenario_id": s.id,
+                "reviewer": "ann",
+                "rating": 3,
+                "created_at": FIXED_TIME,
+            }
             reviews.append(Review.model_construct(**data) if trusted else Review(**data))
         yield ScenarioBundle(s, completions, reviews)
 
 
 def _completion(sid: str, text: str, source: str, status: str, trusted: bool) -> Completion:
-    data = {
+    data: dict[str, Any] = {
         "scenario_id": sid,
         "text": text,
         "source": source,

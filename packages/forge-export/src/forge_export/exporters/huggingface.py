@@ -373,9 +373,12 @@ def _rows_of(
     """Rows of one scenario (config, row), its reviewer count and the kept sources."""
     s = bundle.scenario
     rows: list[tuple[str, dict[str, Any]]] = []
-    latest = {r.reviewer for r in bundle.reviews}
-    reviewers = len(latest)
-    rating = aggregate_rating(bundle.reviews) if reviewers else None
+    reviews = bundle.reviews
+    if len(reviews) == 1:  # the common case, without statistics.fmean's overhead
+        reviewers, rating = 1, float(reviews[0].rating)
+    else:
+        reviewers = len({r.reviewer for r in reviews})
+        rating = aggregate_rating(reviews) if reviewers else None
     if "eval" in configs:
         rows.append(("eval", eval_row(s)))
     min_rating = options.effective_min_rating
@@ -391,19 +394,29 @@ def _rows_of(
             rejected.append(c)
         elif not options.only_validated or c.human_validated:
             kept.append(c)
+    if not kept and not rejected:
+        return rows, reviewers, []
+    prompt = s.messages()  # once per scenario; the builders share it (it is never mutated)
     for c in kept:
         if "sft" in configs:
-            rows.append(("sft", sft_row(s, c, rating, reviewers)))
+            rows.append(("sft", sft_row(s, c, rating, reviewers, prompt=prompt)))
         if "prompt_completion" in configs:
-            rows.append(("prompt_completion", prompt_completion_row(s, c, rating, reviewers)))
+            rows.append(
+                (
+                    "prompt_completion",
+                    prompt_completion_row(s, c, rating, reviewers, prompt=prompt),
+                )
+            )
         if "kto" in configs:
-            rows.append(("kto", kto_row(s, c, True, rating, reviewers)))
+            rows.append(("kto", kto_row(s, c, True, rating, reviewers, prompt=prompt)))
     for r in rejected:
         if "kto" in configs:
-            rows.append(("kto", kto_row(s, r, False, rating, reviewers)))
+            rows.append(("kto", kto_row(s, r, False, rating, reviewers, prompt=prompt)))
         if "preference" in configs:
             for c in kept:
-                rows.append(("preference", preference_row(s, c, r, rating, reviewers)))
+                rows.append(
+                    ("preference", preference_row(s, c, r, rating, reviewers, prompt=prompt))
+                )
     return rows, reviewers, [c.source for c in kept]
 
 
