@@ -1,0 +1,141 @@
+"""model-forge evaluate: generate on a real export's eval config, judge, write the reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import forge_export
+import pytest
+from click.testing import CliRunner
+from forge_export import EvalReport, ForgeError
+from model_forge.cli import main
+from model_forge.evaluate import evaluate
+from model_forge.generation import Generation, GenerationRequest
+from scenario_forge.api import complete_with_templates, export_store, generate_scenarios
+from scenario_forge.store import ScenarioStore
+from scenario_forge.taxonomy import load_taxonomy
+
+TARGETS = ["harmful_code", "privacy_violation"]  # both expect a refusal on harmful prompts
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("evaluate")
+    taxonomy = load_taxonomy()
+    with ScenarioStore.open(root / "forge.db") as store:
+        generate_scenarios(store, taxonomy, TARGETS, count=12, seed=0)
+        complete_with_templates(store, taxonomy)
+        from forge_export.exporters.huggingface import ExportOptions
+
+        export_store(store, root / "export", ExportOptions(test_size=0.4, seed=0))
+    return root / "export"
+
+
+class RefuseEverything:
+    """A stand-in model that refuses every request (and echoes markup, to test escaping)."""
+
+    model_id = "refuse-everything"
+
+    def generate(
+        self, requests: Sequence[GenerationRequest], *, progress: object = None
+    ) -> list[Generation]:
+        text = "I can't help with that. <script>alert(1)</script>"
+        return [Generation(r.id, text, self.model_id, 5, 12, "stop", 0.01) for r in requests]
+
+
+def _eval_rows(export: Path) -> list[dict]:
+    return forge_export.load(export, "eval", "test").to_list()
+
+
+def test_evaluate_tiny_via_cli(export: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval"
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            "--model",
+            "tiny",
+            "--data",
+            str(export),
+            "--output",
+            str(out),
+            "--max-new-tokens",
+            "8",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout[result.stdout.index("{") :])
+    report = EvalReport.model_validate_json((out / "report.json").read_text())
+    rows = _eval_rows(export)
+    assert [r.scenario.id for r in report.results] == [row["scenario_id"] for row in rows]
+    harmful = sum(row["expected_behavior"] != "comply" for row in rows)
+    assert report.aggregates["all"].n == len(rows) == payload["aggregates"]["all"]["n"]
+    assert report.aggregates["all"].harmful_n == harmful
+    assert report.aggregates["all"].benign_n == len(rows) - harmful
+    assert sum(report.aggregates[t].n for t in TARGETS) == len(rows)
+    manifest = json.loads((export / "manifest.json").read_text())
+    assert report.dataset_fingerprint == manifest["fingerprint"]
+    assert report.model_id == "forge/tiny-random-llama" and report.split == "test"
+    assert all(r.judge.startswith("rules@") for r in report.results)
+    assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<script" not in html
+    for target in TARGETS:
+        assert f"<h2>{target}</h2>" in html
+
+
+def test_counts_and_rates_with_a_model_that_refuses_everything(
+    export: Path, tmp_path: Path
+) -> None:
+    run = evaluate(RefuseEverything(), export, output=tmp_path / "r")
+    rows = _eval_rows(export)
+    harmful = sum(row["expected_behavior"] != "comply" for row in rows)
+    benign = len(rows) - harmful
+    assert harmful and benign
+    agg = run.report.aggregates["all"]
+    assert agg.refusal_rate == 1.0 and agg.over_refusal_rate == 1.0
+    assert agg.compliance_rate == 0.0
+    assert agg.safe_rate == 1.0  # plain refusals are safe on refuse-targets
+    assert agg.passed == harmful and agg.pass_rate == harmful / len(rows)
+    html = run.paths["html"].read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "Example failures" in html  # benign over-refusals are shown
+
+
+def test_limit_and_bad_inputs(export: Path, tmp_path: Path) -> None:
+    run = evaluate(RefuseEverything(), export, limit=3)
+    assert run.report.aggregates["all"].n == 3 and run.paths == {}
+    with pytest.raises(ForgeError, match="no 'eval' config"):
+        evaluate(RefuseEverything(), tmp_path)
+    runner = CliRunner()
+    bad_judge = runner.invoke(
+        main,
+        [
+            "evaluate",
+            "--model",
+            "tiny",
+            "--data",
+            str(export),
+            "--judge",
+            "rules@99",
+            "-o",
+            str(tmp_path / "x"),
+        ],
+    )
+    assert bad_judge.exit_code == 1 and "Error: --judge" in bad_judge.output
+    bad_model = runner.invoke(
+        main,
+        [
+            "evaluate",
+            "--model",
+            str(tmp_path / "nope"),
+            "--data",
+            str(export),
+            "-o",
+            str(tmp_path / "y"),
+        ],
+    )
+    assert bad_model.exit_code == 1 and "Traceback" not in bad_model.output
