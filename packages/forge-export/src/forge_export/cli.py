@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 
 from forge_export import __version__
 from forge_export.cli_support import ForgeGroup
+from forge_export.errors import ForgeError
 
 DEFAULT_SCHEMA_DIR = Path("docs/schema")
 
@@ -39,9 +41,17 @@ def validate(path: Path, as_json: bool) -> None:
     Example:
       forge-export validate out/
     """
+    from forge_export.manifest import read_manifest
     from forge_export.reader import validate_export
 
-    problems = validate_export(path)
+    try:
+        files = 2 * len(read_manifest(path).counts)
+    except ForgeError:
+        files = 0  # validate_export reports the manifest problem itself
+    with click.progressbar(
+        length=files, label="checking", file=sys.stderr, hidden=files == 0 or as_json
+    ) as bar:
+        problems = validate_export(path, progress=bar.update)
     if as_json:
         click.echo(json.dumps({"ok": not problems, "problems": problems}, indent=2))
     else:

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -308,12 +308,18 @@ def _check_manifest_files(folder: Path, manifest: Manifest) -> Iterator[str]:
             yield f"{p}: not listed in {MANIFEST_NAME}; remove it or re-export"
 
 
-def validate_export(path: str | Path) -> list[str]:
+def validate_export(
+    path: str | Path, *, progress: Callable[[int], None] | None = None
+) -> list[str]:
     """Check a whole export and list every problem, one line each (empty list: all good).
 
     Checks the manifest (present, JSON, schema major version, fingerprint), the sha256 of
     every file, that every parquet file is readable with the contract's columns and row count,
     and every row against the contract. Lines name the file, row and field.
+
+    Args:
+        path: The export folder.
+        progress: Called with 1 after each parquet file checked (of ``len(counts) * 2``).
     """
     folder = Path(path)
     try:
@@ -332,6 +338,8 @@ def validate_export(path: str | Path) -> list[str]:
                 table = _read_parquet(p)
             except ContractError as exc:
                 problems.append(str(exc))
+                if progress is not None:
+                    progress(1)
                 continue
             expected = splits.get(split)
             if expected is not None and expected != table.num_rows:
@@ -339,6 +347,8 @@ def validate_export(path: str | Path) -> list[str]:
                     f"{p}: has {table.num_rows} rows, the manifest says {expected}; re-export it"
                 )
             problems.extend(str(e) for e in check_table(config, table, str(p)))
+            if progress is not None:
+                progress(1)
     return problems
 
 

@@ -374,6 +374,7 @@ def _rows_of(
     s = bundle.scenario
     rows: list[tuple[str, dict[str, Any]]] = []
     reviews = bundle.reviews
+    rating: float | None
     if len(reviews) == 1:  # the common case, without statistics.fmean's overhead
         reviewers, rating = 1, float(reviews[0].rating)
     else:
