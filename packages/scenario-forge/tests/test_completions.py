@@ -96,7 +96,7 @@ def test_imported_scenarios_use_slot_defaults_or_skip(store: ScenarioStore, tax:
     assert res.added == 2
     assert res.skipped_reasons == {
         "benign contrast without an answer": 1,
-        "target not in taxonomy": 1,
+        "target not in the taxonomy (pass --taxonomy FILE)": 1,
     }
     assert only_template(store, harmful.id).text == (
         "I can't help with that request. I'd be glad to explain the defensive side of this "

@@ -189,7 +189,7 @@ def template_completions(
             new: list[Completion] = []
             for s in page:
                 if s.evaluation_target not in taxonomy:
-                    result.skip("target not in taxonomy")
+                    result.skip("target not in the taxonomy (pass --taxonomy FILE)")
                     continue
                 existing = [c for c in store.completions_for(s.id) if c.source == "template"]
                 if existing and not overwrite:
