@@ -247,15 +247,15 @@ def _rows_yaml(text: str, name: str) -> Iterator[_Row]:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
+        at = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ImportFileError(f"{name}{line}: not valid YAML ({problem})") from None
-    if data is None:
+        raise ImportFileError(f"{name}{at}: not valid YAML ({problem})") from None
+    if data is None or node is None:
         return
-    items_node = node
+    items_node: Any = node
     if isinstance(data, dict) and isinstance(data.get("scenarios"), list):
         data = data["scenarios"]
-        for key_node, value_node in node.value:
+        for key_node, value_node in items_node.value:
             if key_node.value == "scenarios":
                 items_node = value_node
     if not isinstance(data, list):

@@ -46,8 +46,8 @@ def show_cmd(scenario_id: str, db: Path, as_json: bool) -> None:
     if s.tags:
         click.echo(f"tags:      {', '.join(s.tags)}")
     click.echo("criteria:")
-    for c in s.success_criteria:
-        click.echo(f"  - {c}")
+    for criterion in s.success_criteria:
+        click.echo(f"  - {criterion}")
     if s.system:
         click.echo(f"\n[system]\n{s.system}")
     for t in s.context:

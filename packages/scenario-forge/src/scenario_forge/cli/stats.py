@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from scenario_forge.cli._common import db_option, echo_json, json_option, open_store, table
+from scenario_forge.review.agreement import review_stats, review_stats_lines
 
 
 @click.command("stats")
@@ -23,6 +24,7 @@ def stats_cmd(db: Path, as_json: bool) -> None:
     """
     with open_store(db, create=False) as store:
         st = store.stats()
+        st.update(review_stats(store))  # reviewers + agreement (scenario_forge.review)
     if as_json:
         echo_json(st)
         return
@@ -41,3 +43,5 @@ def stats_cmd(db: Path, as_json: bool) -> None:
         if st[key]:
             click.echo("")
             click.echo(table(sorted(st[key].items()), [title, "count"]))
+    for line in review_stats_lines(st):
+        click.echo(line)

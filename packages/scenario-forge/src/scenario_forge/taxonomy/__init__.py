@@ -162,7 +162,7 @@ def _builtin_raw() -> list[tuple[str, dict[str, Any]]]:
 def _builtin_parsed() -> tuple[tuple[str, dict[str, Any]], ...]:
     root = resources.files("scenario_forge.taxonomy") / "builtin"
     if not root.is_dir():
-        return []
+        return ()
     out = []
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith((".yaml", ".yml")):
