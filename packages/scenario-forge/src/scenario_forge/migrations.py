@@ -120,3 +120,65 @@ def m001_initial(conn: sqlite3.Connection) -> None:
         CREATE INDEX idx_audit_entity ON audit_log(entity, entity_id);
         """,
     )
+
+
+@migration
+def m002_review_queue(conn: sqlite3.Connection) -> None:
+    """Review queue: per-scenario reviewer and claim counts, kept by triggers and indexed.
+
+    ``review_state.taken`` = distinct reviewers + live claims; the review flow's next-item
+    query reads one index range (``taken = k`` [per target]) instead of scanning scenarios.
+    Added by the review work (``scenario_forge.review``).
+    """
+    for statement in (
+        """CREATE TABLE review_state (
+            scenario_id TEXT PRIMARY KEY REFERENCES scenarios(id) ON DELETE CASCADE,
+            evaluation_target TEXT NOT NULL,
+            source_kind TEXT NOT NULL,
+            reviewers INTEGER NOT NULL DEFAULT 0,
+            claims INTEGER NOT NULL DEFAULT 0,
+            taken INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID""",
+        """INSERT INTO review_state (scenario_id, evaluation_target, source_kind, reviewers, claims)
+        SELECT s.id, s.evaluation_target, s.source_kind,
+            (SELECT COUNT(DISTINCT r.reviewer) FROM reviews r WHERE r.scenario_id = s.id),
+            (SELECT COUNT(*) FROM review_claims c WHERE c.scenario_id = s.id)
+        FROM scenarios s""",
+        "UPDATE review_state SET taken = reviewers + claims",
+        "CREATE INDEX idx_review_state_taken ON review_state(taken, scenario_id)",
+        "CREATE INDEX idx_review_state_target "
+        "ON review_state(evaluation_target, taken, scenario_id)",
+        "CREATE INDEX idx_review_state_source ON review_state(source_kind, taken, scenario_id)",
+        "CREATE INDEX idx_review_claims_reviewer ON review_claims(reviewer, claimed_at)",
+        "CREATE INDEX idx_reviews_reviewer ON reviews(reviewer, scenario_id)",
+        """CREATE TRIGGER review_state_scenario_insert AFTER INSERT ON scenarios BEGIN
+            INSERT OR IGNORE INTO review_state (scenario_id, evaluation_target, source_kind)
+            VALUES (NEW.id, NEW.evaluation_target, NEW.source_kind);
+        END""",
+        """CREATE TRIGGER review_state_scenario_update
+        AFTER UPDATE OF evaluation_target, source_kind ON scenarios BEGIN
+            UPDATE review_state SET evaluation_target = NEW.evaluation_target,
+                source_kind = NEW.source_kind WHERE scenario_id = NEW.id;
+        END""",
+        """CREATE TRIGGER review_state_review_insert AFTER INSERT ON reviews
+        WHEN NOT EXISTS (SELECT 1 FROM reviews WHERE reviewer = NEW.reviewer
+                         AND scenario_id = NEW.scenario_id AND id <> NEW.id) BEGIN
+            UPDATE review_state SET reviewers = reviewers + 1, taken = taken + 1
+            WHERE scenario_id = NEW.scenario_id;
+        END""",
+        """CREATE TRIGGER review_state_review_delete AFTER DELETE ON reviews
+        WHEN NOT EXISTS (SELECT 1 FROM reviews WHERE reviewer = OLD.reviewer
+                         AND scenario_id = OLD.scenario_id) BEGIN
+            UPDATE review_state SET reviewers = reviewers - 1, taken = taken - 1
+            WHERE scenario_id = OLD.scenario_id;
+        END""",
+        """CREATE TRIGGER review_state_claim_insert AFTER INSERT ON review_claims BEGIN
+            UPDATE review_state SET claims = claims + 1, taken = taken + 1
+            WHERE scenario_id = NEW.scenario_id;
+        END""",
+        """CREATE TRIGGER review_state_claim_delete AFTER DELETE ON review_claims BEGIN
+            UPDATE review_state SET claims = claims - 1, taken = taken - 1
+            WHERE scenario_id = OLD.scenario_id;
+        END""",
+    ):
+        conn.execute(statement)

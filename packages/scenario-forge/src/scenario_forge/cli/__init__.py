@@ -46,5 +46,7 @@ for _cmd in (
 ):
     main.add_command(_cmd)
 from scenario_forge.cli.import_report import import_report_cmd  # noqa: E402
+from scenario_forge.cli.review import review_cmd  # noqa: E402
 
 main.add_command(import_report_cmd)
+main.add_command(review_cmd)

@@ -1,0 +1,300 @@
+"""Claims with a lease: who is reviewing which scenario right now.
+
+A scenario is handed to a reviewer by inserting a row in ``review_claims`` inside one
+``BEGIN IMMEDIATE`` transaction that also picks the scenario, so two processes can never
+claim the same free slot. ``review_state`` (migration 2) keeps, per scenario, the number of
+distinct reviewers and of live claims (``taken`` = both), maintained by triggers; the next-item
+query reads one index range of it, so it stays fast with a million scenarios.
+
+Rules:
+
+* without overlap (``overlap=1``) a scenario is handed out only while nobody reviewed or
+  claims it;
+* with ``overlap=N`` it is handed to up to ``N`` different reviewers (reviews + live claims
+  < N), never twice to the same reviewer;
+* a reviewer's own live claims come back first (resume after a crash or a quit);
+* an expired claim is deleted by the next claim transaction, so its scenario comes back.
+
+Example:
+    >>> queue = ReviewQueue(store, "ana", QueueFilter(targets=("harmful_code",)))  # doctest: +SKIP
+    >>> sid = queue.claim_next()                                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from forge_export import ForgeError
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from scenario_forge.store import ScenarioStore
+
+DEFAULT_LEASE_MINUTES = 30.0
+"""How long a claim of the interactive flow lives without activity."""
+
+BATCH_LEASE_MINUTES = 24 * 60.0
+"""How long a claim made by ``review export-queue`` lives (a day of offline work)."""
+
+
+def timestamp(dt: datetime | None = None) -> str:
+    """A fixed-width UTC ISO 8601 text (microseconds always present), so text order = time order."""
+    dt = dt or datetime.now(UTC)
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which scenarios a reviewer is handed.
+
+    Attributes:
+        targets: Evaluation targets to keep (empty: all).
+        sources: Scenario provenance kinds to keep (empty: all).
+        unreviewed: Only scenarios nobody has rated yet.
+        overlap: Hand each scenario to up to this many different reviewers.
+    """
+
+    targets: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    unreviewed: bool = False
+    overlap: int = 1
+
+    def __post_init__(self) -> None:
+        if self.overlap < 1:
+            raise ForgeError(f"overlap: {self.overlap} must be at least 1")
+
+
+class ReviewQueue:
+    """Hands scenarios to one reviewer with a lease.
+
+    Args:
+        store: The open store (its connection and write lock are used).
+        reviewer: The reviewer's name.
+        filt: Which scenarios to hand out.
+        lease_minutes: Lifetime of a claim; renewed on every activity.
+    """
+
+    def __init__(
+        self,
+        store: ScenarioStore,
+        reviewer: str,
+        filt: QueueFilter | None = None,
+        lease_minutes: float = DEFAULT_LEASE_MINUTES,
+    ) -> None:
+        if lease_minutes <= 0:
+            raise ForgeError(f"lease: {lease_minutes} minutes must be more than 0")
+        self.store = store
+        self.reviewer = reviewer
+        self.filter = filt or QueueFilter()
+        self.lease = timedelta(minutes=lease_minutes)
+
+    # ------------------------------------------------------------------ claiming
+
+    def claim_next(self, exclude: Collection[str] = ()) -> str | None:
+        """Claim the next scenario for this reviewer, atomically; ``None`` if none is left.
+
+        The reviewer's own live claims (matching the filter) come first, oldest first.
+
+        Args:
+            exclude: Scenario ids not to hand out (e.g. skipped in this session).
+        """
+        with self.store.transaction() as conn:
+            now = datetime.now(UTC)
+            conn.execute("DELETE FROM review_claims WHERE expires_at <= ?", (timestamp(now),))
+            sid = self._own_claim(conn, exclude)
+            if sid is not None:
+                self._renew(conn, sid, now)
+                return sid
+            sid = self._free(conn, exclude)
+            if sid is None:
+                return None
+            conn.execute(
+                "INSERT INTO review_claims (scenario_id, reviewer, claimed_at, expires_at) "
+                "VALUES (?, ?, ?, ?)",
+                (sid, self.reviewer, timestamp(now), timestamp(now + self.lease)),
+            )
+            return sid
+
+    def claim_many(self, limit: int) -> list[str]:
+        """Claim up to ``limit`` scenarios in one transaction (batch review)."""
+        got: list[str] = []
+        with self.store.transaction():
+            while len(got) < limit:
+                sid = self.claim_next(exclude=got)
+                if sid is None:
+                    break
+                got.append(sid)
+        return got
+
+    def claim(self, scenario_id: str) -> None:
+        """Claim (or renew) one given scenario for this reviewer, whatever the queue says.
+
+        Used after an undo, to show the undone scenario again.
+        """
+        with self.store.transaction() as conn:
+            now = datetime.now(UTC)
+            if not self._renew(conn, scenario_id, now):
+                conn.execute(
+                    "INSERT INTO review_claims (scenario_id, reviewer, claimed_at, expires_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (scenario_id, self.reviewer, timestamp(now), timestamp(now + self.lease)),
+                )
+
+    def renew(self, scenario_id: str) -> bool:
+        """Push this reviewer's claim on ``scenario_id`` a full lease into the future.
+
+        Returns:
+            False when the claim is gone (it expired and was cleaned up).
+        """
+        with self.store.transaction() as conn:
+            return self._renew(conn, scenario_id, datetime.now(UTC))
+
+    def release(self, scenario_ids: str | Sequence[str]) -> int:
+        """Give claims back (skip, quit). Returns how many were released."""
+        ids = [scenario_ids] if isinstance(scenario_ids, str) else list(scenario_ids)
+        if not ids:
+            return 0
+        with self.store.transaction() as conn:
+            n = 0
+            for sid in ids:
+                n += conn.execute(
+                    "DELETE FROM review_claims WHERE scenario_id = ? AND reviewer = ?",
+                    (sid, self.reviewer),
+                ).rowcount
+            return n
+
+    # ------------------------------------------------------------------ progress
+
+    def waiting(self, target: str | None = None) -> int:
+        """Scenarios (matching the filter, or of ``target``) still short of ``overlap`` ratings.
+
+        Live claims do not count here: a claimed scenario is still waiting for its answer.
+        """
+        clauses, params = self._filter_sql(targets=(target,) if target else None)
+        clauses.append("s.reviewers < ?")
+        params.append(self.filter.overlap)
+        where = " AND ".join(clauses)
+        row = self.store.connection.execute(
+            f"SELECT COUNT(*) FROM review_state s WHERE {where}", params
+        ).fetchone()
+        return int(row[0])
+
+    def claimed_by_me(self) -> list[str]:
+        """Scenario ids this reviewer holds a live claim on, oldest first."""
+        rows = self.store.connection.execute(
+            "SELECT scenario_id FROM review_claims WHERE reviewer = ? AND expires_at > ? "
+            "ORDER BY claimed_at",
+            (self.reviewer, timestamp()),
+        )
+        return [r[0] for r in rows]
+
+    def expires_at(self, scenario_id: str) -> str | None:
+        """When this reviewer's claim on ``scenario_id`` expires (``None``: no claim)."""
+        row = self.store.connection.execute(
+            "SELECT expires_at FROM review_claims WHERE scenario_id = ? AND reviewer = ?",
+            (scenario_id, self.reviewer),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    # ------------------------------------------------------------------ SQL
+
+    def _renew(self, conn: sqlite3.Connection, sid: str, now: datetime) -> bool:
+        cur = conn.execute(
+            "UPDATE review_claims SET expires_at = ? WHERE scenario_id = ? AND reviewer = ?",
+            (timestamp(now + self.lease), sid, self.reviewer),
+        )
+        return cur.rowcount > 0
+
+    def _filter_sql(
+        self, targets: Sequence[str | None] | None = None
+    ) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        ts = [t for t in (targets or ()) if t] or list(self.filter.targets)
+        if ts:
+            clauses.append(f"s.evaluation_target IN ({','.join('?' * len(ts))})")
+            params.extend(ts)
+        if self.filter.sources:
+            clauses.append(f"s.source_kind IN ({','.join('?' * len(self.filter.sources))})")
+            params.extend(self.filter.sources)
+        if self.filter.unreviewed:
+            clauses.append("s.reviewers = 0")
+        return clauses, params
+
+    def _own_claim(self, conn: sqlite3.Connection, exclude: Collection[str]) -> str | None:
+        clauses, params = self._filter_sql()
+        if exclude:
+            clauses.append(f"c.scenario_id NOT IN ({','.join('?' * len(exclude))})")
+            params.extend(exclude)
+        extra = "".join(f" AND {c}" for c in clauses)
+        row = conn.execute(
+            "SELECT c.scenario_id FROM review_claims c "
+            "JOIN review_state s ON s.scenario_id = c.scenario_id "
+            f"WHERE c.reviewer = ?{extra} ORDER BY c.claimed_at LIMIT 1",
+            [self.reviewer, *params],
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _free(self, conn: sqlite3.Connection, exclude: Collection[str]) -> str | None:
+        """The next free scenario: fullest slot bucket first, then by id.
+
+        One query per (target, taken) pair, each an equality prefix of an index, so every
+        query reads the index in order and stops at the first row that fits.
+        """
+        # Fill partly reviewed scenarios first, so overlapping ratings complete early.
+        buckets = range(self.filter.overlap - 1, -1, -1)
+        f = self.filter
+        keys: list[tuple[str, str] | None]
+        if f.targets:
+            keys = [("evaluation_target", t) for t in f.targets]
+        elif f.sources:
+            keys = [("source_kind", k) for k in f.sources]
+        else:
+            keys = [None]
+        tail: list[str] = [
+            "NOT EXISTS (SELECT 1 FROM reviews r WHERE r.reviewer = ? "
+            "AND r.scenario_id = s.scenario_id)",
+            "NOT EXISTS (SELECT 1 FROM review_claims c WHERE c.scenario_id = s.scenario_id "
+            "AND c.reviewer = ?)",
+        ]
+        tail_params: list[Any] = [self.reviewer, self.reviewer]
+        if f.targets and f.sources:
+            tail.append(f"s.source_kind IN ({','.join('?' * len(f.sources))})")
+            tail_params.extend(f.sources)
+        if f.unreviewed:
+            tail.append("s.reviewers = 0")
+        if exclude:
+            tail.append(f"s.scenario_id NOT IN ({','.join('?' * len(exclude))})")
+            tail_params.extend(exclude)
+        for taken in buckets:
+            for key in keys:
+                head = "s.taken = ?" if key is None else f"s.{key[0]} = ? AND s.taken = ?"
+                params: list[Any] = [taken] if key is None else [key[1], taken]
+                where = " AND ".join([head, *tail])
+                row = conn.execute(
+                    f"SELECT s.scenario_id FROM review_state s WHERE {where} "
+                    "ORDER BY s.scenario_id LIMIT 1",
+                    [*params, *tail_params],
+                ).fetchone()
+                if row is not None:
+                    return str(row[0])
+        return None
+
+
+def explain_next(queue: ReviewQueue) -> list[str]:
+    """The query plan of the next-item query (for tests and ``--debug`` style checks)."""
+    conn = queue.store.connection
+    target = queue.filter.targets[0] if queue.filter.targets else None
+    sql = (
+        "SELECT s.scenario_id FROM review_state s WHERE "
+        + ("s.evaluation_target = ? AND " if target else "")
+        + "s.taken = ? AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.reviewer = ? "
+        "AND r.scenario_id = s.scenario_id) AND NOT EXISTS (SELECT 1 FROM review_claims c "
+        "WHERE c.scenario_id = s.scenario_id AND c.reviewer = ?) ORDER BY s.scenario_id LIMIT 1"
+    )
+    params: list[Any] = ([target] if target else []) + [0, queue.reviewer, queue.reviewer]
+    return [str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
