@@ -126,8 +126,11 @@ def test_eval_row_missing_success_criteria(export: Path, how: str) -> None:
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), f)
     _rehash(export)
     _assert_broken(export, "eval/train.parquet", "success_criteria")
-    if how != "dropped":
-        assert any("row 3" in p for p in validate_export(export))
+    problems = validate_export(export)
+    if how == "dropped":  # one line for the column, not one per row
+        assert sum("success_criteria" in p for p in problems) == 1, problems
+    else:
+        assert any("row 3" in p for p in problems)
     with pytest.raises(ContractError, match="eval/train.parquet.*'success_criteria'"):
         load(export, "eval", "train")
 
@@ -139,6 +142,7 @@ def test_every_problem_is_listed(export: Path) -> None:
     rows[0]["prompt"] = []
     rows[1]["expected_behavior"] = "ignore"
     rows[2]["completion"] = [{"role": "robot", "content": "x"}]
+    rows[2]["evaluation_target"] = "Not A Slug"  # a second problem in the same row
     pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), f)
     problems = validate_export(export)
     joined = "\n".join(problems)
@@ -146,6 +150,7 @@ def test_every_problem_is_listed(export: Path) -> None:
     assert "row 0: field 'prompt': empty messages" in joined
     assert "row 1: field 'expected_behavior'" in joined
     assert "row 2: field 'completion[0].role'" in joined
+    assert "row 2: field 'evaluation_target'" in joined
     _rehash(export)
     with pytest.raises(ContractError, match="row 0: field 'prompt'"):
         load(export, "prompt_completion", "train")

@@ -99,89 +99,110 @@ def _rating(row: dict[str, Any]) -> None:
         raise _Problem("reviewers", f"{reviewers!r} is not a count of reviewers")
 
 
-def _check_common(row: dict[str, Any]) -> None:
-    _text(row, "scenario_id")
-    _text(row, "group_id")
+def _slug(row: dict[str, Any]) -> None:
     _text(row, "evaluation_target")
     if not _SLUG.match(row["evaluation_target"]):
         raise _Problem("evaluation_target", f"{row['evaluation_target']!r} is not a slug")
-    _text(row, "expected_behavior", _BEHAVIORS)
 
 
-def _check_sft(row: dict[str, Any]) -> None:
+def _sft_messages(row: dict[str, Any]) -> None:
     _messages(row, "messages", last="assistant")
     if not any(m["role"] == "user" for m in row["messages"]):
         raise _Problem("messages", "no user message; the conversation needs the prompt")
-    _provenance(row)
-    _text(row, "completion_status", _STATUSES_KEPT)
-    _rating(row)
 
 
-def _check_prompt_completion(row: dict[str, Any]) -> None:
-    _messages(row, "prompt", last="user")
-    _messages(row, "completion", last="assistant", exactly_one=True)
-    _provenance(row)
-    _text(row, "completion_status", _STATUSES_KEPT)
-    _rating(row)
-
-
-def _check_preference(row: dict[str, Any]) -> None:
-    _messages(row, "prompt", last="user")
-    _messages(row, "chosen", last="assistant", exactly_one=True)
-    _messages(row, "rejected", last="assistant", exactly_one=True)
-    _text(row, "chosen_completion_id")
-    _text(row, "rejected_completion_id")
-    _text(row, "chosen_source", _SOURCES)
-    _text(row, "rejected_source", _SOURCES)
-    _rating(row)
-
-
-def _check_kto(row: dict[str, Any]) -> None:
-    _messages(row, "prompt", last="user")
-    _messages(row, "completion", last="assistant", exactly_one=True)
+def _label(row: dict[str, Any]) -> None:
     if not isinstance(row.get("label"), bool):
         raise _Problem("label", "missing; it must be true or false")
-    _provenance(row)
-    _text(row, "completion_status", _STATUSES)
-    _rating(row)
 
 
-def _check_eval(row: dict[str, Any], deep: bool) -> None:
+def _criteria(row: dict[str, Any]) -> None:
     criteria = row.get("success_criteria")
     if not isinstance(criteria, list) or not criteria:
         raise _Problem("success_criteria", "missing or empty; give at least one criterion")
     if not all(isinstance(c, str) and c for c in criteria):
         raise _Problem("success_criteria", "a criterion is empty; every criterion needs a text")
+
+
+def _eval_id(row: dict[str, Any]) -> None:
     _text(row, "id")
-    if row["id"] != row["scenario_id"]:
-        raise _Problem("id", f"{row['id']!r} differs from scenario_id {row['scenario_id']!r}")
-    _messages(row, "input", last="user")
-    _text(row, "prompt")
-    if row.get("target") != "\n".join(criteria):
+    if row["id"] != row.get("scenario_id"):
+        raise _Problem("id", f"{row['id']!r} differs from scenario_id {row.get('scenario_id')!r}")
+
+
+def _target(row: dict[str, Any]) -> None:
+    criteria = row.get("success_criteria")
+    if isinstance(criteria, list) and row.get("target") != "\n".join(map(str, criteria)):
         raise _Problem("target", "must be the success_criteria joined by newlines")
+
+
+def _metadata(row: dict[str, Any]) -> None:
     meta = row.get("metadata")
     if not isinstance(meta, dict):
         raise _Problem("metadata", "missing; it holds the scenario's target and criteria")
     for key in ("evaluation_target", "expected_behavior", "group_id", "scenario_id"):
-        if meta.get(key) != row.get(key):
+        if key in row and meta.get(key) != row[key]:
             raise _Problem(f"metadata.{key}", f"differs from the row's {key}")
-    if meta.get("success_criteria") != criteria:
+    if "success_criteria" in row and meta.get("success_criteria") != row["success_criteria"]:
         raise _Problem("metadata.success_criteria", "differs from the row's success_criteria")
-    if deep:
-        try:
-            scenario = Scenario.model_validate_json(row.get("scenario") or "")
-        except ValidationError as exc:
-            err = describe_validation_error(exc)
-            raise _Problem("scenario", f"not a valid Scenario ({err})") from exc
-        if scenario.id != row["scenario_id"]:
-            raise _Problem("scenario", "its id differs from scenario_id")
 
 
-_CHECKS = {
-    "sft": _check_sft,
-    "prompt_completion": _check_prompt_completion,
-    "preference": _check_preference,
-    "kto": _check_kto,
+def _embedded_scenario(row: dict[str, Any]) -> None:
+    try:
+        scenario = Scenario.model_validate_json(row.get("scenario") or "")
+    except ValidationError as exc:
+        err = describe_validation_error(exc)
+        raise _Problem("scenario", f"not a valid Scenario ({err})") from exc
+    if scenario.id != row.get("scenario_id"):
+        raise _Problem("scenario", "its id differs from scenario_id")
+
+
+_Check = Callable[[dict[str, Any]], None]
+
+
+def _t(name: str, allowed: frozenset[str] | None = None) -> _Check:
+    return lambda row: _text(row, name, allowed)
+
+
+def _m(name: str, last: str, exactly_one: bool = False) -> _Check:
+    return lambda row: _messages(row, name, last=last, exactly_one=exactly_one)
+
+
+_COMMON: list[_Check] = [
+    _t("scenario_id"),
+    _t("group_id"),
+    _slug,
+    _t("expected_behavior", _BEHAVIORS),
+]
+_PROVENANCE: list[_Check] = [_t("completion_id"), _t("completion_source", _SOURCES), _rating]
+
+# Each check is independent, so a row with several problems gets them all listed.
+_CHECKS: dict[str, list[_Check]] = {
+    "sft": [_sft_messages, *_PROVENANCE, _t("completion_status", _STATUSES_KEPT)],
+    "prompt_completion": [
+        _m("prompt", "user"),
+        _m("completion", "assistant", exactly_one=True),
+        *_PROVENANCE,
+        _t("completion_status", _STATUSES_KEPT),
+    ],
+    "preference": [
+        _m("prompt", "user"),
+        _m("chosen", "assistant", exactly_one=True),
+        _m("rejected", "assistant", exactly_one=True),
+        _t("chosen_completion_id"),
+        _t("rejected_completion_id"),
+        _t("chosen_source", _SOURCES),
+        _t("rejected_source", _SOURCES),
+        _rating,
+    ],
+    "kto": [
+        _m("prompt", "user"),
+        _m("completion", "assistant", exactly_one=True),
+        _label,
+        *_PROVENANCE,
+        _t("completion_status", _STATUSES),
+    ],
+    "eval": [_criteria, _eval_id, _m("input", "user"), _t("prompt"), _target, _metadata],
 }
 
 
@@ -213,21 +234,23 @@ def check_table(
         where: The file name used in the errors.
         deep: Also validate the embedded ``scenario`` JSON of ``eval`` rows.
     """
+    missing = set(SCHEMAS[config].names) - set(table.schema.names)
     for field, message in _check_schema(config, table.schema):
         yield ContractError(message, where=where, field=field)
     names = [n for n in SCHEMAS[config].names if n in table.schema.names]
-    check = _CHECKS.get(config)
+    checks = [*_COMMON, *_CHECKS[config]]
+    if deep and config == "eval":
+        checks.append(_embedded_scenario)
     row_index = 0
     for batch in table.select(names).to_batches(max_chunksize=10_000):
         for row in batch.to_pylist():
-            try:
-                _check_common(row)
-                if check is not None:
+            for check in checks:
+                try:
                     check(row)
-                else:
-                    _check_eval(row, deep)
-            except _Problem as p:
-                yield ContractError(p.message, where=f"{where} row {row_index}", field=p.field)
+                except _Problem as p:
+                    if re.split(r"[.\[]", p.field, maxsplit=1)[0] in missing:
+                        continue  # already reported once for the whole column
+                    yield ContractError(p.message, where=f"{where} row {row_index}", field=p.field)
             row_index += 1
 
 

@@ -217,8 +217,11 @@ def clean_stale_temp(out: str | Path) -> list[Path]:
     if not out.parent.is_dir():
         return removed
     for mark in (TEMP_MARK, OLD_MARK):
-        for p in out.parent.glob(f".{out.name}{mark}*"):
-            pid_text = p.name[len(f".{out.name}{mark}") :].split("-", 1)[0]
+        prefix = f".{out.name}{mark}"
+        for p in out.parent.iterdir():
+            if not p.name.startswith(prefix):
+                continue
+            pid_text = p.name[len(prefix) :].split("-", 1)[0]
             if not pid_text.isdigit() or _pid_alive(int(pid_text)):
                 continue
             shutil.rmtree(p, ignore_errors=True)
