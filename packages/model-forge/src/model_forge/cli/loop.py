@@ -10,6 +10,23 @@ from typing import Any
 import click
 
 
+class _LineProgress:
+    """Progress as ``label: k/n`` lines, for logs (click's bar shows nothing off a terminal)."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label, self.done = total, label, 0
+
+    def __enter__(self) -> _LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        self.done += n
+        click.echo(f"{self.label}: {self.done}/{self.total}", err=True)
+
+
 @click.command("loop")
 @click.option(
     "--store",
@@ -132,7 +149,9 @@ def loop_command(
     config = LoopConfig.quick_config(**overrides) if quick else LoopConfig(**overrides)
 
     def progress(total: int, label: str) -> Any:
-        return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+        if sys.stderr.isatty():
+            return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+        return _LineProgress(total, label)
 
     summary = run_loop(config, log=lambda m: click.echo(m, err=True), progress=progress)
     if as_json:
