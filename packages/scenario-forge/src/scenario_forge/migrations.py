@@ -128,32 +128,39 @@ def m002_review_queue(conn: sqlite3.Connection) -> None:
 
     ``review_state.taken`` = distinct reviewers + live claims; the review flow's next-item
     query reads one index range (``taken = k`` [per target]) instead of scanning scenarios.
+    ``rid`` is insertion order, so the indexes grow by appending (cheap inserts) and the queue
+    hands scenarios out oldest first.
     Added by the review work (``scenario_forge.review``).
     """
     for statement in (
         """CREATE TABLE review_state (
-            scenario_id TEXT PRIMARY KEY REFERENCES scenarios(id) ON DELETE CASCADE,
+            rid INTEGER PRIMARY KEY,
+            scenario_id TEXT NOT NULL UNIQUE,
             evaluation_target TEXT NOT NULL,
             source_kind TEXT NOT NULL,
             reviewers INTEGER NOT NULL DEFAULT 0,
             claims INTEGER NOT NULL DEFAULT 0,
             taken INTEGER NOT NULL DEFAULT 0
-        ) WITHOUT ROWID""",
+        )""",
         """INSERT INTO review_state (scenario_id, evaluation_target, source_kind, reviewers, claims)
         SELECT s.id, s.evaluation_target, s.source_kind,
             (SELECT COUNT(DISTINCT r.reviewer) FROM reviews r WHERE r.scenario_id = s.id),
             (SELECT COUNT(*) FROM review_claims c WHERE c.scenario_id = s.id)
-        FROM scenarios s""",
+        FROM scenarios s ORDER BY s.created_at, s.id""",
         "UPDATE review_state SET taken = reviewers + claims",
-        "CREATE INDEX idx_review_state_taken ON review_state(taken, scenario_id)",
-        "CREATE INDEX idx_review_state_target "
-        "ON review_state(evaluation_target, taken, scenario_id)",
-        "CREATE INDEX idx_review_state_source ON review_state(source_kind, taken, scenario_id)",
+        # Index entries end with the rowid (rid, insertion order): appends, not random inserts.
+        "CREATE INDEX idx_review_state_taken ON review_state(taken)",
+        "CREATE INDEX idx_review_state_target ON review_state(evaluation_target, taken)",
+        "CREATE INDEX idx_review_state_source ON review_state(source_kind, taken)",
         "CREATE INDEX idx_review_claims_reviewer ON review_claims(reviewer, claimed_at)",
         "CREATE INDEX idx_reviews_reviewer ON reviews(reviewer, scenario_id)",
         """CREATE TRIGGER review_state_scenario_insert AFTER INSERT ON scenarios BEGIN
             INSERT OR IGNORE INTO review_state (scenario_id, evaluation_target, source_kind)
             VALUES (NEW.id, NEW.evaluation_target, NEW.source_kind);
+        END""",
+        # A trigger, not a foreign key: an FK check doubles the cost of adding scenarios.
+        """CREATE TRIGGER review_state_scenario_delete AFTER DELETE ON scenarios BEGIN
+            DELETE FROM review_state WHERE scenario_id = OLD.id;
         END""",
         """CREATE TRIGGER review_state_scenario_update
         AFTER UPDATE OF evaluation_target, source_kind ON scenarios BEGIN

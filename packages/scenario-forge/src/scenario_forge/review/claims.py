@@ -170,18 +170,35 @@ class ReviewQueue:
     # ------------------------------------------------------------------ progress
 
     def waiting(self, target: str | None = None) -> int:
-        """Scenarios (matching the filter, or of ``target``) still short of ``overlap`` ratings.
+        """Scenarios (matching the filter, or of ``target``) still free to hand out.
 
-        Live claims do not count here: a claimed scenario is still waiting for its answer.
+        Free means fewer than ``overlap`` reviewers plus live claims; it is read from the
+        ``review_state`` indexes, so it stays cheap on large stores.
         """
-        clauses, params = self._filter_sql(targets=(target,) if target else None)
-        clauses.append("s.reviewers < ?")
-        params.append(self.filter.overlap)
-        where = " AND ".join(clauses)
-        row = self.store.connection.execute(
-            f"SELECT COUNT(*) FROM review_state s WHERE {where}", params
-        ).fetchone()
-        return int(row[0])
+        f = self.filter
+        targets = (target,) if target else f.targets
+        if targets:
+            key, values = "evaluation_target", targets
+        elif f.sources:
+            key, values = "source_kind", f.sources
+        else:
+            key, values = "", ()
+        residual = ""
+        params: list[Any] = []
+        if targets and f.sources:
+            residual += f" AND source_kind IN ({','.join('?' * len(f.sources))})"
+            params.extend(f.sources)
+        if f.unreviewed:
+            residual += " AND reviewers = 0"
+        conn = self.store.connection
+        if not key:
+            sql = f"SELECT COUNT(*) FROM review_state WHERE taken < ?{residual}"
+            return int(conn.execute(sql, [f.overlap, *params]).fetchone()[0])
+        total = 0
+        for value in values:
+            sql = f"SELECT COUNT(*) FROM review_state WHERE {key} = ? AND taken < ?{residual}"
+            total += int(conn.execute(sql, [value, f.overlap, *params]).fetchone()[0])
+        return total
 
     def claimed_by_me(self) -> list[str]:
         """Scenario ids this reviewer holds a live claim on, oldest first."""
@@ -240,7 +257,7 @@ class ReviewQueue:
         return None if row is None else str(row[0])
 
     def _free(self, conn: sqlite3.Connection, exclude: Collection[str]) -> str | None:
-        """The next free scenario: fullest slot bucket first, then by id.
+        """The next free scenario: fullest slot bucket first, then oldest first.
 
         One query per (target, taken) pair, each an equality prefix of an index, so every
         query reads the index in order and stops at the first row that fits.
@@ -277,7 +294,7 @@ class ReviewQueue:
                 where = " AND ".join([head, *tail])
                 row = conn.execute(
                     f"SELECT s.scenario_id FROM review_state s WHERE {where} "
-                    "ORDER BY s.scenario_id LIMIT 1",
+                    "ORDER BY s.rid LIMIT 1",
                     [*params, *tail_params],
                 ).fetchone()
                 if row is not None:
@@ -294,7 +311,7 @@ def explain_next(queue: ReviewQueue) -> list[str]:
         + ("s.evaluation_target = ? AND " if target else "")
         + "s.taken = ? AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.reviewer = ? "
         "AND r.scenario_id = s.scenario_id) AND NOT EXISTS (SELECT 1 FROM review_claims c "
-        "WHERE c.scenario_id = s.scenario_id AND c.reviewer = ?) ORDER BY s.scenario_id LIMIT 1"
+        "WHERE c.scenario_id = s.scenario_id AND c.reviewer = ?) ORDER BY s.rid LIMIT 1"
     )
     params: list[Any] = ([target] if target else []) + [0, queue.reviewer, queue.reviewer]
     return [str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]

@@ -10,6 +10,7 @@ given back (or, if the process is killed, expires).
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,9 +64,7 @@ class Terminal:
     """
 
     def __init__(self, *, use_editor: bool = True, stdin: BinaryIO | None = None) -> None:
-        self.stdin: BinaryIO = (
-            stdin if stdin is not None else click.get_binary_stream("stdin")  # type: ignore[operator]
-        )
+        self.stdin: BinaryIO = stdin if stdin is not None else sys.stdin.buffer
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         self.editor = editor if use_editor and editor else None
 
