@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -153,7 +154,9 @@ def loop_command(
             return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
         return _LineProgress(total, label)
 
-    summary = run_loop(config, log=lambda m: click.echo(m, err=True), progress=progress)
+    # The Trainer prints its loss logs to stdout; stdout is kept for the result (and --json).
+    with contextlib.redirect_stdout(sys.stderr):
+        summary = run_loop(config, log=lambda m: click.echo(m, err=True), progress=progress)
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
         return

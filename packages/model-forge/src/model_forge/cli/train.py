@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 
 import click
 
@@ -157,7 +159,9 @@ def train_command(
         resume=resume,
         overwrite=overwrite,
     )
-    result = train(export, output, options, log=lambda msg: click.echo(msg, err=True))
+    # The Trainer prints its loss logs to stdout; stdout is kept for the result (and --json).
+    with contextlib.redirect_stdout(sys.stderr):
+        result = train(export, output, options, log=lambda msg: click.echo(msg, err=True))
     if as_json:
         click.echo(json.dumps(result.metrics, indent=2))
     else:
