@@ -40,6 +40,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument(
+        "--generate-too",
+        action="store_true",
+        help="also time transformers' model.generate (prune_finished=False) both ways",
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -57,29 +62,37 @@ def main() -> None:
     ]
     backend.generate(requests[:1])  # warm-up
 
-    def run(batch_size: int) -> tuple[float, int, list[str]]:
+    def run(batch_size: int, prune: bool) -> tuple[float, int, list[str]]:
         backend.batch_size = batch_size  # type: ignore[attr-defined]
+        backend.prune_finished = prune  # type: ignore[attr-defined]
         started = time.perf_counter()
         gens = backend.generate(requests)
         elapsed = time.perf_counter() - started
         return elapsed, sum(g.completion_tokens for g in gens), [g.text for g in gens]
 
-    t_single, n_single, out_single = run(1)
-    t_batch, n_batch, out_batch = run(args.batch_size)
-    same = sum(a == b for a, b in zip(out_single, out_batch, strict=True))
-    single_tps, batch_tps = n_single / t_single, n_batch / t_batch
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"torch threads {args.threads}, device {backend.device}"  # type: ignore[attr-defined]
     )
     print(f"prompts {len(requests)}, max_new_tokens {args.max_new_tokens}, greedy")
-    print(f"one at a time : {n_single:5d} tokens in {t_single:7.2f} s = {single_tps:7.1f} tokens/s")
-    print(
-        f"batch {args.batch_size:<7d}: {n_batch:5d} tokens in {t_batch:7.2f} s = "
-        f"{batch_tps:7.1f} tokens/s"
-    )
-    print(f"identical replies: {same}/{len(requests)}")
-    print(f"ratio (batched / one at a time, tokens/s): {batch_tps / single_tps:.2f}x")
+    modes = [("backend (finished rows leave the batch)", True)]
+    if args.generate_too:
+        modes.append(("model.generate", False))
+    for label, prune in modes:
+        t_single, n_single, out_single = run(1, prune)
+        t_batch, n_batch, out_batch = run(args.batch_size, prune)
+        same = sum(a == b for a, b in zip(out_single, out_batch, strict=True))
+        single_tps, batch_tps = n_single / t_single, n_batch / t_batch
+        print(f"[{label}]")
+        print(
+            f"  one at a time: {n_single:5d} tokens in {t_single:7.2f} s = {single_tps:6.1f} tok/s"
+        )
+        print(
+            f"  batch of {args.batch_size:<4d}: {n_batch:5d} tokens in {t_batch:7.2f} s = "
+            f"{batch_tps:6.1f} tok/s"
+        )
+        print(f"  identical replies: {same}/{len(requests)}")
+        print(f"  ratio (batched / one at a time, tokens/s): {batch_tps / single_tps:.2f}x")
 
 
 if __name__ == "__main__":

@@ -164,3 +164,21 @@ def test_bad_specs_are_clear_errors(tmp_path: Path) -> None:
         load_backend(str(tmp_path))
     with pytest.raises(ForgeError, match="unknown option.*bach_size"):
         load_backend("tiny", bach_size=2)
+
+
+def test_pruned_greedy_loop_equals_model_generate() -> None:
+    """The own greedy loop (finished rows leave the batch) matches transformers' generate."""
+    probe = lively_backend(batch_size=8).generate(requests(max_new_tokens=12))
+    model, tok = build_tiny(init_std=0.2)
+    # make a token the model really emits mid-reply an end-of-turn token, so rows stop early
+    stop_token = tok(probe[0].text, add_special_tokens=False)["input_ids"][3]
+    model.generation_config.eos_token_id = [tok.eos_token_id, stop_token]
+    pruned = TransformersBackend(model, tok, model_id="t", batch_size=4, device="cpu")
+    plain = TransformersBackend(
+        model, tok, model_id="t", batch_size=4, device="cpu", prune_finished=False
+    )
+    a, b = pruned.generate(requests()), plain.generate(requests())
+    assert [(g.text, g.completion_tokens, g.finish_reason) for g in a] == [
+        (g.text, g.completion_tokens, g.finish_reason) for g in b
+    ]
+    assert {g.finish_reason for g in a} == {"stop", "length"}

