@@ -1,7 +1,7 @@
 """``model-forge generate``: run a model on scenarios and write one JSON line per reply.
 
 Resumable: scenario ids already in the output file are skipped, and lines are flushed after
-every chunk, so an interrupted run continues where it stopped.
+every batch, so an interrupted run continues where it stopped.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def done_ids(output: Path) -> set[str]:
     type=click.IntRange(min=1),
     default=8,
     show_default=True,
-    help="Requests per batch (local models); also the flush interval.",
+    help="Requests per batch (local models); the file is flushed after each batch.",
 )
 @click.option(
     "--max-new-tokens",
@@ -196,8 +196,9 @@ def generate_command(
     backend = load_backend(model, **backend_options)
     sampling = SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
     output.parent.mkdir(parents=True, exist_ok=True)
-    # Chunks of a few batches: the backend sorts each chunk by length; lines flush per chunk.
-    chunk = batch_size * 4
+    # One batch at a time (an OpenAI-compatible server gets max_concurrency requests at once),
+    # flushed and fsynced after each, so an interruption loses at most one batch.
+    chunk = max(batch_size, int(getattr(backend, "max_concurrency", 0) or 0))
     started = time.perf_counter()
     tokens = 0
     with (

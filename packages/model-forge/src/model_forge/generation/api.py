@@ -138,7 +138,9 @@ def load_backend(spec: str, **options: Any) -> Backend:
         spec: ``"bundled"``, ``"tiny"``, ``"openai:MODEL"`` or a local folder (a transformers
             checkpoint, or a PEFT adapter whose ``adapter_config.json`` names its base).
         **options: Backend options. Local models: ``batch_size`` (8), ``device``
-            (``"auto"``: CUDA when available), ``dtype``. OpenAI: ``base_url``, ``api_key``,
+            (``"auto"``: CUDA when available), ``dtype``, ``prune_finished`` (True),
+            ``merge_adapter`` (True), ``model_id``, ``revision``; ``tiny`` also ``init_std``.
+            OpenAI: ``base_url``, ``api_key``,
             ``max_concurrency`` (4), ``timeout`` (60 s), ``max_retries`` (3), ``backoff``
             (0.5 s, doubled per retry), ``on_error`` (``"raise"`` or ``"record"``).
 
