@@ -189,3 +189,29 @@ def m002_review_queue(conn: sqlite3.Connection) -> None:
         END""",
     ):
         conn.execute(statement)
+
+
+@migration
+def m003_scale_indexes(conn: sqlite3.Connection) -> None:
+    """Indexes that keep ``list``, ``stats`` and filtered exports flat at a million scenarios.
+
+    * ``(evaluation_target | source_kind | expected_behavior, id)``: a filtered, id-ordered
+      page (``list --target``, ``iter_scenarios``, filtered export) reads one index range in
+      order instead of scanning the primary key and filtering, or sorting a whole target;
+      ``GROUP BY expected_behavior`` (``stats``) reads the index, not the table.
+    * ``completions(status)`` and ``completions(source, origin)``: the ``stats`` counts per
+      status and source, and the human-written counts per reviewer, read an index.
+    * a partial index of the completions that carry review decisions: the per-reviewer
+      accept/reject counts read only those rows.
+    Added by the reliability work (issue 8).
+    """
+    for statement in (
+        "CREATE INDEX idx_scenarios_target_id ON scenarios(evaluation_target, id)",
+        "CREATE INDEX idx_scenarios_source_id ON scenarios(source_kind, id)",
+        "CREATE INDEX idx_scenarios_behavior_id ON scenarios(expected_behavior, id)",
+        "CREATE INDEX idx_completions_status ON completions(status)",
+        "CREATE INDEX idx_completions_source_origin ON completions(source, origin)",
+        """CREATE INDEX idx_completions_decided ON completions(scenario_id)
+        WHERE metadata LIKE '%"decisions"%'""",
+    ):
+        conn.execute(statement)

@@ -50,3 +50,8 @@ from scenario_forge.cli.review import review_cmd  # noqa: E402
 
 main.add_command(import_report_cmd)
 main.add_command(review_cmd)
+from scenario_forge.cli.backup import backup_cmd  # noqa: E402
+from scenario_forge.cli.check import check_cmd  # noqa: E402
+
+main.add_command(check_cmd)
+main.add_command(backup_cmd)
