@@ -111,7 +111,7 @@ def read_manifest(folder: str | Path) -> Manifest:
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ContractError(f"not readable as JSON ({exc}); re-export it", where=str(path)) from exc
     if not isinstance(data, dict):
         raise ContractError("must be a JSON object; re-export it", where=str(path))

@@ -162,6 +162,9 @@ def _rows_jsonl(text: str, name: str) -> Iterator[_Row]:
         except json.JSONDecodeError as exc:
             yield _Row(where, n, None, f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
             continue
+        except RecursionError:
+            yield _Row(where, n, None, f"{where}: JSON nested too deeply; flatten the row")
+            continue
         if not isinstance(data, dict):
             yield _Row(
                 where, n, None, f"{where}: expected a JSON object, got {type(data).__name__}"
@@ -177,6 +180,8 @@ def _split_list(value: str, where: str, column: str) -> list[str]:
             parsed = json.loads(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{where}: field '{column}': not a JSON list ({exc.msg})") from None
+        except RecursionError:
+            raise ValueError(f"{where}: field '{column}': JSON nested too deeply") from None
         if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
             raise ValueError(f"{where}: field '{column}': expected a JSON list of texts")
         return [x.strip() for x in parsed if x.strip()]
@@ -250,6 +255,8 @@ def _rows_yaml(text: str, name: str) -> Iterator[_Row]:
         at = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ImportFileError(f"{name}{at}: not valid YAML ({problem})") from None
+    except RecursionError:
+        raise ImportFileError(f"{name}: YAML nested too deeply; flatten the file") from None
     if data is None or node is None:
         return
     items_node: Any = node
@@ -303,9 +310,13 @@ def _scenario(
         return f"{row.where}: field 'evaluation_target': missing (add it, or pass --target)"
     data["source"] = Provenance(kind="import", origin=origin)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
+        scenario.model_dump_json()  # what the store writes: too deep metadata fails here
+        return scenario
     except ValidationError as exc:
         return str(describe_validation_error(exc, row.where))
+    except (ValueError, RecursionError):
+        return f"{row.where}: nested too deeply to store; flatten 'metadata'"
 
 
 def import_file(

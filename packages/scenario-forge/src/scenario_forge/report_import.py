@@ -120,6 +120,8 @@ def read_report(path: str | Path) -> EvalReport:
             "written by 'model-forge evaluate'",
             where=where,
         ) from exc
+    except RecursionError:
+        raise ContractError("JSON nested too deeply; not an EvalReport", where=where) from None
     if not isinstance(raw, dict):
         raise ContractError("expected a JSON object (an EvalReport)", where=where)
     if "schema_version" not in raw:
@@ -130,9 +132,13 @@ def read_report(path: str | Path) -> EvalReport:
         )
     check_schema_version(str(raw["schema_version"]), where)
     try:
-        return EvalReport.model_validate(raw)
+        report = EvalReport.model_validate(raw)
+        report.model_dump_json()  # the store writes its scenarios: too deep metadata fails here
+        return report
     except ValidationError as exc:
         raise describe_validation_error(exc, where) from exc
+    except (ValueError, RecursionError):
+        raise ContractError("nested too deeply to store; flatten 'metadata'", where=where) from None
 
 
 def _framings(parent: Scenario) -> tuple[str, ...]:

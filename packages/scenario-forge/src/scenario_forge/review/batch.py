@@ -277,6 +277,8 @@ def import_answers(
                     raise ContractError(
                         f"not JSON ({exc.msg}, column {exc.colno})", where=where
                     ) from exc
+                except RecursionError:
+                    raise ContractError("JSON nested too deeply", where=where) from None
                 answer = _row_answer(data, where)
                 if answer is None:
                     result.unanswered += 1

@@ -120,6 +120,8 @@ def _read_yaml(text: str, where: str) -> Any:
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise TaxonomyError(f"{where}{line}: not valid YAML ({problem})") from exc
+    except RecursionError:
+        raise TaxonomyError(f"{where}: YAML nested too deeply; flatten the file") from None
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
