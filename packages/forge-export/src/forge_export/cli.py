@@ -26,6 +26,7 @@ def main() -> None:
       forge-export validate out/         # contract + manifest + file hashes
       forge-export inspect out/ --json   # counts per config, split, target, source
       forge-export schema docs/schema/   # JSON Schema of every contract model
+      forge-export push out/ my-org/safety-sft --dry-run   # publish on the Hub
     """
 
 
@@ -167,3 +168,62 @@ def to_inspect(path: Path, out: Path, split: str) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     tmp.replace(out)
     click.echo(f"wrote {len(ds)} samples to {out}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("repo")
+@click.option(
+    "--private/--public",
+    default=True,
+    show_default=True,
+    help="Visibility of the repository if it is created (an existing one keeps its own).",
+)
+@click.option("--token", default=None, help="Write token (default: $HF_TOKEN or `hf auth login`).")
+@click.option("--message", default=None, help="Commit message (default names the fingerprint).")
+@click.option(
+    "--dry-run", is_flag=True, help="Validate and list what would be uploaded; send nothing."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan (and URLs) as JSON.")
+def push(
+    path: Path,
+    repo: str,
+    private: bool,
+    token: str | None,
+    message: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Upload the export PATH to the HuggingFace dataset repository REPO (owner/name).
+
+    The export is validated first; the dataset card, manifest.json and the parquet files it
+    lists go up in one commit, so `datasets.load_dataset("REPO", "sft")` works. Private by
+    default. Needs a write token: `hf auth login` or HF_TOKEN.
+
+    \b
+    Examples:
+      forge-export push out/ my-org/safety-sft --dry-run
+      forge-export push out/ my-org/safety-sft            # private
+      forge-export push out/ my-org/safety-sft --public --message "round 2"
+    """
+    from forge_export.hub import plan_push, push_export
+
+    if dry_run:
+        plan = plan_push(path, repo, private=private, commit_message=message)
+    else:
+        plan = push_export(path, repo, private=private, token=token, commit_message=message)
+    if as_json:
+        click.echo(json.dumps(plan.to_dict() | {"dry_run": dry_run}, indent=2))
+        return
+    visibility = "private" if plan.private else "public"
+    verb = "Would upload" if dry_run else "Uploaded"
+    click.echo(
+        f"{verb} {len(plan.files)} files ({plan.total_bytes} bytes) to dataset {plan.repo_id} "
+        f"({visibility}):"
+    )
+    for f in plan.files:
+        click.echo(f"  {f.path}  {f.bytes}")
+    if plan.skipped:
+        click.echo(f"not uploaded (not in the manifest): {', '.join(plan.skipped)}")
+    if plan.url:
+        click.echo(f"{plan.url}\n{plan.commit_url}")

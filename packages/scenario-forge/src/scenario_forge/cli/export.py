@@ -56,6 +56,19 @@ CONFIG_NAMES = ("sft", "prompt_completion", "preference", "kto", "eval")
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option(
+    "--push-to-hub",
+    "push_repo",
+    default=None,
+    metavar="OWNER/NAME",
+    help="Then upload OUT to this HuggingFace dataset repository (needs a write token).",
+)
+@click.option(
+    "--private/--public",
+    default=True,
+    show_default=True,
+    help="With --push-to-hub: visibility of the repository if it is created.",
+)
 @db_option
 @json_option
 def export_cmd(
@@ -68,6 +81,8 @@ def export_cmd(
     test_size: float,
     seed: int,
     overwrite: bool,
+    push_repo: str | None,
+    private: bool,
     db: Path,
     as_json: bool,
 ) -> None:
@@ -82,6 +97,7 @@ def export_cmd(
       scenario-forge export out/
       scenario-forge export out/ --config sft --config eval --target harmful_code
       scenario-forge export out/ --only-validated --overwrite --json
+      scenario-forge export out/ --push-to-hub my-org/safety-sft   # private dataset repo
     """
     from forge_export.exporters.huggingface import ExportOptions
 
@@ -99,10 +115,19 @@ def export_cmd(
     if configs:
         kwargs["configs"] = list(dict.fromkeys(configs))
     options = ExportOptions(**kwargs)  # type: ignore[arg-type]
+    if push_repo:
+        from forge_export.hub import preflight
+
+        preflight(push_repo)  # no token / offline / bad id: refuse before exporting
     with open_store(db, create=False) as store:
         total = store.count_scenarios(target=list(targets) or None)
         with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
             summary = export_store(store, out, options, progress=bar.update)
+    pushed = None
+    if push_repo:
+        from forge_export.hub import push_export
+
+        pushed = push_export(summary.path, push_repo, private=private)
     if as_json:
         echo_json(
             {
@@ -113,6 +138,7 @@ def export_cmd(
                 "duplicates_dropped": summary.duplicates_dropped,
                 "filtered_out": summary.filtered_out,
                 "fingerprint": summary.fingerprint,
+                "pushed": pushed.to_dict() if pushed else None,
             }
         )
         return
@@ -128,3 +154,5 @@ def export_cmd(
         f"{summary.path}; duplicates dropped: {summary.duplicates_dropped}; "
         f"filtered out: {summary.filtered_out}"
     )
+    if pushed:
+        click.echo(f"pushed to {pushed.url} ({'private' if pushed.private else 'public'})")
