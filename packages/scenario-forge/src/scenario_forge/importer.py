@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import Taxonomy
 
-FORMATS = ("jsonl", "csv", "yaml")
+FORMATS = ("jsonl", "csv", "yaml", "inspect", "harmbench")  # last two: scenario_forge.formats
 CSV_COLUMNS = (
     "prompt",
     "evaluation_target",
@@ -199,8 +199,13 @@ def _rows_csv(text: str, name: str) -> Iterator[_Row]:
     columns = [h.strip().lower() for h in header]
     unknown = [c for c in columns if c not in CSV_COLUMNS]
     if unknown:
+        hint = (
+            "; a HarmBench/AdvBench file? use --format harmbench"
+            if {"behavior", "goal"} & set(columns)
+            else ""
+        )
         raise ImportFileError(
-            f"{name}:1: unknown column {unknown[0]!r} (columns: {', '.join(CSV_COLUMNS)})"
+            f"{name}:1: unknown column {unknown[0]!r} (columns: {', '.join(CSV_COLUMNS)}){hint}"
         )
     if "prompt" not in columns:
         raise ImportFileError(f"{name}:1: the header has no 'prompt' column; add it")
@@ -327,6 +332,8 @@ def import_file(
     fmt: str | None = None,
     default_target: str | None = None,
     dry_run: bool = False,
+    mapping: dict[str, str] | None = None,
+    category_targets: dict[str, str] | None = None,
 ) -> ImportResult:
     """Validate every row of a file and store the good ones in one transaction.
 
@@ -337,6 +344,8 @@ def import_file(
         fmt: ``jsonl``, ``csv`` or ``yaml``; default from the extension.
         default_target: Target for rows without ``evaluation_target``.
         dry_run: Validate and count, store nothing.
+        mapping: ``inspect`` / ``harmbench`` only: field mapping overrides (``--map``).
+        category_targets: ``harmbench`` only: category → evaluation target.
 
     Raises:
         ImportFileError: the file cannot be read as a whole (nothing is imported).
@@ -346,7 +355,17 @@ def import_file(
     if default_target:
         taxonomy.get(default_target)
     text = read_text(p)
-    reader = {"jsonl": _rows_jsonl, "csv": _rows_csv, "yaml": _rows_yaml}[fmt]
+    if fmt in ("inspect", "harmbench"):
+        from scenario_forge.formats import foreign_rows
+
+        def reader(text: str, name: str) -> Iterator[_Row]:
+            for where, line, data, problem in foreign_rows(
+                fmt, text, name, mapping, category_targets
+            ):
+                yield _Row(where, line, data, problem)
+
+    else:
+        reader = {"jsonl": _rows_jsonl, "csv": _rows_csv, "yaml": _rows_yaml}[fmt]
     result = ImportResult(path=str(p), format=fmt, dry_run=dry_run)
     good: list[Scenario] = []
     for row in reader(text, p.name):

@@ -25,6 +25,7 @@ def main() -> None:
 # Commands: one module each, registered here (keep heavy imports inside the command functions).
 from scenario_forge.cli.complete import complete_cmd  # noqa: E402
 from scenario_forge.cli.export import export_cmd  # noqa: E402
+from scenario_forge.cli.export_inspect import export_inspect_cmd  # noqa: E402
 from scenario_forge.cli.generate import generate_cmd  # noqa: E402
 from scenario_forge.cli.importing import import_cmd  # noqa: E402
 from scenario_forge.cli.init import init_cmd  # noqa: E402
@@ -43,6 +44,7 @@ for _cmd in (
     complete_cmd,
     stats_cmd,
     export_cmd,
+    export_inspect_cmd,
 ):
     main.add_command(_cmd)
 from scenario_forge.cli.import_report import import_report_cmd  # noqa: E402

@@ -25,9 +25,25 @@ EXIT_SOME_REJECTED = 2
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv", "yaml"]),
+    type=click.Choice(["jsonl", "csv", "yaml", "inspect", "harmbench"]),
     default=None,
-    help="File format (default: from the extension).",
+    help="File format (default: from the extension). inspect: inspect_ai JSONL samples; "
+    "harmbench: HarmBench/AdvBench CSV with a Behavior/goal column.",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="FIELD=SOURCE",
+    help="inspect/harmbench: map a scenario field to a column (harmbench) or to target / "
+    "metadata.KEY (inspect); empty SOURCE turns the field off. Repeatable.",
+)
+@click.option(
+    "--category-target",
+    "category_targets",
+    multiple=True,
+    metavar="CATEGORY=TARGET",
+    help="harmbench: evaluation target for rows of this category (repeatable).",
 )
 @click.option(
     "--target",
@@ -48,6 +64,8 @@ def import_cmd(
     fmt: str | None,
     target: str | None,
     dry_run: bool,
+    mapping: tuple[str, ...],
+    category_targets: tuple[str, ...],
     db: Path,
     taxonomy: Path | None,
     as_json: bool,
@@ -73,12 +91,35 @@ def import_cmd(
       scenario-forge import red-team.jsonl
       scenario-forge import prompts.csv --target harmful_code --dry-run
       scenario-forge import scenarios.yaml --json
+      scenario-forge import samples.jsonl --format inspect --target self_harm
+      scenario-forge import harmbench_behaviors_text_all.csv --format harmbench \\
+          --category-target cybercrime_intrusion=harmful_code --target harmful_code
+      scenario-forge import harmful_behaviors.csv --format harmbench --target harmful_code
+
+    \b
+    Field mappings of inspect and harmbench: docs/bring-your-own-scenarios.md.
     """
+    from scenario_forge.formats import parse_mapping
     from scenario_forge.importer import import_file
 
+    fields = parse_mapping(mapping)
+    categories = parse_mapping(category_targets)
+    if (fields or categories) and fmt not in ("inspect", "harmbench"):
+        raise click.UsageError("--map and --category-target need --format inspect or harmbench")
     tax = get_taxonomy(taxonomy)
+    for name in categories.values():
+        tax.get(name)  # an unknown target fails here, naming the known ones
     with open_store(db) as store:
-        result = import_file(store, file, tax, fmt=fmt, default_target=target, dry_run=dry_run)
+        result = import_file(
+            store,
+            file,
+            tax,
+            fmt=fmt,
+            default_target=target,
+            dry_run=dry_run,
+            mapping=fields,
+            category_targets=categories,
+        )
     if as_json:
         echo_json(result.to_dict())
     else:
