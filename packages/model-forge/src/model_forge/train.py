@@ -311,28 +311,28 @@ def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
     }
     common.update(options.extra)
     if options.method == "sft":
-        from trl import SFTConfig
+        from trl.trainer.sft_config import SFTConfig
 
         return SFTConfig(**common)
     if options.method == "dpo":
-        from trl import DPOConfig
+        from trl.trainer.dpo_config import DPOConfig
 
         return DPOConfig(**common)
-    from trl import KTOConfig
+    from trl.trainer.kto_config import KTOConfig
 
     return KTOConfig(**common)
 
 
 def _trainer_class(method: str) -> Any:
     if method == "sft":
-        from trl import SFTTrainer
+        from trl.trainer.sft_trainer import SFTTrainer
 
         return SFTTrainer
     if method == "dpo":
-        from trl import DPOTrainer
+        from trl.trainer.dpo_trainer import DPOTrainer
 
         return DPOTrainer
-    from trl import KTOTrainer
+    from trl.trainer.kto_trainer import KTOTrainer
 
     return KTOTrainer
 
