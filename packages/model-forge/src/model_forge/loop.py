@@ -62,7 +62,7 @@ class LoopConfig:
         lora_r: LoRA rank; ``lora_alpha`` is twice the rank.
         max_steps: Optimizer steps per round.
         batch_size: Training rows per step.
-        learning_rate: Peak learning rate (``None``: train's default).
+        learning_rate: Peak learning rate (``None``: train's default, 2e-4 for LoRA SFT).
         benign_repeat: How often each benign contrast row appears in training.
         max_length: Training tokens per row.
         max_new_tokens: Tokens per evaluated answer.
@@ -83,7 +83,9 @@ class LoopConfig:
     lora_r: int = 16
     max_steps: int = 40
     batch_size: int = 8
-    learning_rate: float | None = None
+    # Measured on the bundled model: 2e-4 (train's LoRA default) moved harmful safe responses
+    # only 3% -> 13% in 40 steps; 1e-3 gave 3% -> 39% with benign compliance unchanged.
+    learning_rate: float | None = 1e-3
     benign_repeat: int = 2
     max_length: int = 256
     max_new_tokens: int = 96
