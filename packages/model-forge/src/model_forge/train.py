@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from forge_export.errors import ForgeError
 
+from model_forge.evaluate import export_fingerprint
+
 if TYPE_CHECKING:
     from datasets import Dataset
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -382,14 +384,6 @@ def _check_output(out: Path, options: TrainOptions) -> None:
         raise ForgeError(f"{out / 'checkpoints'}: no checkpoint to resume from; drop --resume")
 
 
-def _fingerprint(export: Path) -> str:
-    try:
-        manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
-    return str(manifest.get("fingerprint", ""))
-
-
 def train(
     export: str | Path,
     output: str | Path,
@@ -467,7 +461,7 @@ def train(
         "model": options.model,
         "base_model": str(base_path),
         "export": str(export_path.resolve()),
-        "dataset_fingerprint": _fingerprint(export_path),
+        "dataset_fingerprint": export_fingerprint(export_path),
         "rows": rows,
         "train_rows": len(train_ds),
         "global_step": trainer.state.global_step,
