@@ -62,7 +62,8 @@ class LoopConfig:
         lora_r: LoRA rank; ``lora_alpha`` is twice the rank.
         max_steps: Optimizer steps per round.
         batch_size: Training rows per step.
-        learning_rate: Peak learning rate (``None``: train's default, 2e-4 for LoRA SFT).
+        learning_rate: Peak learning rate (``None``: train's default, 2e-4 for LoRA SFT; the
+            loop's own default is 1e-3, measured to reach the safety goal in 40 steps).
         benign_repeat: How often each benign contrast row appears in training.
         max_length: Training tokens per row.
         max_new_tokens: Tokens per evaluated answer.
@@ -84,7 +85,7 @@ class LoopConfig:
     max_steps: int = 40
     batch_size: int = 8
     # Measured on the bundled model: 2e-4 (train's LoRA default) moved harmful safe responses
-    # only 3% -> 13% in 40 steps; 1e-3 gave 3% -> 39% with benign compliance unchanged.
+    # only 3% -> 13% in 40 steps; 1e-3 gave 3% -> 39% (benign compliance 87% -> 80%).
     learning_rate: float | None = 1e-3
     benign_repeat: int = 2
     max_length: int = 256

@@ -80,7 +80,7 @@ class _LineProgress:
     "--learning-rate",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Peak learning rate [default: train's LoRA default, 2e-4].",
+    help="Peak learning rate [default: 1e-3, measured on the bundled model; see README].",
 )
 @click.option(
     "--lora-r",
