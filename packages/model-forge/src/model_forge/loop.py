@@ -61,7 +61,9 @@ class LoopConfig:
         lora: LoRA (default) or full fine-tuning.
         lora_r: LoRA rank; ``lora_alpha`` is twice the rank.
         max_steps: Optimizer steps per round.
-        batch_size: Training rows per step.
+        batch_size: Training rows per forward pass.
+        grad_accum: Forward passes accumulated per optimizer step (rows per step =
+            batch_size x grad_accum).
         learning_rate: Peak learning rate (``None``: train's default, 2e-4 for LoRA SFT; the
             loop's own default is 1e-3, measured to reach the safety goal in 40 steps).
         benign_repeat: How often each benign contrast row appears in training.
@@ -83,7 +85,11 @@ class LoopConfig:
     lora: bool = True
     lora_r: int = 16
     max_steps: int = 40
-    batch_size: int = 8
+    # 2 rows x 4 accumulated = 8 rows per step: the same loss as one batch of 8 (measured
+    # 3.0683 vs 3.0684 after 3 steps) at 1.8x the speed and 3.8 GB instead of 10 GB peak RSS
+    # on the bundled model, since short rows are no longer padded to the longest of 8.
+    batch_size: int = 2
+    grad_accum: int = 4
     # Measured on the bundled model: 2e-4 (train's LoRA default) moved harmful safe responses
     # only 3% -> 13% in 40 steps; 1e-3 gave 3% -> 39% (benign compliance 87% -> 80%).
     learning_rate: float | None = 1e-3
@@ -103,6 +109,7 @@ class LoopConfig:
             count_per_target=8,
             max_steps=4,
             batch_size=4,
+            grad_accum=1,
             max_length=128,
             max_new_tokens=16,
             eval_batch_size=16,
@@ -285,6 +292,7 @@ def run_loop(
                 lora_alpha=2 * config.lora_r,
                 max_steps=config.max_steps,
                 per_device_train_batch_size=config.batch_size,
+                gradient_accumulation_steps=config.grad_accum,
                 learning_rate=config.learning_rate,
                 benign_repeat=config.benign_repeat,
                 max_length=config.max_length,

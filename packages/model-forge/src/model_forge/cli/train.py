@@ -58,16 +58,16 @@ import click
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=8,
+    default=2,
     show_default=True,
-    help="per_device_train_batch_size.",
+    help="per_device_train_batch_size (rows per forward pass).",
 )
 @click.option(
     "--grad-accum",
     type=click.IntRange(min=1),
-    default=1,
+    default=4,
     show_default=True,
-    help="gradient_accumulation_steps.",
+    help="gradient_accumulation_steps (rows per optimizer step = batch size x this).",
 )
 @click.option(
     "--max-length",
