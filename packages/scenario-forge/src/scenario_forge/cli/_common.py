@@ -59,6 +59,56 @@ def target_option(help_text: str) -> Callable[[F], F]:
     return deco
 
 
+def generator_options(default: str, prefix: str = "") -> Callable[[F], F]:
+    """``--generator NAME``, ``--model M`` and ``--option KEY=VALUE`` (repeatable).
+
+    Args:
+        default: The generator used when ``--generator`` is not given.
+        prefix: Put before each help text, e.g. ``"Model source: "``.
+    """
+
+    def helptext(text: str) -> str:
+        full = prefix + text
+        return full[:1].upper() + full[1:]
+
+    def deco(f: F) -> F:
+        f = click.option(
+            "--option",
+            "options",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help=helptext("extra generator option (repeatable), e.g. --option temperature=0.8."),
+        )(f)
+        f = click.option(
+            "--model",
+            default=None,
+            help=helptext("model of a model-backed generator, e.g. tiny or openai:gpt-4o."),
+        )(f)
+        return click.option(
+            "--generator",
+            "generator_name",
+            default=default,
+            show_default=True,
+            help=helptext(
+                "a generator registered in the 'forge_export.generators' entry-point group "
+                "(e.g. model-forge)."
+            ),
+        )(f)
+
+    return deco
+
+
+def build_generator(name: str, model: str | None, options: Sequence[str], **extra: Any) -> Any:
+    """Load generator ``name`` with the ``--option`` values, ``--model`` and ``extra``."""
+    from forge_export.generators import load_generator
+
+    opts = parse_options(options)
+    if model is not None:
+        opts["model"] = model
+    opts.update(extra)
+    return load_generator(name, **opts)
+
+
 def open_store(db: Path, *, create: bool = True) -> ScenarioStore:
     """Open the store (created if missing when ``create``)."""
     from scenario_forge.store import ScenarioStore

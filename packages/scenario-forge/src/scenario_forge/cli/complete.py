@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from scenario_forge.cli._common import (
+    build_generator,
     db_option,
     echo_json,
+    generator_options,
     get_taxonomy,
     json_option,
     open_store,
-    parse_options,
     target_option,
     taxonomy_option,
 )
@@ -35,21 +36,7 @@ from scenario_forge.cli._common import (
     help="Template source: replace existing proposed template completions "
     "(accepted or rejected ones are kept).",
 )
-@click.option(
-    "--generator",
-    "generator_name",
-    default="model-forge",
-    show_default=True,
-    help="Model source: the registered generator to use.",
-)
-@click.option("--model", default=None, help="Model source: the model, e.g. tiny or openai:gpt-4o.")
-@click.option(
-    "--option",
-    "options",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Model source: extra generator option (repeatable).",
-)
+@generator_options("model-forge", prefix="Model source: ")
 @db_option
 @taxonomy_option
 @json_option
@@ -87,12 +74,7 @@ def complete_cmd(
                     store, tax, overwrite, targets=list(targets) or None, progress=bar.update
                 ).to_dict()
             else:
-                from forge_export.generators import load_generator
-
-                opts = parse_options(options)
-                if model is not None:
-                    opts["model"] = model
-                gen = load_generator(generator_name, **opts)
+                gen = build_generator(generator_name, model, options)
                 added = complete_with_generator(
                     store, gen, targets=list(targets) or None, progress=bar.update
                 )

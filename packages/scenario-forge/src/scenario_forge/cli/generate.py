@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from scenario_forge.cli._common import (
+    build_generator,
     db_option,
     echo_json,
+    generator_options,
     get_taxonomy,
     json_option,
     open_store,
-    parse_options,
     table,
     target_option,
     taxonomy_option,
@@ -37,22 +38,7 @@ from scenario_forge.cli._common import (
     show_default=True,
     help="Fixes the choice of seeds, framings and wordings.",
 )
-@click.option(
-    "--generator",
-    "generator_name",
-    default="template",
-    show_default=True,
-    help="A generator registered in the 'forge_export.generators' entry-point group "
-    "(e.g. model-forge).",
-)
-@click.option("--model", default=None, help="Model for a model-backed generator.")
-@click.option(
-    "--option",
-    "options",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Extra generator option (repeatable), e.g. --option temperature=0.8.",
-)
+@generator_options("template")
 @db_option
 @taxonomy_option
 @json_option
@@ -79,19 +65,13 @@ def generate_cmd(
       scenario-forge generate --count 100 --seed 7          # every target
       scenario-forge generate -t self_harm --generator model-forge --model tiny
     """
-    from forge_export.generators import load_generator
-
     from scenario_forge.api import generate_scenarios
 
     tax = get_taxonomy(taxonomy)
     for t in targets:
         tax.get(t)
-    opts = parse_options(options)
-    if model is not None:
-        opts["model"] = model
-    if generator_name == "template":
-        opts["taxonomy"] = tax
-    gen = load_generator(generator_name, **opts)
+    extra = {"taxonomy": tax} if generator_name == "template" else {}
+    gen = build_generator(generator_name, model, options, **extra)
     names = list(targets) or tax.names()
     bar_ctx = click.progressbar(length=len(names), label="Generating", file=sys.stderr)
     with open_store(db) as store, bar_ctx as bar:
