@@ -10,7 +10,9 @@ from pathlib import Path
 
 N_PER_WORKER = 150
 
-# Each worker waits for the GO file, then writes in many small transactions.
+# Each worker says it is ready, waits for the GO file, then writes in many small transactions;
+# halfway it waits for the other worker to be halfway too, so the two runs must overlap even
+# when one process is scheduled much later than the other.
 WRITER = """
 import sys, time
 from pathlib import Path
@@ -19,11 +21,16 @@ from scenario_forge.store import ScenarioStore
 
 db, worker, go, n = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
 store = ScenarioStore.open(db, actor=f"worker-{worker}")
+(go.parent / f"ready-{worker}").touch()
 while not go.exists():
     time.sleep(0.01)
 shared = Scenario(prompt="Shared scenario", evaluation_target="demo", success_criteria=["c"])
 store.add_scenarios([shared])
 for i in range(n):
+    if i == n // 2:
+        (go.parent / f"half-{worker}").touch()
+        while len(list(go.parent.glob("half-*"))) < 2:
+            time.sleep(0.005)
     s = Scenario(prompt=f"worker {worker} scenario {i}", evaluation_target="demo",
                  success_criteria=["c"])
     store.add_scenarios([s])
@@ -38,6 +45,7 @@ import sys, time
 from pathlib import Path
 from scenario_forge.store import ScenarioStore
 db, go = sys.argv[1], Path(sys.argv[2])
+(go.parent / f"ready-{id(go)}-{time.time_ns()}").touch()
 while not go.exists():
     time.sleep(0.005)
 ScenarioStore.open(db).close()
@@ -51,7 +59,12 @@ def _run_all(code: str, argvs: list[list[str]], go: Path) -> None:
         )
         for argv in argvs
     ]
-    time.sleep(1.0)  # let every process import and open before the start signal
+    # start only when every process has imported (and opened) what it needs
+    deadline = time.monotonic() + 120
+    while len(list(go.parent.glob("ready-*"))) < len(procs):
+        assert time.monotonic() < deadline, "workers never got ready"
+        assert all(p.poll() is None for p in procs), "a worker died before the start"
+        time.sleep(0.01)
     go.touch()
     for p in procs:
         _out, err = p.communicate(timeout=120)
@@ -73,10 +86,11 @@ def test_two_processes_lose_nothing(tmp_path: Path) -> None:
     adds = [e for e in store.audit_entries() if e["action"] == "add"]
     assert len(adds) == st["scenarios"] + st["completions"] + st["reviews"]
     assert {e["actor"] for e in adds} == {"worker-1", "worker-2"}
-    # the writes really interleaved (not one process after the other)
+    # the writes really interleaved (not one process after the other): the halfway barrier
+    # makes each worker's first half precede the other's second half
     actors = [e["actor"] for e in adds]
     switches = sum(a != b for a, b in zip(actors, actors[1:], strict=False))
-    assert switches > 2
+    assert switches >= 2
     store.close()
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
