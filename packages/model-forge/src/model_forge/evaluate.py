@@ -15,12 +15,12 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forge_export.atomic_files import atomic_output
 from forge_export.errors import ForgeError, describe_validation_error
 from forge_export.models import EvalReport, EvalResult, Scenario, TargetSummary
 from pydantic import ValidationError
@@ -224,9 +224,8 @@ def write_report(report: EvalReport, output: str | Path) -> dict[str, Path]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    with atomic_output(path, "wb") as fh:
+        fh.write(data)
 
 
 def read_report(path: str | Path) -> EvalReport:

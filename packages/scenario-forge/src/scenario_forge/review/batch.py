@@ -18,12 +18,12 @@ written together in one transaction.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forge_export import ContractError, ForgeError
+from forge_export.atomic_files import atomic_output
 
 from scenario_forge.review.claims import BATCH_LEASE_MINUTES, QueueFilter, ReviewQueue
 from scenario_forge.review.decisions import (
@@ -147,15 +147,11 @@ def export_queue(
         raise ForgeError(f"{out}: is a folder; give a file name such as queue.jsonl")
     queue = ReviewQueue(store, reviewer, filt, lease_minutes)
     ids = queue.claim_many(limit)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8") as f:
+        with atomic_output(out) as f:
             for sid in ids:
                 f.write(json.dumps(queue_row(store, queue, sid), ensure_ascii=False) + "\n")
-        os.replace(tmp, out)
     except BaseException:
-        tmp.unlink(missing_ok=True)
         queue.release(ids)
         raise
     return len(ids)
