@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from forge_export import Completion, Scenario
@@ -24,6 +25,7 @@ STYLES = {
     "low": "1 meh\n",  # rating 1: no completion decisions
     "edt": "2\ne\nedited by edt\n.\n",  # edit it: new human completion, original rejected
 }
+RATE_PROMPT = b"Rate 0-3"
 
 
 def _exe() -> str:
@@ -51,24 +53,40 @@ def _seed(db: Path, n: int) -> list[str]:
 
 
 def _run_all(db: Path, tmp: Path, styles: dict[str, str], n: int, *extra: str) -> dict[str, int]:
+    """Start one review process per style and feed each its answers once *all* of them are
+    waiting on their first scenario, so every reviewer holds a claim before anyone answers
+    (a slow interpreter start cannot leave one of them with nothing to do)."""
     env = {k: v for k, v in os.environ.items() if k not in ("EDITOR", "VISUAL")}
     env["SCENARIO_FORGE_DB"] = str(db)
-    procs = {}
-    for name, keys in styles.items():
-        feed = tmp / f"{name}.in"
-        feed.write_text(keys * n, encoding="utf-8")
-        procs[name] = subprocess.Popen(
+    procs = {
+        name: subprocess.Popen(
             [_exe(), "review", "--reviewer", name, *extra],
-            stdin=feed.open("rb"),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
         )
+        for name in styles
+    }
+    heads: dict[str, bytes] = {}
+    for name, p in procs.items():  # handshake: each has claimed a scenario and asks for a rating
+        assert p.stdout is not None
+        head = b""
+        while RATE_PROMPT not in head:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            assert chunk, (name, head.decode()[-2000:], p.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
+            head += chunk
+        heads[name] = head
+    with ThreadPoolExecutor(len(procs)) as pool:  # all fed at once, so they really compete
+        results = {
+            name: pool.submit(p.communicate, (styles[name] * n).encode(), 120)
+            for name, p in procs.items()
+        }
     answered = {}
     for name, p in procs.items():
-        out, err = p.communicate(timeout=120)
+        out, err = results[name].result()
         assert p.returncode == 0, (name, err.decode()[-2000:])
-        text = out.decode()
+        text = (heads[name] + out).decode()
         assert "Traceback" not in text
         m = re.search(r"Done: (\d+) answered, 0 skipped, 0 undone", text)
         assert m, text[-2000:]
@@ -82,7 +100,7 @@ def test_four_reviewers_no_scenario_twice_no_decision_lost(tmp_path: Path) -> No
     ids = _seed(db, n)
     answered = _run_all(db, tmp_path, STYLES, n)
     assert sum(answered.values()) == n
-    assert all(v > 0 for v in answered.values()), answered  # everyone really competed
+    assert all(v > 0 for v in answered.values()), answered  # everyone held a claim
 
     store = ScenarioStore.open(db)
     q = store.connection.execute
