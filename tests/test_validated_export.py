@@ -94,7 +94,8 @@ def test_only_validated_export_has_exactly_the_validated_rows(tmp_path: Path) ->
         (ids["H6"], ids["T6"]),
     }
     counts = {c: summary["counts"][c]["train"] for c in summary["counts"]}
-    assert counts == {"sft": 4, "prompt_completion": 4, "preference": 4, "kto": 7, "eval": 6}
+    # eval: S1, S2, S5, S6 (S3 is rated below 2, S4 unrated)
+    assert counts == {"sft": 4, "prompt_completion": 4, "preference": 4, "kto": 7, "eval": 4}
     assert all(summary["counts"][c]["test"] == 0 for c in counts)
 
     sft = load(out, "sft", "train")
@@ -112,6 +113,7 @@ def test_only_validated_export_has_exactly_the_validated_rows(tmp_path: Path) ->
     assert {r["completion_id"] for r in kto if not r["label"]} == rejected
     pref = load(out, "preference", "train")
     assert {(r["chosen_completion_id"], r["rejected_completion_id"]) for r in pref} == pairs
+    assert set(load(out, "eval", "train")["id"]) == {sid[k] for k in "1256"}
 
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "| only_validated | True |" in card

@@ -173,15 +173,16 @@ def _counts(tmp_path: Path, name: str, **kw: object) -> dict[str, int]:
         # kept: s0 human, s1 template, s2 template+model, s3 model, s4 template = 6
         ({}, {"sft": 6, "prompt_completion": 6, "preference": 2, "kto": 8, "eval": 5}),
         # human-validated (human, or accepted with validators) and rating >= 2: s0 human, s3 model
-        # rejected stay (kto false, preference) for scenarios passing the rating: s0, s3
+        # rejected stay (kto false, preference) for scenarios passing the rating: s0, s3;
+        # eval: the scenarios passing the rating, s0, s3, s4
         (
             {"only_validated": True},
-            {"sft": 2, "prompt_completion": 2, "preference": 2, "kto": 4, "eval": 5},
+            {"sft": 2, "prompt_completion": 2, "preference": 2, "kto": 4, "eval": 3},
         ),
         # rating >= 2: s0 (3), s3 (2.5), s4 (2); s1 (1) and s2 (unreviewed) excluded
         (
             {"min_rating": 2},
-            {"sft": 3, "prompt_completion": 3, "preference": 2, "kto": 5, "eval": 5},
+            {"sft": 3, "prompt_completion": 3, "preference": 2, "kto": 5, "eval": 3},
         ),
         # sources template only: kept s1, s2, s4; rejected template of s3 -> kto false only
         (

@@ -99,6 +99,8 @@ def test_export_cli(cli: Cli, tmp_path: Path) -> None:
     assert set(summary["counts"]) == {"sft", "eval"}
     assert summary["scenarios_seen"] == 12
     assert sum(summary["counts"]["sft"].values()) + summary["duplicates_dropped"] <= 12
-    # eval rows do not depend on ratings; the sft config alone filters everything out
+    # nothing is rated: the rating filter leaves no row in any config, eval included
     res = cli("export", str(tmp_path / "x"), "--min-rating", "2", "--config", "sft", "--json")
+    assert json.loads(res.stdout)["filtered_out"] == 12
+    res = cli("export", str(tmp_path / "y"), "--min-rating", "2", "--config", "eval", "--json")
     assert json.loads(res.stdout)["filtered_out"] == 12

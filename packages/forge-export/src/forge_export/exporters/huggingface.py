@@ -107,8 +107,9 @@ class ExportOptions:
     Attributes:
         configs: Configs to write (any of :data:`CONFIGS`).
         only_validated: Keep only human-validated completions (implies ``min_rating`` 2).
-        min_rating: Keep completions of scenarios whose aggregate rating is at least this;
-            unreviewed scenarios are then excluded (their ``eval`` rows stay).
+        min_rating: Keep only scenarios whose aggregate rating is at least this, in every
+            config (``eval`` included: a scenario rated unusable is no test either);
+            unreviewed scenarios are then excluded.
         sources: Completion sources to keep (``human``, ``template``, ``model``).
         targets: Evaluation targets to keep (every config, ``eval`` included).
         test_size: Share of groups in the ``test`` split, in ``[0, 1]``.
@@ -383,11 +384,11 @@ def _rows_of(
     else:
         reviewers = len({r.reviewer for r in reviews})
         rating = aggregate_rating(reviews) if reviewers else None
-    if "eval" in configs:
-        rows.append(("eval", eval_row(s)))
     min_rating = options.effective_min_rating
     if min_rating is not None and (rating is None or rating < min_rating):
-        return rows, reviewers, []
+        return rows, reviewers, []  # reviewers judged it poor (or nobody has): no row at all
+    if "eval" in configs:
+        rows.append(("eval", eval_row(s)))
     sources = None if options.sources is None else frozenset(options.sources)
     kept: list[Completion] = []
     rejected: list[Completion] = []
