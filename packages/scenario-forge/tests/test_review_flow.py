@@ -143,6 +143,8 @@ def test_bad_input_is_asked_again_and_nothing_garbage_is_stored(
     assert "'3x' is not an answer" in out
     assert out.count("not valid UTF-8") == 2
     assert out.count("The response is empty") == 2
+    # piped answers are echoed after their prompt, cleaned of terminal escapes
+    assert "? help > 7\n" in out and "| Real answer ✓[31m\n" in out and "\x1b" not in out
     assert [r.rating for r in store.reviews_for(a.id)] == [3]
     (human,) = store.completions_for(a.id)
     assert human.text == "Real answer ✓[31m"
@@ -243,3 +245,42 @@ def test_help_has_examples(flag: str) -> None:
     res = CliRunner().invoke(main, ["review", *flag.split()])
     assert res.exit_code == 0
     assert "Examples:" in res.output
+
+
+def test_terminal_escapes_in_a_scenario_are_shown_not_run(
+    store: ScenarioStore, db_path: Path
+) -> None:
+    s = Scenario(
+        prompt="Harmless question\x1b[2J\x1b[Hclear screen, then \x07 bell",
+        evaluation_target="demo_code",
+        success_criteria=["Declines \x1b[8mhidden"],
+        context=[{"role": "user", "content": "earlier\x1b]0;title\x07"}],
+    )
+    store.add_scenarios([s])
+    store.add_completions(
+        [Completion(scenario_id=s.id, text="reply\x1b[31m red", source="template")]
+    )
+    res = review(db_path, "--reviewer", "ana", input=b"1\n")
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output and "\x07" not in res.output
+    for shown in (
+        "Harmless question\\x1b[2J\\x1b[Hclear screen, then \\x07 bell",
+        "Declines \\x1b[8mhidden",
+        "earlier\\x1b]0;title\\x07",
+        "reply\\x1b[31m red",
+    ):
+        assert shown in res.output
+    # the store keeps the text exactly as it was written
+    assert store.get_scenario(s.id).prompt == s.prompt  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("command", [["show"], ["list"]])
+def test_show_and_list_make_escapes_visible_too(
+    store: ScenarioStore, db_path: Path, command: list[str]
+) -> None:
+    s = Scenario(prompt="Hi\x1b[2J there", evaluation_target="demo_code", success_criteria=["c"])
+    store.add_scenarios([s])
+    args = [*command, s.id] if command == ["show"] else command
+    res = CliRunner().invoke(main, args, env={"SCENARIO_FORGE_DB": str(db_path)})
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output and "Hi\\x1b[2J there" in res.output

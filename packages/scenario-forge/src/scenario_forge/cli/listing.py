@@ -17,6 +17,7 @@ from scenario_forge.cli._common import (
     table,
     target_option,
 )
+from scenario_forge.terminal import visible
 
 
 @click.command("list")
@@ -75,7 +76,13 @@ def list_cmd(
         click.echo("No scenarios match.")
         return
     rows = [
-        (s.id[:12], s.evaluation_target, s.expected_behavior, s.source.kind, short(s.prompt, 60))
+        (
+            s.id[:12],
+            s.evaluation_target,
+            s.expected_behavior,
+            s.source.kind,
+            short(visible(s.prompt), 60),
+        )
         for s in items
     ]
     click.echo(table(rows, ["id", "target", "behaviour", "source", "prompt"]))

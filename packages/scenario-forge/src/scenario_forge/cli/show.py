@@ -8,6 +8,7 @@ import click
 from forge_export import aggregate_rating
 
 from scenario_forge.cli._common import db_option, echo_json, json_option, open_store
+from scenario_forge.terminal import visible
 
 
 @click.command("show")
@@ -38,30 +39,34 @@ def show_cmd(scenario_id: str, db: Path, as_json: bool) -> None:
             }
         )
         return
-    click.echo(f"id:        {s.id}")
-    click.echo(f"target:    {s.evaluation_target}")
-    click.echo(f"expected:  {s.expected_behavior}")
-    click.echo(f"group:     {s.group_id}")
-    click.echo(f"source:    {s.source.kind} {s.source.origin}".rstrip())
+    _say(f"id:        {s.id}")
+    _say(f"target:    {s.evaluation_target}")
+    _say(f"expected:  {s.expected_behavior}")
+    _say(f"group:     {s.group_id}")
+    _say(f"source:    {s.source.kind} {s.source.origin}".rstrip())
     if s.tags:
-        click.echo(f"tags:      {', '.join(s.tags)}")
-    click.echo("criteria:")
+        _say(f"tags:      {', '.join(s.tags)}")
+    _say("criteria:")
     for criterion in s.success_criteria:
-        click.echo(f"  - {criterion}")
+        _say(f"  - {criterion}")
     if s.system:
-        click.echo(f"\n[system]\n{s.system}")
+        _say(f"\n[system]\n{s.system}")
     for t in s.context:
-        click.echo(f"\n[{t.role}]\n{t.content}")
-    click.echo(f"\n[user]\n{s.prompt}\n")
-    click.echo(f"completions ({len(comps)}):")
+        _say(f"\n[{t.role}]\n{t.content}")
+    _say(f"\n[user]\n{s.prompt}\n")
+    _say(f"completions ({len(comps)}):")
     for c in comps:
         who = f" by {', '.join(c.validated_by)}" if c.validated_by else ""
-        click.echo(f"  {c.id[:12]}  {c.source}  {c.status}{who}  ({c.origin})")
+        _say(f"  {c.id[:12]}  {c.source}  {c.status}{who}  ({c.origin})")
         for line in c.text.splitlines() or [""]:
-            click.echo(f"      {line}")
+            _say(f"      {line}")
     rating = aggregate_rating(revs)
     shown = "unreviewed" if rating is None else f"{rating:.2f}"
-    click.echo(f"reviews ({len(revs)}; rating {shown}):")
+    _say(f"reviews ({len(revs)}; rating {shown}):")
     for r in revs:
         note = f" — {r.note}" if r.note else ""
-        click.echo(f"  {r.created_at:%Y-%m-%d %H:%M}  {r.reviewer}: {r.rating}{note}")
+        _say(f"  {r.created_at:%Y-%m-%d %H:%M}  {r.reviewer}: {r.rating}{note}")
+
+
+def _say(text: str) -> None:
+    click.echo(visible(text))  # scenario text may hold terminal escapes: shown, not run

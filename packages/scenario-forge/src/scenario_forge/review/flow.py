@@ -26,6 +26,7 @@ from scenario_forge.review.decisions import (
     clean_text,
     undo_answer,
 )
+from scenario_forge.terminal import visible
 
 if TYPE_CHECKING:
     from scenario_forge.review.claims import ReviewQueue
@@ -65,6 +66,10 @@ class Terminal:
 
     def __init__(self, *, use_editor: bool = True, stdin: BinaryIO | None = None) -> None:
         self.stdin: BinaryIO = stdin if stdin is not None else sys.stdin.buffer
+        try:  # piped answers are echoed, so a scripted session reads like a typed one
+            self.echo_input = not self.stdin.isatty()
+        except (AttributeError, ValueError):
+            self.echo_input = True
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         self.editor = editor if use_editor and editor else None
 
@@ -77,7 +82,11 @@ class Terminal:
             click.echo(prompt, nl=False)
         data = self.stdin.readline()
         if not data:
+            if prompt and self.echo_input:
+                click.echo()
             raise EOFError
+        if prompt and self.echo_input:
+            click.echo(clean_text(data.decode("utf-8", "replace").rstrip("\r\n")))
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -162,7 +171,7 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 
 def render_scenario(scenario: Scenario, completions: list[Completion]) -> str:
-    """The scenario as the reviewer sees it."""
+    """The scenario as the reviewer sees it (control characters made visible)."""
     s = scenario
     out = [
         f"=== scenario {s.id} ===",
@@ -186,7 +195,7 @@ def render_scenario(scenario: Scenario, completions: list[Completion]) -> str:
             out.append(_indent(c.text, "      "))
     else:
         out.append("Completions: none yet")
-    return "\n".join(out)
+    return visible("\n".join(out))
 
 
 class ReviewSession:
