@@ -35,7 +35,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DELEGATED = {"contract.md": "tests/test_export_docs.py"}
-MAX_SKIPS = 16
+MAX_SKIPS = 11
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 MARKER = re.compile(r"<!--\s*docs-test:\s*(.*?)\s*-->", re.S)
 EXIT_STATUS = re.compile(r'^(?P<cmd>.+?);\s*echo "exit status \$\?"\s*$')
