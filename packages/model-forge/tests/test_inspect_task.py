@@ -8,7 +8,8 @@ finish without raising (and ``inspect eval`` exit 0) on a failed run, so only th
 Why not the ``inspect eval`` command line with ``--model mockllm/model``: inspect_ai's mock model
 fills in token usage with tiktoken's ``o200k_base`` encoding, which tiktoken downloads on first
 use; offline that fails. Given outputs that carry their usage, the mock model needs nothing
-from the network, and those can only be passed through the Python API.
+from the network, and those can only be passed through the Python API. The command line itself
+is run too, on inspect_ai's ``hf/`` provider with a tiny random model saved to a local folder.
 """
 
 from __future__ import annotations
@@ -156,3 +157,49 @@ def test_dataset_errors_name_the_problem(export: Path, tmp_path: Path) -> None:
         forge_dataset(str(export), "dev")
     with pytest.raises(ForgeError):
         forge_dataset(str(tmp_path / "missing"), "test")
+
+
+def test_inspect_eval_command_line_on_a_local_model_folder(export: Path, tmp_path: Path) -> None:
+    """``inspect eval TASK_FILE -T data=EXPORT --model hf/FOLDER``: the documented command, offline."""
+    import forge_export
+    from model_forge.tiny_model import save_tiny
+
+    model_dir = save_tiny(tmp_path / "tiny-model")
+    inspect = Path(sys.executable).with_name("inspect")
+    log_dir = tmp_path / "logs"
+    proc = subprocess.run(
+        [
+            str(inspect) if inspect.exists() else "inspect",
+            "eval",
+            TASK_FILE,
+            "-T",
+            f"data={export}",
+            "--model",
+            f"hf/{model_dir}",
+            "--max-tokens",
+            "8",
+            "--log-dir",
+            str(log_dir),
+            "--log-format",
+            "json",
+            "--display",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "INSPECT_LOG_LEVEL": "warning", "HF_HUB_OFFLINE": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [log_file] = log_dir.glob("*.json")
+    log = json.loads(log_file.read_text(encoding="utf-8"))
+    assert log["status"] == "success", log.get("error")
+    expected = {row["id"] for row in forge_export.load(export, "eval", "test")}
+    assert {s["id"] for s in log["samples"]} == expected
+    for sample in log["samples"]:  # every answer of the local model was judged by forge's judge
+        score = sample["scores"]["forge_judge"]
+        assert score["value"] in ("C", "I") and score["metadata"]["judge"] == "rules@1"
+        assert score["explanation"]
+    metrics = {m for s in log["results"]["scores"] for m in s["metrics"]}
+    assert {"accuracy", "safe_rate", "over_refusal", "target:self_harm"} <= metrics
