@@ -91,6 +91,9 @@ class ReviewQueue:
         self.reviewer = reviewer
         self.filter = filt or QueueFilter()
         self.lease = timedelta(minutes=lease_minutes)
+        # (key column, key value, taken) -> the highest rid of a partly taken bucket known to
+        # hold nothing for this reviewer below it (see _free)
+        self._cursors: dict[tuple[str, str, int], int] = {}
 
     # ------------------------------------------------------------------ claiming
 
@@ -261,7 +264,21 @@ class ReviewQueue:
 
         One query per (target, taken) pair, each an equality prefix of an index, so every
         query reads the index in order and stops at the first row that fits.
+
+        With ``overlap`` > 1 the partly taken buckets start with every scenario this reviewer
+        rated herself (she rated them oldest first), which each query would walk past again.
+        The queue remembers, per bucket, the rid below which it found nothing for her and
+        starts there next time. Rows that enter a bucket below that point later (someone else
+        rates an old scenario) are not lost: when the remembered scan finds nothing, the
+        queue scans once more from the start before saying the queue is empty.
         """
+        sid = self._scan(conn, exclude)
+        if sid is None and self._cursors:
+            self._cursors.clear()
+            sid = self._scan(conn, exclude)
+        return sid
+
+    def _scan(self, conn: sqlite3.Connection, exclude: Collection[str]) -> str | None:
         # Fill partly reviewed scenarios first, so overlapping ratings complete early.
         buckets = range(self.filter.overlap - 1, -1, -1)
         f = self.filter
@@ -291,14 +308,23 @@ class ReviewQueue:
             for key in keys:
                 head = "s.taken = ?" if key is None else f"s.{key[0]} = ? AND s.taken = ?"
                 params: list[Any] = [taken] if key is None else [key[1], taken]
-                where = " AND ".join([head, *tail])
+                bucket = ("", "", taken) if key is None else (*key, taken)
+                after = self._cursors.get(bucket, 0) if taken > 0 else 0
+                where = " AND ".join([head, "s.rid > ?", *tail])
                 row = conn.execute(
-                    f"SELECT s.scenario_id FROM review_state s WHERE {where} "
+                    f"SELECT s.scenario_id, s.rid FROM review_state s WHERE {where} "
                     "ORDER BY s.rid LIMIT 1",
-                    [*params, *tail_params],
+                    [*params, after, *tail_params],
                 ).fetchone()
                 if row is not None:
+                    if taken > 0:
+                        self._cursors[bucket] = int(row[1]) - 1  # this one is claimed next
                     return str(row[0])
+                if taken > 0:  # nothing for her in the whole bucket, as of now
+                    last = conn.execute(
+                        f"SELECT MAX(s.rid) FROM review_state s WHERE {head}", params
+                    ).fetchone()[0]
+                    self._cursors[bucket] = max(after, int(last or 0))
         return None
 
 
@@ -309,9 +335,9 @@ def explain_next(queue: ReviewQueue) -> list[str]:
     sql = (
         "SELECT s.scenario_id FROM review_state s WHERE "
         + ("s.evaluation_target = ? AND " if target else "")
-        + "s.taken = ? AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.reviewer = ? "
+        + "s.taken = ? AND s.rid > ? AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.reviewer = ? "
         "AND r.scenario_id = s.scenario_id) AND NOT EXISTS (SELECT 1 FROM review_claims c "
         "WHERE c.scenario_id = s.scenario_id AND c.reviewer = ?) ORDER BY s.rid LIMIT 1"
     )
-    params: list[Any] = ([target] if target else []) + [0, queue.reviewer, queue.reviewer]
+    params: list[Any] = ([target] if target else []) + [0, 0, queue.reviewer, queue.reviewer]
     return [str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
