@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -158,8 +157,7 @@ def test_bad_judge_and_missing_file(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "does not exist" in res.output
 
 
-def test_subprocess_help_is_fast_and_run_works(tmp_path: Path) -> None:
-    t0 = time.perf_counter()
+def test_subprocess_help_and_run_work(tmp_path: Path) -> None:
     res = subprocess.run(
         [sys.executable, "-c", "from model_forge.cli import main; main()", "judge", "--help"],
         capture_output=True,
@@ -167,7 +165,6 @@ def test_subprocess_help_is_fast_and_run_works(tmp_path: Path) -> None:
         timeout=60,
     )
     assert res.returncode == 0 and "--judge" in res.stdout and "Examples" in res.stdout
-    assert time.perf_counter() - t0 < 20
     src = write(tmp_path / "in.jsonl", ROWS)
     res = subprocess.run(
         [

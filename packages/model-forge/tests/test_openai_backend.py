@@ -193,7 +193,8 @@ def test_timeout_is_a_clear_error(server_factory: Any) -> None:
     with pytest.raises(ForgeError, match=r"timed out after 0.3 s") as info:
         backend.generate(reqs(1))
     assert "2 attempt(s)" in str(info.value)
-    assert time.perf_counter() - started < 1.4  # did not wait for the slow server
+    # waiting for even one of the slow server's replies would take 1.5 s
+    assert time.perf_counter() - started < 1.5
     assert len(server.requests) == 2
 
 

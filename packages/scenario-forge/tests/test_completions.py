@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from forge_export import Completion, Provenance, Scenario
@@ -130,10 +129,8 @@ def test_megabyte_of_text(store: ScenarioStore, tax: Taxonomy) -> None:
         success_criteria=["Declines"],
         metadata={"slots": {"harmful_intent": big}},
     )
-    t0 = time.perf_counter()
     store.add_scenarios([s])
     assert complete_with_templates(store, tax) == 1
-    assert time.perf_counter() - t0 < 10
     c = only_template(store, s.id)
     assert c.text.startswith("I can't help with {0.__class__} $x {{")
     assert big.strip() in c.text
