@@ -112,6 +112,25 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "KEY=VALUE" in res.output
 
 
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"\xff\xfe{}\n", ":1: not valid UTF-8 (byte 0xff at column 1)"),
+        (b"[" * 100_000 + b"]" * 100_000 + b"\n", ":1: JSON nested too deeply"),
+        (b'"a string"\n', ":1: expected a JSON object (a scenario), got str"),
+    ],
+)
+def test_undecodable_or_too_deep_scenarios_are_one_error(
+    tmp_path: Path, content: bytes, fragment: str
+) -> None:
+    inp = tmp_path / "in.jsonl"
+    inp.write_bytes(content)
+    out = tmp_path / "r.jsonl"
+    res = CliRunner().invoke(main, ["generate", *TINY, "--input", str(inp), "-o", str(out)])
+    assert res.exit_code == 1 and res.output.startswith("Error: "), res.output
+    assert f"{inp}{fragment}" in res.output and not out.exists()
+
+
 def test_models_lists_backends_and_bundled_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

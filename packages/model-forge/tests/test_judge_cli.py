@@ -191,3 +191,21 @@ def test_subprocess_help_and_run_work(tmp_path: Path) -> None:
         timeout=60,
     )
     assert check.returncode == 0, "importing the CLI or the judge pulls in torch/transformers"
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"\xff\xfe{}\n", "in.jsonl:1: not valid UTF-8 (byte 0xff at column 1)"),
+        (b"[" * 100_000 + b"]" * 100_000 + b"\n", "in.jsonl:1: JSON nested too deeply"),
+    ],
+)
+def test_undecodable_or_too_deep_input_is_one_error(
+    tmp_path: Path, content: bytes, fragment: str
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(content)
+    res = CliRunner().invoke(main, ["judge", str(src), "-o", str(tmp_path / "out.jsonl")])
+    assert res.exit_code == 1 and res.output.startswith("Error: "), res.output
+    assert fragment in res.output and not isinstance(res.exception, UnicodeError | RecursionError)
+    assert not (tmp_path / "out.jsonl").exists()

@@ -127,7 +127,7 @@ def test_import_reports_every_bad_row_and_keeps_the_good(
     assert res.exit_code == 2, res.output
     err = res.stderr if hasattr(res, "stderr") else res.output
     for line_no, what in [
-        (2, "not JSON"),
+        (2, "not valid JSON"),
         (3, "field 'rating': 7 is not 0, 1, 2 or 3"),
         (4, "field 'scenario_id': no scenario"),
         (5, "field 'ideal_response': kept only for ratings 2-3"),

@@ -28,6 +28,7 @@ from typing import Any
 
 from forge_export import ForgeError, Provenance, Scenario
 from forge_export.errors import describe_validation_error
+from forge_export.jsonl import read_json_lines
 from pydantic import ValidationError
 
 from scenario_forge.store import ScenarioStore
@@ -153,24 +154,9 @@ def read_text(path: Path) -> str:
 
 
 def _rows_jsonl(text: str, name: str) -> Iterator[_Row]:
-    for n, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{name}:{n}"
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield _Row(where, n, None, f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        except RecursionError:
-            yield _Row(where, n, None, f"{where}: JSON nested too deeply; flatten the row")
-            continue
-        if not isinstance(data, dict):
-            yield _Row(
-                where, n, None, f"{where}: expected a JSON object, got {type(data).__name__}"
-            )
-            continue
-        yield _Row(where, n, data)
+    for line in read_json_lines(name, text=text):
+        problem = None if line.error is None else f"{line.where}: {line.error}"
+        yield _Row(line.where, line.number, line.data, problem)
 
 
 def _split_list(value: str, where: str, column: str) -> list[str]:

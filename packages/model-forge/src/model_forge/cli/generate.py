@@ -37,26 +37,23 @@ def read_scenarios_jsonl(path: Path) -> list[Scenario]:
         ContractError: naming the file, the line and the field of the first bad line.
     """
     from forge_export.errors import ContractError, describe_validation_error
+    from forge_export.jsonl import read_json_lines
     from pydantic import ValidationError
 
     scenarios = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ContractError(f"not valid JSON ({exc.msg})", where=where) from exc
-            if isinstance(data, dict) and isinstance(data.get("scenario"), dict | str):
-                data = data["scenario"]
-                if isinstance(data, str):
-                    data = json.loads(data)
-            try:
+    for line in read_json_lines(path, what="a JSON object (a scenario)"):
+        if line.data is None:
+            raise ContractError(str(line.error), where=line.where)
+        data: Any = line.data
+        if isinstance(data.get("scenario"), dict | str):
+            data = data["scenario"]
+        try:
+            if isinstance(data, str):
+                scenarios.append(Scenario.model_validate_json(data))
+            else:
                 scenarios.append(Scenario.model_validate(data))
-            except ValidationError as exc:
-                raise describe_validation_error(exc, where) from exc
+        except ValidationError as exc:
+            raise describe_validation_error(exc, line.where) from exc
     return scenarios
 
 
@@ -83,7 +80,7 @@ def done_ids(output: Path) -> set[str]:
             try:
                 record = json.loads(raw)
                 ids.add(str(record["scenario_id"]))
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 if raw.endswith(b"\n"):
                     raise ForgeError(
                         f"{output}: line {len(ids) + 1} is not a result line; "

@@ -10,6 +10,7 @@ from typing import Any
 
 from forge_export.atomic_files import atomic_output
 from forge_export.errors import ContractError
+from forge_export.jsonl import read_json_lines
 
 from model_forge.judge.types import EXPECTED_BEHAVIORS, JudgeItem, Judgement
 
@@ -83,23 +84,15 @@ def read_judge_file(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]],
     records: list[dict[str, Any]] = []
     items: list[JudgeItem] = []
     errors: list[ContractError] = []
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{p}:{lineno}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.append(
-                    ContractError(f"not valid JSON ({exc.msg}, column {exc.colno})", where=where)
-                )
-                continue
-            try:
-                items.append(_item_from_record(rec, where))
-                records.append(rec)
-            except ContractError as exc:
-                errors.append(exc)
+    for line in read_json_lines(p):
+        if line.data is None:
+            errors.append(ContractError(str(line.error), where=line.where))
+            continue
+        try:
+            items.append(_item_from_record(line.data, line.where))
+            records.append(line.data)
+        except ContractError as exc:
+            errors.append(exc)
     if errors:
         first = errors[0]
         more = ""

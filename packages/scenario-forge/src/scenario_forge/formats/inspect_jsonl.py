@@ -32,11 +32,11 @@ back gives the same scenario ids.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from forge_export import Scenario
+from forge_export.jsonl import read_json_lines
 
 from scenario_forge.formats import Row
 
@@ -135,19 +135,12 @@ def _sample_fields(
 
 def read_samples(text: str, name: str, mapping: Mapping[str, str]) -> Iterator[Row]:
     """Rows of scenario fields from inspect_ai JSONL samples (bad lines named by number)."""
-    for n, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{name}:{n}"
-        try:
-            sample = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield where, n, None, f"{where}: not valid JSON ({exc.msg} at column {exc.colno})"
-            continue
-        if not isinstance(sample, dict):
-            yield where, n, None, f"{where}: expected a JSON object (an inspect_ai sample)"
+    for line in read_json_lines(name, text=text, what="a JSON object (an inspect_ai sample)"):
+        where, n = line.where, line.number
+        if line.data is None:
+            yield where, n, None, f"{where}: {line.error}"
             continue
         try:
-            yield where, n, _sample_fields(sample, where, mapping), None
+            yield where, n, _sample_fields(line.data, where, mapping), None
         except ValueError as exc:
             yield where, n, None, str(exc)

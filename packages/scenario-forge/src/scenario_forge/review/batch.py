@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from forge_export import ContractError, ForgeError
 from forge_export.atomic_files import atomic_output
+from forge_export.jsonl import read_json_lines
 
 from scenario_forge.review.claims import BATCH_LEASE_MINUTES, QueueFilter, ReviewQueue
 from scenario_forge.review.decisions import (
@@ -254,27 +255,13 @@ def import_answers(
     with store.transaction():
         seen: dict[tuple[str, str], int] = {}
         good: list[Answer] = []
-        for number, line in enumerate(raw.split(b"\n"), 1):
-            if not line.strip():
-                continue
+        for line in read_json_lines(raw, str(path)):
+            number, where = line.number, line.where
             result.rows += 1
-            where = f"{path}:{number}"
             try:
-                try:
-                    text = line.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise ContractError(
-                        f"not valid UTF-8 (byte {exc.start + 1}); save the file as UTF-8",
-                        where=where,
-                    ) from exc
-                try:
-                    data = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise ContractError(
-                        f"not JSON ({exc.msg}, column {exc.colno})", where=where
-                    ) from exc
-                except RecursionError:
-                    raise ContractError("JSON nested too deeply", where=where) from None
+                if line.data is None:
+                    raise ContractError(str(line.error), where=where)
+                data = line.data
                 answer = _row_answer(data, where)
                 if answer is None:
                     result.unanswered += 1
