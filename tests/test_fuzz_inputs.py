@@ -166,6 +166,45 @@ def test_import_report_any_bytes(store_db: Path, tmp_path: Path, data: bytes) ->
 
 @FUZZ
 @given(data=hostile_bytes)
+def test_model_forge_judge_any_bytes(tmp_path: Path, data: bytes) -> None:
+    from model_forge.cli import main as model_forge
+
+    f = tmp_path / "in.jsonl"
+    f.write_bytes(data)
+    out = tmp_path / "judged.jsonl"
+    out.unlink(missing_ok=True)
+    res = CliRunner().invoke(model_forge, ["judge", str(f), "-o", str(out)])
+    _no_traceback(res)
+    if res.exit_code:
+        assert not out.exists()
+
+
+@FUZZ
+@given(data=hostile_bytes)
+def test_model_forge_generate_input_any_bytes(tmp_path: Path, data: bytes) -> None:
+    """Scenario files for ``model-forge generate`` (read before any model is loaded)."""
+    from model_forge.cli.generate import read_scenarios_jsonl
+
+    f = tmp_path / "scenarios.jsonl"
+    f.write_bytes(data)
+    try:
+        read_scenarios_jsonl(f)
+    except ForgeError as exc:
+        assert str(exc).startswith(str(f)), exc  # names the file (and line)
+
+
+@FUZZ
+@given(data=hostile_bytes)
+def test_model_forge_compare_any_bytes(tmp_path: Path, data: bytes) -> None:
+    from model_forge.cli import main as model_forge
+
+    f = tmp_path / "report.json"
+    f.write_bytes(data)
+    _no_traceback(CliRunner().invoke(model_forge, ["compare", str(f), str(f)]))
+
+
+@FUZZ
+@given(data=hostile_bytes)
 def test_manifest_reader_any_bytes(tmp_path: Path, data: bytes) -> None:
     folder = tmp_path / "export"
     folder.mkdir(exist_ok=True)
