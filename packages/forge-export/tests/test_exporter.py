@@ -125,11 +125,29 @@ def test_bad_options_are_refused_before_writing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_completion_of_another_scenario_is_a_contract_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("swap", "message"),
+    [
+        ("completions", r"field 'completions.scenario_id': completion \w+ belongs to scenario"),
+        ("reviews", r"field 'reviews.scenario_id': review by bob belongs to scenario"),
+        ("completion_type", r"field 'completions': expected a Completion, got str"),
+        ("review_type", r"field 'reviews': expected a Review, got int"),
+    ],
+)
+def test_a_bundle_member_of_another_scenario_or_type_is_a_contract_error(
+    tmp_path: Path, swap: str, message: str
+) -> None:
     a, b = list(synthetic_bundles(2, group_size=1))
-    bad = ScenarioBundle(a.scenario, list(b.completions))
-    with pytest.raises(ForgeError, match="belongs to scenario"):
-        export_dataset([bad], tmp_path / "ds")
+    a_review = Review(scenario_id=a.scenario.id, reviewer="ann", rating=2)
+    b_review = Review(scenario_id=b.scenario.id, reviewer="bob", rating=2)
+    bad = {
+        "completions": ScenarioBundle(a.scenario, list(b.completions)),
+        "reviews": ScenarioBundle(a.scenario, list(a.completions), [a_review, b_review]),
+        "completion_type": ScenarioBundle(a.scenario, ["not a completion"]),  # type: ignore[list-item]
+        "review_type": ScenarioBundle(a.scenario, [], [a_review, 3]),  # type: ignore[list-item]
+    }[swap]
+    with pytest.raises(ForgeError, match=message):
+        export_dataset([b, bad], tmp_path / "ds")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -314,33 +314,30 @@ def _check_bundle(bundle: object, index: int) -> ScenarioBundle:
             where=f"bundle {index}",
         )
     sid = bundle.scenario.id
-    for c in bundle.completions:
-        if not isinstance(c, Completion):
-            raise ContractError(
-                f"expected a Completion, got {type(c).__name__}",
-                where=f"scenario {sid}",
-                field="completions",
-            )
-        if c.scenario_id != sid:
-            raise ContractError(
-                f"completion {c.id} belongs to scenario {c.scenario_id}, not {sid}; "
-                "bundle each completion with its own scenario",
-                where=f"scenario {sid}",
-                field="completions.scenario_id",
-            )
-    for r in bundle.reviews:
-        if not isinstance(r, Review):
-            raise ContractError(
-                f"expected a Review, got {type(r).__name__}",
-                where=f"scenario {sid}",
-                field="reviews",
-            )
-        if r.scenario_id != sid:
-            raise ContractError(
-                f"review by {r.reviewer} belongs to scenario {r.scenario_id}, not {sid}",
-                where=f"scenario {sid}",
-                field="reviews.scenario_id",
-            )
+    members: tuple[tuple[str, type[Completion] | type[Review], Sequence[object]], ...] = (
+        ("completions", Completion, bundle.completions),
+        ("reviews", Review, bundle.reviews),
+    )
+    for name, kind, items in members:
+        for item in items:
+            if not isinstance(item, kind):
+                raise ContractError(
+                    f"expected a {kind.__name__}, got {type(item).__name__}",
+                    where=f"scenario {sid}",
+                    field=name,
+                )
+            if item.scenario_id != sid:
+                what = (
+                    f"completion {item.id}"
+                    if isinstance(item, Completion)
+                    else f"review by {item.reviewer}"
+                )
+                raise ContractError(
+                    f"{what} belongs to scenario {item.scenario_id}, not {sid}; bundle each "
+                    f"{kind.__name__.lower()} with its own scenario",
+                    where=f"scenario {sid}",
+                    field=f"{name}.scenario_id",
+                )
     return bundle
 
 
