@@ -5,7 +5,7 @@ One test per Markdown file. Its blocks run in document order in one fresh tempor
 next block), python blocks with ``exec`` in one namespace per file, with that folder as the
 working directory. The environment is the test session's (HF offline, temporary HF_HOME) with
 this workspace's console scripts first on PATH and no ``$SCENARIO_FORGE_DB``, so every command
-uses a store in the session folder.
+uses a store in the session folder (nor ``$EDITOR``/``$VISUAL``/``$SCENARIO_FORGE_REVIEWER``).
 
 Markers — an HTML comment on the lines just before a block, visible in the Markdown source:
 
@@ -125,6 +125,8 @@ class Session:
         env = dict(os.environ)
         env.pop("SCENARIO_FORGE_DB", None)
         env.pop("SCENARIO_FORGE_TAXONOMY", None)
+        for name in ("EDITOR", "VISUAL", "SCENARIO_FORGE_REVIEWER"):  # the reader's own settings
+            env.pop(name, None)
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         env["HF_HUB_OFFLINE"] = "1"
         env["HF_HOME"] = str(folder / ".hf")
