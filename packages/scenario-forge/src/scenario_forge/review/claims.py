@@ -278,17 +278,18 @@ class ReviewQueue:
             sid = self._scan(conn, exclude)
         return sid
 
-    def _scan(self, conn: sqlite3.Connection, exclude: Collection[str]) -> str | None:
-        # Fill partly reviewed scenarios first, so overlapping ratings complete early.
-        buckets = range(self.filter.overlap - 1, -1, -1)
+    def _keys(self) -> list[tuple[str, str] | None]:
+        """The indexed equality prefix of each next-item query: a target, a source, or none."""
         f = self.filter
-        keys: list[tuple[str, str] | None]
         if f.targets:
-            keys = [("evaluation_target", t) for t in f.targets]
-        elif f.sources:
-            keys = [("source_kind", k) for k in f.sources]
-        else:
-            keys = [None]
+            return [("evaluation_target", t) for t in f.targets]
+        if f.sources:
+            return [("source_kind", k) for k in f.sources]
+        return [None]
+
+    def _tail(self, exclude: Collection[str]) -> tuple[list[str], list[Any]]:
+        """The conditions every next-item query checks on the rows its index range yields."""
+        f = self.filter
         tail: list[str] = [
             "NOT EXISTS (SELECT 1 FROM reviews r WHERE r.reviewer = ? "
             "AND r.scenario_id = s.scenario_id)",
@@ -304,18 +305,19 @@ class ReviewQueue:
         if exclude:
             tail.append(f"s.scenario_id NOT IN ({','.join('?' * len(exclude))})")
             tail_params.extend(exclude)
+        return tail, tail_params
+
+    def _scan(self, conn: sqlite3.Connection, exclude: Collection[str]) -> str | None:
+        # Fill partly reviewed scenarios first, so overlapping ratings complete early.
+        buckets = range(self.filter.overlap - 1, -1, -1)
+        keys = self._keys()
+        tail, tail_params = self._tail(exclude)
         for taken in buckets:
             for key in keys:
-                head = "s.taken = ?" if key is None else f"s.{key[0]} = ? AND s.taken = ?"
-                params: list[Any] = [taken] if key is None else [key[1], taken]
+                head, params = _bucket(key, taken)
                 bucket = ("", "", taken) if key is None else (*key, taken)
                 after = self._cursors.get(bucket, 0) if taken > 0 else 0
-                where = " AND ".join([head, "s.rid > ?", *tail])
-                row = conn.execute(
-                    f"SELECT s.scenario_id, s.rid FROM review_state s WHERE {where} "
-                    "ORDER BY s.rid LIMIT 1",
-                    [*params, after, *tail_params],
-                ).fetchone()
+                row = conn.execute(_next_sql(head, tail), [*params, after, *tail_params]).fetchone()
                 if row is not None:
                     if taken > 0:
                         self._cursors[bucket] = int(row[1]) - 1  # this one is claimed next
@@ -328,16 +330,24 @@ class ReviewQueue:
         return None
 
 
+def _bucket(key: tuple[str, str] | None, taken: int) -> tuple[str, list[Any]]:
+    """The index prefix of one (key, taken) bucket and its parameters."""
+    if key is None:
+        return "s.taken = ?", [taken]
+    return f"s.{key[0]} = ? AND s.taken = ?", [key[1], taken]
+
+
+def _next_sql(head: str, tail: Sequence[str]) -> str:
+    """The next-item query of one bucket: its first row after a rid that passes ``tail``."""
+    where = " AND ".join([head, "s.rid > ?", *tail])
+    return f"SELECT s.scenario_id, s.rid FROM review_state s WHERE {where} ORDER BY s.rid LIMIT 1"
+
+
 def explain_next(queue: ReviewQueue) -> list[str]:
     """The query plan of the next-item query (for tests and ``--debug`` style checks)."""
-    conn = queue.store.connection
-    target = queue.filter.targets[0] if queue.filter.targets else None
-    sql = (
-        "SELECT s.scenario_id FROM review_state s WHERE "
-        + ("s.evaluation_target = ? AND " if target else "")
-        + "s.taken = ? AND s.rid > ? AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.reviewer = ? "
-        "AND r.scenario_id = s.scenario_id) AND NOT EXISTS (SELECT 1 FROM review_claims c "
-        "WHERE c.scenario_id = s.scenario_id AND c.reviewer = ?) ORDER BY s.rid LIMIT 1"
+    head, params = _bucket(queue._keys()[0], 0)
+    tail, tail_params = queue._tail(())
+    plan = queue.store.connection.execute(
+        "EXPLAIN QUERY PLAN " + _next_sql(head, tail), [*params, 0, *tail_params]
     )
-    params: list[Any] = ([target] if target else []) + [0, 0, queue.reviewer, queue.reviewer]
-    return [str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    return [str(r[3]) for r in plan]
