@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from forge_export.jsonl import read_json_lines
+from forge_export.jsonl import parse_json_lines, read_json_lines
 
 CONTENT = (
     b'\xef\xbb\xbf{"a": 1}\n'  # 1: a UTF-8 byte order mark, then a good row
@@ -28,11 +28,11 @@ def test_each_problem_is_named_on_its_line(tmp_path: Path, how: str) -> None:
         lines = list(read_json_lines(path))
         name = str(path)
     elif how == "bytes":
-        lines = list(read_json_lines(CONTENT, "in.jsonl"))
+        lines = list(parse_json_lines(CONTENT.split(b"\n"), "in.jsonl"))
         name = "in.jsonl"
     else:  # already decoded text (line 5 is then valid text, just not JSON)
         text = CONTENT.decode("utf-8", "replace")
-        lines = list(read_json_lines("in.jsonl", text=text))
+        lines = list(parse_json_lines(text.split("\n"), "in.jsonl"))
         name = "in.jsonl"
     got = {line.number: (line.data, line.error) for line in lines}
     assert sorted(got) == [1, 3, 4, 5, 6, 7]
@@ -52,7 +52,7 @@ def test_each_problem_is_named_on_its_line(tmp_path: Path, how: str) -> None:
 
 
 def test_what_each_line_should_be_is_in_the_message() -> None:
-    [line] = read_json_lines(b'"just a string"\n', what="a JSON object (a scenario)")
+    [line] = parse_json_lines([b'"just a string"'], "in.jsonl", what="a JSON object (a scenario)")
     assert line.error == "expected a JSON object (a scenario), got str"
 
 

@@ -5,7 +5,8 @@ batches, judge and generate inputs), so each reports the same problems the same 
 that is not UTF-8, not JSON, nested too deeply for Python's parser, or not a JSON object.
 
 Example:
-    >>> [(line.number, line.data, line.error) for line in read_json_lines(b'{"a": 1}\\n\\n[2]\\n')]
+    >>> lines = b'{"a": 1}\\n\\n[2]\\n'.split(b"\\n")
+    >>> [(line.number, line.data, line.error) for line in parse_json_lines(lines, "in.jsonl")]
     [(1, {'a': 1}, None), (3, None, 'expected a JSON object, got list')]
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JsonLine", "read_json_lines"]
+__all__ = ["JsonLine", "parse_json_lines", "read_json_lines"]
 
 
 @dataclass(frozen=True)
@@ -62,43 +63,34 @@ def _parse(raw: bytes | str, number: int, what: str) -> tuple[dict[str, Any] | N
     return data, None
 
 
-def read_json_lines(
-    source: str | os.PathLike[str] | bytes,
-    name: str | None = None,
-    *,
-    what: str = "a JSON object",
-    text: str | None = None,
+def parse_json_lines(
+    lines: Iterable[bytes | str], name: str, *, what: str = "a JSON object"
 ) -> Iterator[JsonLine]:
-    """The non-blank lines of a JSONL file, parsed, in order; bad lines carry an error.
-
-    A file is read line by line (never whole), so it can be of any size.
+    """The non-blank lines of a JSONL input, parsed, in order; bad lines carry an error.
 
     Args:
-        source: A file path, or the file's bytes.
-        name: How the input is named in ``where`` (default: the path, or ``<input>``).
+        lines: The input's lines: bytes (decoded here, as UTF-8) or already decoded text.
+        name: How the input is named in ``where`` (usually its path).
         what: What each line should be, for the "expected ..." message.
-        text: Already decoded text to read instead of ``source`` (its lines are not decoded
-            again).
 
     Yields:
         One :class:`JsonLine` per non-blank line.
-
-    Raises:
-        OSError: The file cannot be opened or read.
     """
-    if text is not None:
-        yield from _lines(text.split("\n"), name or str(source), what)
-    elif isinstance(source, bytes):
-        yield from _lines(source.split(b"\n"), name or "<input>", what)
-    else:
-        path = Path(source)
-        with path.open("rb") as fh:
-            yield from _lines(fh, name or str(path), what)
-
-
-def _lines(lines: Iterable[bytes | str], label: str, what: str) -> Iterator[JsonLine]:
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         data, error = _parse(raw, number, what)
-        yield JsonLine(number, f"{label}:{number}", data, error)
+        yield JsonLine(number, f"{name}:{number}", data, error)
+
+
+def read_json_lines(
+    path: str | os.PathLike[str], *, what: str = "a JSON object"
+) -> Iterator[JsonLine]:
+    """:func:`parse_json_lines` over a file, read line by line (never whole), so it can be of
+    any size.
+
+    Raises:
+        OSError: The file cannot be opened or read.
+    """
+    with Path(path).open("rb") as fh:
+        yield from parse_json_lines(fh, str(path), what=what)

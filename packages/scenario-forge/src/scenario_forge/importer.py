@@ -28,7 +28,7 @@ from typing import Any
 
 from forge_export import ForgeError, Provenance, Scenario
 from forge_export.errors import describe_validation_error
-from forge_export.jsonl import read_json_lines
+from forge_export.jsonl import parse_json_lines
 from pydantic import ValidationError
 
 from scenario_forge.store import ScenarioStore
@@ -154,7 +154,7 @@ def read_text(path: Path) -> str:
 
 
 def _rows_jsonl(text: str, name: str) -> Iterator[_Row]:
-    for line in read_json_lines(name, text=text):
+    for line in parse_json_lines(text.split("\n"), name):
         problem = None if line.error is None else f"{line.where}: {line.error}"
         yield _Row(line.where, line.number, line.data, problem)
 

@@ -36,7 +36,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from forge_export import Scenario
-from forge_export.jsonl import read_json_lines
+from forge_export.jsonl import parse_json_lines
 
 from scenario_forge.formats import Row
 
@@ -135,7 +135,8 @@ def _sample_fields(
 
 def read_samples(text: str, name: str, mapping: Mapping[str, str]) -> Iterator[Row]:
     """Rows of scenario fields from inspect_ai JSONL samples (bad lines named by number)."""
-    for line in read_json_lines(name, text=text, what="a JSON object (an inspect_ai sample)"):
+    lines = text.split("\n")
+    for line in parse_json_lines(lines, name, what="a JSON object (an inspect_ai sample)"):
         where, n = line.where, line.number
         if line.data is None:
             yield where, n, None, f"{where}: {line.error}"

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from forge_export import ContractError, ForgeError
 from forge_export.atomic_files import atomic_output
-from forge_export.jsonl import read_json_lines
+from forge_export.jsonl import parse_json_lines
 
 from scenario_forge.review.claims import BATCH_LEASE_MINUTES, QueueFilter, ReviewQueue
 from scenario_forge.review.decisions import (
@@ -255,7 +255,7 @@ def import_answers(
     with store.transaction():
         seen: dict[tuple[str, str], int] = {}
         good: list[Answer] = []
-        for line in read_json_lines(raw, str(path)):
+        for line in parse_json_lines(raw.split(b"\n"), str(path)):
             number, where = line.number, line.where
             result.rows += 1
             try:
