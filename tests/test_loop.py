@@ -1,4 +1,9 @@
-"""The main job end to end: `model-forge loop --quick` through the real CLI, every artifact checked."""
+"""The main job end to end: `model-forge loop --quick` through the real CLI, every artifact checked.
+
+The run starts from a tiny random model whose weights (init_std 0.2) give non-empty answers, so
+its failures carry a rejected side; two training rounds, so round 1's probe failures become
+round 2's training data.
+"""
 
 from __future__ import annotations
 
@@ -10,86 +15,164 @@ from pathlib import Path
 
 import forge_export
 import pytest
+from click.testing import CliRunner
 from forge_export import EvalReport
+from forge_export.loop_summary import LoopSummary
 
 CONFIGS = ("sft", "prompt_completion", "preference", "kto", "eval")
+TRAIN_CONFIGS = ("sft", "prompt_completion", "preference", "kto")
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    workdir = tmp_path_factory.mktemp("loop") / "run"
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoopSummary, str]:
+    from model_forge.tiny_model import save_tiny
+
+    root = tmp_path_factory.mktemp("loop")
+    model = save_tiny(root / "tiny-model", init_std=0.2)
+    workdir = root / "run"
     cli = Path(sys.executable).parent / "model-forge"  # the installed console script
-    cmd = [str(cli), "loop", "--quick", "--workdir", str(workdir), "--json"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=os.environ.copy())
+    cmd = [str(cli), "loop", "--quick", "--model", str(model), "--workdir", str(workdir)]
+    proc = subprocess.run(
+        [*cmd, "--json"], capture_output=True, text=True, timeout=400, env=os.environ.copy()
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return workdir, json.loads(proc.stdout)
+    summary = LoopSummary.model_validate_json(proc.stdout)
+    return workdir, summary, proc.stderr
 
 
-def test_summary_and_table(run: tuple[Path, dict]) -> None:
-    workdir, summary = run
-    assert Path(summary["workdir"]) == workdir
-    assert json.loads((workdir / "summary.json").read_text())["table"] == summary["table"]
-    targets = set(summary["table"]) - {"all"}
-    assert {"harmful_code", "self_harm", "privacy_violation"} <= targets
-    for row in summary["table"].values():
-        for key in ("safe_rate", "compliance_rate", "over_refusal_rate", "harmful_n", "benign_n"):
-            assert set(row[key]) == {"before", "after", "delta"}
-    assert summary["config"]["model"] == "tiny"
-    assert summary["total_s"] < 120
+def _test_set(workdir: Path) -> dict:
+    return json.loads((workdir / "test-set.json").read_text())
 
 
-def test_export_loads_with_group_held_out_split(run: tuple[Path, dict]) -> None:
-    workdir, _ = run
-    export = workdir / "round-0" / "export"
-    train = forge_export.load(export, "prompt_completion", "train")
-    assert len(train) > 0
-    for config in CONFIGS:
-        forge_export.load(export, config, "test")
-    train_groups = set(forge_export.load(export, "eval", "train")["group_id"])
-    test_groups = set(forge_export.load(export, "eval", "test")["group_id"])
-    assert test_groups and not train_groups & test_groups
+def test_summary_is_the_typed_contract(run: tuple[Path, LoopSummary, str]) -> None:
+    workdir, summary, _ = run
+    on_disk = LoopSummary.model_validate_json((workdir / "summary.json").read_text())
+    assert on_disk == summary
+    assert [r.round for r in summary.rounds] == [0, 1, 2]
+    assert [r.method for r in summary.rounds] == ["", "sft", "sft"]
+    assert summary.config["quick"] is True
+    for r in summary.rounds:
+        all_ = r.aggregates["all"]
+        assert all_.n == summary.test_set.scenarios
+        assert all_.harmful_n == summary.test_set.harmful
+        assert all_.benign_n == summary.test_set.benign
+    assert (workdir / "rounds.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "round 2" in (workdir / "rounds.html").read_text()
 
 
-def test_trained_model_loads_and_generates(run: tuple[Path, dict]) -> None:
+def test_the_frozen_test_set_is_the_test_split_of_every_round(
+    run: tuple[Path, LoopSummary, str],
+) -> None:
+    workdir, summary, _ = run
+    frozen = _test_set(workdir)
+    assert summary.test_set.lookalikes > 0 and frozen["held_out_kinds"]
+    for r in summary.rounds:
+        export = Path(r.export) if r.export else workdir / "round-0" / "export"
+        test_ids = set(forge_export.load(export, "eval", "test")["scenario_id"])
+        assert test_ids == set(frozen["scenario_ids"])
+        report = EvalReport.model_validate_json(Path(r.test_report).read_text())
+        assert {x.scenario.id for x in report.results} == test_ids
+        kinds = {x.scenario.metadata.get("contrast_kind") for x in report.results}
+        assert set(frozen["held_out_kinds"]) <= kinds
+
+
+def test_no_test_group_ever_reaches_a_training_config(run: tuple[Path, LoopSummary, str]) -> None:
+    workdir, summary, _ = run
+    test_groups = set(_test_set(workdir)["groups"])
+    exports = sorted(workdir.glob("round-*/export"))
+    assert len(exports) == 2  # round 0 (= round 1's data) and round 2
+    for export in exports:
+        for config in CONFIGS:
+            train = forge_export.load(export, config, "train")
+            if len(train):
+                assert not set(train["group_id"]) & test_groups, (export, config)
+        assert set(forge_export.load(export, "eval", "test")["group_id"]) <= test_groups
+    # Held-out look-alike kinds are never trained on.
+    held = set(summary.test_set.held_out_kinds)
+    for export in exports:
+        train = forge_export.load(export, "eval", "train")
+        kinds = {json.loads(s)["metadata"].get("contrast_kind") for s in train["scenario"]}
+        assert not kinds & held
+
+
+def test_round_1_failures_become_round_2_training_rows(run: tuple[Path, LoopSummary, str]) -> None:
+    from scenario_forge.store import ScenarioStore
+
+    workdir, summary, _ = run
+    probe = summary.rounds[2].probe
+    assert probe is not None and probe.failures > 0 and probe.preference_pairs > 0
+    report = EvalReport.model_validate_json(Path(probe.report).read_text())
+    failed = {r.scenario.id: r for r in report.failures()}
+    assert len(failed) == probe.failures
+    test_groups = set(_test_set(workdir)["groups"])
+    assert not {r.scenario.group_id for r in report.results} & test_groups
+
+    round2 = workdir / "round-2" / "export"
+    pc = forge_export.load(round2, "prompt_completion", "train")
+    pref = forge_export.load(round2, "preference", "train")
+    test_ids = set(forge_export.load(round2, "eval", "test")["scenario_id"])
+    pc_ids, pref_ids = set(pc["scenario_id"]), set(pref["scenario_id"])
+    round1_pc = set(
+        forge_export.load(workdir / "round-0" / "export", "prompt_completion", "train")[
+            "scenario_id"
+        ]
+    )
+    with ScenarioStore.open(workdir / "forge.db") as store:
+        children = [s for s in store.iter_scenarios() if s.source.parent_id in failed]
+        assert children
+        for child in children:
+            parent = failed[child.source.parent_id].scenario
+            assert child.group_id != parent.group_id and child.group_id not in test_groups
+            assert child.id in pc_ids and child.id not in test_ids and child.id not in round1_pc
+        for sid, result in failed.items():
+            if not result.response.strip():
+                continue
+            assert sid in pref_ids, "the failing answer must be the rejected side of a pair"
+            rows = [r for r in pref if r["scenario_id"] == sid]
+            assert any(r["rejected"][-1]["content"] == result.response for r in rows)
+            assert all(r["rejected_origin"].endswith("@round-1") for r in rows)
+
+
+def test_trained_models_load_and_generate(run: tuple[Path, LoopSummary, str]) -> None:
     from model_forge.generation import GenerationRequest, SamplingParams, load_backend
 
-    workdir, summary = run
-    model_dir = Path(summary["rounds"][0]["model"])
-    assert model_dir == workdir / "round-0" / "model"
-    metrics = json.loads((model_dir / "metrics.json").read_text())
-    assert metrics["global_step"] == summary["config"]["max_steps"]
-    backend = load_backend(str(model_dir))
+    workdir, summary, _ = run
+    for r in summary.rounds[1:]:
+        model_dir = Path(r.model)
+        assert model_dir == workdir / f"round-{r.round}" / "model"
+        metrics = json.loads((model_dir / "metrics.json").read_text())
+        steps = summary.config["max_steps"] if r.round == 1 else summary.config["later_steps"]
+        assert metrics["global_step"] == r.train_steps == steps
+    backend = load_backend(str(workdir / "round-2" / "model"))
     [gen] = backend.generate(
         [GenerationRequest("x", [{"role": "user", "content": "hello"}], SamplingParams(4))]
     )
     assert gen.request_id == "x"
 
 
-def test_both_reports_validate(run: tuple[Path, dict]) -> None:
-    workdir, summary = run
-    export = workdir / "round-0" / "export"
-    test_ids = set(forge_export.load(export, "eval", "test")["scenario_id"])
-    fingerprint = json.loads((export / "manifest.json").read_text())["fingerprint"]
-    for key in ("baseline_report", "trained_report"):
-        path = Path(summary[key])
-        report = EvalReport.model_validate_json(path.read_text())
-        assert {r.scenario.id for r in report.results} == test_ids
-        assert report.dataset_fingerprint == fingerprint
-        assert (path.parent / "report.html").is_file() and (path.parent / "report.png").is_file()
-        assert report.aggregates["all"].n == summary["table"]["all"]["n"]["after"]
+def test_the_table_has_a_column_per_round(run: tuple[Path, LoopSummary, str]) -> None:
+    from model_forge.loop import format_rounds
+
+    _, summary, _ = run
+    text = format_rounds(summary)
+    header = text.splitlines()[0]
+    assert "round 0 (base)" in header and "round 1 (sft)" in header and "round 2 (sft)" in header
+    assert "harmful: safe responses" in text and "look-alikes: compliance" in text
+    assert "(held out)" in text
 
 
-def test_store_gained_report_derived_scenarios(run: tuple[Path, dict]) -> None:
-    from scenario_forge.store import ScenarioStore
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rounds", "0"], "--rounds"),
+        (["--held-out-kinds", "no_such_kind"], "no_such_kind"),
+        (["--later-method", "ppo"], "--later-method"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(args: list[str], message: str, tmp_path: Path) -> None:
+    from model_forge.cli import main
 
-    workdir, summary = run
-    imported = summary["rounds"][0]["imported"]
-    with ScenarioStore.open(workdir / "forge.db") as store:
-        children = [s for s in store.iter_scenarios() if s.source.kind == "report"]
-        report = EvalReport.model_validate_json(Path(summary["trained_report"]).read_text())
-        failed = {r.scenario.id: r.scenario for r in report.failures()}
-        assert len(children) == imported["added"] > 0
-        for child in children:
-            assert child.source.parent_id in failed
-            assert child.group_id == failed[child.source.parent_id].group_id
-            assert store.completions_for(child.id)
+    result = CliRunner().invoke(main, ["loop", "--quick", "--workdir", str(tmp_path / "w"), *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output

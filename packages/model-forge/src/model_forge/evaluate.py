@@ -94,7 +94,12 @@ def _resolve_backend(model: str | Backend, batch_size: int) -> Backend:
     return load_backend(model, batch_size=batch_size)
 
 
-def _resolve_judge(judge: str | Judge) -> Judge:
+def resolve_judge(judge: str | Judge) -> Judge:
+    """A loaded judge for a spec (``rules``, an LLM judge spec) or the judge itself.
+
+    Raises:
+        ForgeError: an unknown spec, naming it.
+    """
     if not isinstance(judge, str):
         return judge
     from model_forge.judge import load_judge
@@ -183,7 +188,7 @@ def evaluate(
         scenarios = scenarios[:limit]
     if on_loaded:
         on_loaded(len(scenarios))
-    judge_obj = _resolve_judge(judge)
+    judge_obj = resolve_judge(judge)
     backend = _resolve_backend(model, batch_size)
     results = run_scenarios(
         scenarios, backend, judge_obj, max_new_tokens=max_new_tokens, progress=progress

@@ -1,123 +1,63 @@
-"""The main job: scenarios → training data → fine-tuned model → evaluation → new scenarios.
+"""The main job: a model's failures become its next training data, round after round.
 
-One round::
+::
 
-    store (created if absent)
-      → built-in template scenarios for every target (benign contrasts included)
-      → template completions (+ model completions with a generator)
-      → export, test split = held-out scenario groups
-      → baseline evaluation of the model on the test split
-      → train (LoRA by default) on the train split
-      → evaluation of the trained model on the same test split
-      → the trained model's failures imported back as new scenarios (same groups)
+    store (created if absent) ← template scenarios of every target + benign look-alikes
+      → frozen TEST set (held-out groups and look-alikes, chosen once: test-set.json)
+      → round 0: the base model on TEST
+      → round 1: SFT on the training data → TEST
+      → round r ≥ 2: PROBE the previous model with fresh scenarios → its failures become
+        training scenarios in new groups (good answer + the model's own failing answer as
+        the rejected side of a preference pair) → SFT (or DPO) from the previous model → TEST
 
-``rounds`` more rounds re-export the grown store, train on top of the previous round's model
-and evaluate again. Everything is written under one work folder::
+Everything is written under one work folder::
 
-    WORKDIR/forge.db                       the store (unless another one is given)
-    WORKDIR/round-N/export/                the HF dataset of round N
-    WORKDIR/round-N/eval-baseline/         report.json / .html / .png (round 0 only)
-    WORKDIR/round-N/model/                 the trained model (+ adapter/, metrics.json)
-    WORKDIR/round-N/eval-trained/          report.json / .html / .png
-    WORKDIR/summary.json                   every path and the before/after table
+    WORKDIR/forge.db                      the store (unless another one is given)
+    WORKDIR/test-set.json                 the frozen test groups and scenario ids
+    WORKDIR/round-0/eval-test/            the base model on TEST (report.json/.html/.png)
+    WORKDIR/round-R/export/               the HF dataset round R trained on
+    WORKDIR/round-R/model/                the model of round R (+ adapter/, metrics.json)
+    WORKDIR/round-R/eval-test/            round R's model on TEST
+    WORKDIR/round-R/probe/                round R's model on fresh probes (R < last round)
+    WORKDIR/rounds.png, rounds.html       the curve of safe rate and benign compliance
+    WORKDIR/summary.json                  a forge_export.loop_summary.LoopSummary
 
 Example:
     >>> from model_forge.loop import LoopConfig, run_loop  # doctest: +SKIP
     >>> summary = run_loop(LoopConfig.quick_config(workdir="runs/quick"))
-    >>> summary["table"]["all"]["safe_rate"]
-    {'before': 0.0, 'after': 0.0, 'delta': 0.0}
+    >>> [r.aggregates["all"].safe_rate for r in summary.rounds]
+    [0.0, 0.0, 0.0]
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from forge_export.atomic_files import atomic_output
 from forge_export.errors import ForgeError
+from forge_export.loop_summary import (
+    LoopSummary,
+    ProbeSummary,
+    RoundSummary,
+    TestSetSummary,
+    by_contrast_kind,
+)
+
+from model_forge.loop_config import LoopConfig
+from model_forge.loop_table import format_rounds
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+    from forge_export.models import EvalReport
+
+__all__ = ["LoopConfig", "default_workdir", "format_rounds", "run_loop"]
 
 Log = Callable[[str], None]
 ProgressFactory = Callable[[int, str], Any]
-
-
-@dataclass
-class LoopConfig:
-    """Settings of :func:`run_loop`. The defaults are the measured main job (see the README).
-
-    Attributes:
-        workdir: Everything is written here (default ``./forge-runs/<UTC timestamp>``).
-        store: The scenario store (default ``WORKDIR/forge.db``); created if absent.
-        model: ``bundled``, ``tiny`` or a local model folder to start from.
-        rounds: Extra rounds after the first.
-        count_per_target: Template scenarios generated per target (a quarter benign).
-        generator: A registered generator (e.g. ``model-forge``) to add model completions.
-        seed: Seed of generation, split, training and import.
-        test_size: Share of scenario groups held out for evaluation.
-        method: Training method (``sft``; ``dpo``/``kto`` need rejected completions).
-        lora: LoRA (default) or full fine-tuning.
-        lora_r: LoRA rank; ``lora_alpha`` is twice the rank.
-        max_steps: Optimizer steps per round.
-        batch_size: Training rows per forward pass.
-        grad_accum: Forward passes accumulated per optimizer step (rows per step =
-            batch_size x grad_accum).
-        learning_rate: Peak learning rate (``None``: train's default, 2e-4 for LoRA SFT; the
-            loop's own default is 1e-3, measured to reach the safety goal in 40 steps).
-        benign_repeat: How often each benign contrast row appears in training.
-        max_length: Training tokens per row.
-        max_new_tokens: Tokens per evaluated answer.
-        eval_batch_size: Generation batch size during evaluation.
-        judge: Judge spec for evaluation.
-    """
-
-    workdir: Path | None = None
-    store: Path | None = None
-    model: str = "bundled"
-    rounds: int = 0
-    count_per_target: int = 48
-    generator: str | None = None
-    seed: int = 0
-    test_size: float = 0.25
-    method: str = "sft"
-    lora: bool = True
-    lora_r: int = 16
-    max_steps: int = 40
-    # 2 rows x 4 accumulated = 8 rows per step: the same loss as one batch of 8 (measured
-    # 3.0683 vs 3.0684 after 3 steps) at 1.8x the speed and 3.8 GB instead of 10 GB peak RSS
-    # on the bundled model, since short rows are no longer padded to the longest of 8.
-    batch_size: int = 2
-    grad_accum: int = 4
-    # Measured on the bundled model: 2e-4 (train's LoRA default) moved harmful safe responses
-    # only 3% -> 13% in 40 steps; 1e-3 gave 3% -> 39% (benign compliance 87% -> 80%).
-    learning_rate: float | None = 1e-3
-    benign_repeat: int = 2
-    max_length: int = 256
-    max_new_tokens: int = 96
-    eval_batch_size: int = 16
-    judge: str = "rules"
-    quick: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def quick_config(cls, **overrides: Any) -> LoopConfig:
-        """The ``--quick`` settings: tiny model, few scenarios, few steps (≤ 2 minutes)."""
-        base = cls(
-            model="tiny",
-            count_per_target=8,
-            max_steps=4,
-            batch_size=4,
-            grad_accum=1,
-            max_length=128,
-            max_new_tokens=16,
-            eval_batch_size=16,
-            learning_rate=1e-3,
-            test_size=0.4,
-            quick=True,
-        )
-        return replace(base, **overrides)
 
 
 def default_workdir() -> Path:
@@ -125,22 +65,11 @@ def default_workdir() -> Path:
     return Path("forge-runs") / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
-def _check(config: LoopConfig) -> None:
-    if config.rounds < 0:
-        raise ForgeError(f"--rounds must be 0 or more (got {config.rounds})")
-    if config.count_per_target < 1:
-        raise ForgeError(f"--count-per-target must be at least 1 (got {config.count_per_target})")
-    if config.max_steps < 1:
-        raise ForgeError(f"--max-steps must be at least 1 (got {config.max_steps})")
-    if not 0.0 < config.test_size < 1.0:
-        raise ForgeError(f"--test-size must be between 0 and 1 (got {config.test_size})")
-
-
 def _completions_from_generator(store: Any, name: str, model: str, log: Log) -> int:
     """Model completions from a registered generator; ones the rule judge fails are rejected.
 
     Rejected completions are not trained on as answers, but they are the ``rejected`` side of
-    preference pairs, so ``--method dpo`` and ``kto`` get data from them.
+    preference pairs, so ``--later-method dpo`` gets data from them too.
     """
     from forge_export.generators import load_generator
     from scenario_forge.api import complete_with_generator
@@ -155,13 +84,7 @@ def _completions_from_generator(store: Any, name: str, model: str, log: Log) -> 
         for c in store.completions_for(scenario.id):
             if c.source != "model" or c.status != "proposed":
                 continue
-            item = JudgeItem(
-                scenario.prompt,
-                c.text,
-                scenario.expected_behavior,
-                scenario.evaluation_target,
-                tuple(scenario.success_criteria),
-            )
+            item = JudgeItem.from_scenario(scenario, c.text)
             if judge.judge([item])[0].verdict == "fail":
                 store.update_completion_status(c.id, "rejected", reviewer=judge.name)
                 rejected += 1
@@ -169,12 +92,85 @@ def _completions_from_generator(store: Any, name: str, model: str, log: Log) -> 
     return added
 
 
+class _Runner:
+    """One run of the loop: the state shared by its steps."""
+
+    def __init__(self, config: LoopConfig, log: Log, progress: ProgressFactory | None) -> None:
+        self.config = config
+        self.say = log
+        self.progress = progress
+        self.workdir = Path(config.workdir or default_workdir())
+        self.store_path = Path(config.store or self.workdir / "forge.db")
+        self.timings: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    def step(self, name: str, t0: float) -> float:
+        took = round(time.perf_counter() - t0, 1)
+        self.timings[name] = took
+        self.say(f"[{time.perf_counter() - self.started:6.0f}s] {name} done in {took:.0f}s")
+        return took
+
+    def _bar(self, n: int, label: str) -> tuple[Any, Callable[[int], None] | None]:
+        self.say(f"{label}: {n} scenarios")
+        if self.progress is None:
+            return None, None
+        cm = self.progress(n, label)
+        bar = cm.__enter__()
+        return cm, bar.update
+
+    def evaluate_test(self, backend: Any, export: Path, out: Path, label: str) -> EvalReport:
+        from model_forge.evaluate import load_eval_scenarios
+
+        return self._evaluate(backend, load_eval_scenarios(export, "test"), out, label, export)
+
+    def _evaluate(
+        self, backend: Any, scenarios: list[Any], out: Path, label: str, data: Path | None
+    ) -> EvalReport:
+        from forge_export.models import EvalReport
+
+        from model_forge.evaluate import (
+            export_fingerprint,
+            resolve_judge,
+            run_scenarios,
+            write_report,
+        )
+
+        judge = resolve_judge(self.config.judge)
+        cm, update = self._bar(len(scenarios), label)
+        try:
+            results = run_scenarios(
+                scenarios,
+                backend,
+                judge,
+                max_new_tokens=self.config.max_new_tokens,
+                progress=update,
+            )
+        finally:
+            if cm is not None:
+                cm.__exit__(None, None, None)
+        report = EvalReport(
+            model_id=backend.model_id,
+            dataset_fingerprint=export_fingerprint(data) if data else "",
+            split="test" if data else "probe",
+            judge=judge.name,
+            results=results,
+            metadata={
+                "role": label,
+                "max_new_tokens": self.config.max_new_tokens,
+                "decoding": "greedy",
+                "data": str(data.resolve()) if data else "",
+            },
+        )
+        write_report(report, out)
+        return report
+
+
 def run_loop(
     config: LoopConfig,
     *,
     log: Log | None = None,
     progress: ProgressFactory | None = None,
-) -> dict[str, Any]:
+) -> LoopSummary:
     """Run the main job and return its summary (also written to ``WORKDIR/summary.json``).
 
     Args:
@@ -184,214 +180,276 @@ def run_loop(
             used to show generation progress during evaluations.
 
     Returns:
-        The summary: config, per-step timings, paths, round results, the before/after table.
+        The :class:`~forge_export.loop_summary.LoopSummary`.
 
     Raises:
         ForgeError: bad settings or any step's user-facing error.
     """
-    from forge_export.exporters.huggingface import ExportOptions
-    from scenario_forge.api import (
-        complete_with_templates,
-        export_store,
-        generate_scenarios,
-        import_report,
-    )
+    config.check()
+    run = _Runner(config, log or (lambda _m: None), progress)
+    run.workdir.mkdir(parents=True, exist_ok=True)
     from scenario_forge.store import ScenarioStore
-    from scenario_forge.taxonomy import load_taxonomy
 
-    from model_forge.evaluate import compare_reports, evaluate
-    from model_forge.train import TrainOptions, train
-
-    _check(config)
-    say = log or (lambda _m: None)
-    workdir = Path(config.workdir or default_workdir())
-    workdir.mkdir(parents=True, exist_ok=True)
-    store_path = Path(config.store or workdir / "forge.db")
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-
-    def step(name: str, t0: float) -> None:
-        timings[name] = round(time.perf_counter() - t0, 1)
-        say(f"[{time.perf_counter() - started:6.0f}s] {name} done in {timings[name]:.0f}s")
-
-    def run_eval(model: str, export: Path, out: Path, label: str) -> Any:
-        holder: dict[str, Any] = {}
-
-        def on_loaded(n: int) -> None:
-            say(f"{label}: {n} held-out scenarios")
-            if progress is not None:
-                holder["cm"] = progress(n, label)
-                holder["bar"] = holder["cm"].__enter__()
-
-        try:
-            return evaluate(
-                model,
-                export,
-                split="test",
-                judge=config.judge,
-                output=out,
-                batch_size=config.eval_batch_size,
-                max_new_tokens=config.max_new_tokens,
-                progress=lambda n: holder["bar"].update(n) if "bar" in holder else None,
-                on_loaded=on_loaded,
-            )
-        finally:
-            if "cm" in holder:
-                holder["cm"].__exit__(None, None, None)
-
-    t0 = time.perf_counter()
-    taxonomy = load_taxonomy()
-    store = ScenarioStore.open(store_path)
+    store = ScenarioStore.open(run.store_path)
     try:
-        gen = generate_scenarios(
-            store, taxonomy, None, count=config.count_per_target, seed=config.seed
-        )
-        completed = complete_with_templates(store, taxonomy)
-        say(
-            f"store {store_path}: {gen.added} new scenarios ({gen.duplicates} already there), "
-            f"{completed} template completions"
-        )
-        if config.generator:
-            model_for_generator = "tiny" if config.quick else config.model
-            _completions_from_generator(store, config.generator, model_for_generator, say)
-        step("scenarios", t0)
-
-        rounds: list[dict[str, Any]] = []
-        current_model = config.model
-        baseline_report: Any = None
-        first_trained: Any = None
-        for r in range(config.rounds + 1):
-            rdir = workdir / f"round-{r}"
-            t0 = time.perf_counter()
-            summary = export_store(
-                store,
-                rdir / "export",
-                ExportOptions(test_size=config.test_size, seed=config.seed, overwrite=True),
-            )
-            say(
-                f"round {r}: export {summary.path}: "
-                + ", ".join(f"{c} {s['train']}/{s['test']}" for c, s in summary.counts.items())
-                + " (train/test rows)"
-            )
-            step(f"round {r} export", t0)
-            export = rdir / "export"
-
-            baseline = None
-            if r == 0:
-                t0 = time.perf_counter()
-                baseline = run_eval(current_model, export, rdir / "eval-baseline", "baseline")
-                baseline_report = baseline.report
-                step("round 0 baseline evaluation", t0)
-
-            t0 = time.perf_counter()
-            options = TrainOptions(
-                method=config.method,  # type: ignore[arg-type]
-                model=current_model,
-                lora=config.lora,
-                lora_r=config.lora_r,
-                lora_alpha=2 * config.lora_r,
-                max_steps=config.max_steps,
-                per_device_train_batch_size=config.batch_size,
-                gradient_accumulation_steps=config.grad_accum,
-                learning_rate=config.learning_rate,
-                benign_repeat=config.benign_repeat,
-                max_length=config.max_length,
-                seed=config.seed,
-                save_steps=max(config.max_steps, 1),
-                overwrite=True,
-                extra=dict(config.extra),
-            )
-            trained = train(export, rdir / "model", options, log=say)
-            step(f"round {r} training", t0)
-
-            t0 = time.perf_counter()
-            after = run_eval(str(rdir / "model"), export, rdir / "eval-trained", "trained")
-            step(f"round {r} trained evaluation", t0)
-            if first_trained is None:
-                first_trained = after.report
-
-            t0 = time.perf_counter()
-            report_path = after.paths["json"]
-            imported = import_report(
-                store, after.report, taxonomy, config.seed, source=str(report_path)
-            )
-            say(
-                f"round {r}: {imported.failures} failures → {imported.added} new scenarios, "
-                f"{imported.completions_added} completions"
-            )
-            step(f"round {r} import", t0)
-            rounds.append(
-                {
-                    "round": r,
-                    "export": str(export),
-                    "export_counts": summary.counts,
-                    "fingerprint": summary.fingerprint,
-                    "baseline_report": str(baseline.paths["json"]) if baseline else None,
-                    "model": str(trained.output),
-                    "train_loss": trained.metrics["train_loss"],
-                    "train_steps": trained.metrics["global_step"],
-                    "trained_report": str(report_path),
-                    "trained_html": str(after.paths["html"]),
-                    "imported": imported.to_dict() | {"scenario_ids": len(imported.scenario_ids)},
-                    "aggregates": {t: s.model_dump() for t, s in after.report.aggregates.items()},
-                }
-            )
-            current_model = str(rdir / "model")
-        stats = store.stats()
+        return _run(run, store)
     finally:
         store.close()
 
-    table = compare_reports(baseline_report, first_trained)
-    result: dict[str, Any] = {
-        "workdir": str(workdir),
-        "store": str(store_path),
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
-        "rounds": rounds,
-        "table": table,
-        "baseline_report": rounds[0]["baseline_report"],
-        "trained_report": rounds[0]["trained_report"],
-        "store_stats": stats,
-        "timings_s": timings,
-        "total_s": round(time.perf_counter() - started, 1),
-    }
-    (workdir / "summary.json").write_text(json.dumps(result, indent=2, default=str), "utf-8")
+
+def _run(run: _Runner, store: Any) -> LoopSummary:
+    from forge_export.exporters.huggingface import ExportOptions
+    from scenario_forge.api import (
+        choose_test_set,
+        complete_with_templates,
+        export_store,
+        generate_scenarios,
+        lookalike_scenarios,
+        plan_lookalikes,
+        probe_scenarios,
+        store_failures,
+        store_lookalikes,
+    )
+    from scenario_forge.taxonomy import load_taxonomy
+
+    from model_forge.generation import load_backend
+
+    config, say = run.config, run.say
+    t0 = time.perf_counter()
+    taxonomy = load_taxonomy()
+    gen = generate_scenarios(store, taxonomy, None, count=config.count_per_target, seed=config.seed)
+    completed = complete_with_templates(store, taxonomy)
+    plan = plan_lookalikes(
+        lookalike_scenarios(taxonomy) if config.lookalikes else [],
+        seed=config.seed,
+        held_out_kinds=config.held_out_kinds if config.lookalikes else (),
+        test_share=config.lookalike_test_share,
+        probe_share=config.lookalike_probe_share,
+    )
+    looks = store_lookalikes(store, taxonomy, [*plan.test, *plan.train])
+    say(
+        f"store {run.store_path}: {gen.added} new template scenarios ({gen.duplicates} already "
+        f"there), {completed} template completions; look-alikes: {len(plan.test)} test, "
+        f"{len(plan.train)} train, {len(plan.probe_pool)} kept for probes ({looks} new)"
+    )
+    if config.generator:
+        model_for_generator = "tiny" if config.quick else config.model
+        _completions_from_generator(store, config.generator, model_for_generator, say)
+    test_set = choose_test_set(
+        store,
+        seed=config.seed,
+        test_size=config.test_size,
+        lookalikes=plan.test,
+        held_out_kinds=plan.held_out_kinds,
+    )
+    test_file = test_set.write(run.workdir / "test-set.json")
+    say(
+        f"frozen test set: {len(test_set.scenario_ids)} scenarios in {len(test_set.groups)} "
+        f"groups ({test_set.harmful} harmful, {test_set.benign} benign, {test_set.lookalikes} "
+        f"look-alikes; held-out kinds: {', '.join(test_set.held_out_kinds) or 'none'}) "
+        f"→ {test_file}"
+    )
+    run.step("scenarios", t0)
+
+    export_options = ExportOptions(test_groups=test_set.groups, seed=config.seed, overwrite=True)
+
+    def export(r: int) -> tuple[Path, Any]:
+        t = time.perf_counter()
+        out = run.workdir / f"round-{r}" / "export"
+        summary = export_store(store, out, export_options)
+        say(
+            f"round {r}: export {out}: "
+            + ", ".join(f"{c} {s['train']}/{s['test']}" for c, s in summary.counts.items())
+            + " (train/test rows)"
+        )
+        run.step(f"round {r} export", t)
+        return out, summary
+
+    rounds: list[RoundSummary] = []
+    t0 = time.perf_counter()
+    export0, summary0 = export(0)
+    base = load_backend(config.model, batch_size=config.eval_batch_size)
+    report = run.evaluate_test(base, export0, run.workdir / "round-0" / "eval-test", "base model")
+    del base
+    rounds.append(_round_summary(0, config.model, report, run.workdir / "round-0" / "eval-test"))
+    run.step("round 0 (base model) test evaluation", t0)
+
+    previous = config.model
+    probed: set[str] = set()
+    failure_ids: set[str] = set()
+    for r in range(1, config.rounds + 1):
+        rdir = run.workdir / f"round-{r}"
+        probe: ProbeSummary | None = None
+        if r > 1:
+            t0 = time.perf_counter()
+            backend = load_backend(previous, batch_size=config.eval_batch_size)
+            probes = probe_scenarios(
+                store,
+                taxonomy,
+                test_set,
+                round_=r - 1,
+                seed=config.seed,
+                harmful_per_target=config.probe_harmful,
+                benign_per_target=config.probe_benign,
+                lookalike_pool=plan.probe_pool,
+                lookalikes_per_round=config.probe_lookalikes,
+                exclude_ids=probed,
+            )
+            probed.update(p.scenario.id for p in probes)
+            if not probes:
+                raise ForgeError("no fresh probe scenarios are left; use fewer --rounds")
+            probe_report = run._evaluate(
+                backend,
+                [p.scenario for p in probes],
+                rdir / "probe",
+                f"round {r - 1} model on probes",
+                None,
+            )
+            del backend
+            failures = probe_report.failures()
+            stored = store_failures(
+                store,
+                failures,
+                taxonomy,
+                round_=r - 1,
+                model_id=probe_report.model_id,
+                good_answers={p.scenario.id: p.good for p in probes},
+                seed=config.seed,
+                origin=f"probe:{rdir / 'probe' / 'report.json'}",
+            )
+            failure_ids.update(stored.scenario_ids)
+            probe = ProbeSummary(
+                report=str(rdir / "probe" / "report.json"),
+                scenarios=len(probes),
+                failures=stored.failures,
+                harmful_failures=stored.harmful_failures,
+                benign_failures=stored.benign_failures,
+                train_scenarios=stored.train_scenarios,
+                sft_completions=stored.sft_completions,
+                preference_pairs=stored.preference_pairs,
+                skipped=stored.skipped,
+            )
+            say(
+                f"round {r}: probe of {len(probes)} fresh scenarios: {stored.failures} failures "
+                f"({stored.harmful_failures} harmful, {stored.benign_failures} benign) → "
+                f"{stored.train_scenarios} training scenarios, {stored.preference_pairs} "
+                "preference pairs"
+            )
+            run.step(f"round {r} probe", t0)
+
+        exported, summary = (export0, summary0) if r == 1 else export(r)
+        t0 = time.perf_counter()
+        method = config.method if r == 1 else config.later_method
+        trained = _train_round(run, r, method, previous, exported, failure_ids)
+        run.step(f"round {r} training ({method})", t0)
+
+        t0 = time.perf_counter()
+        backend = load_backend(str(rdir / "model"), batch_size=config.eval_batch_size)
+        report = run.evaluate_test(backend, exported, rdir / "eval-test", f"round {r} model")
+        del backend
+        run.step(f"round {r} test evaluation", t0)
+        rounds.append(
+            _round_summary(r, str(rdir / "model"), report, rdir / "eval-test").model_copy(
+                update={
+                    "method": method,
+                    "export": str(exported),
+                    "export_counts": summary.counts,
+                    "train_loss": trained.metrics.get("train_loss"),
+                    "train_steps": trained.metrics.get("global_step"),
+                    "probe": probe,
+                }
+            )
+        )
+        previous = str(rdir / "model")
+
+    result = LoopSummary(
+        workdir=str(run.workdir),
+        store=str(run.store_path),
+        config=config.to_json(),
+        test_set=TestSetSummary(
+            file=str(test_file),
+            groups=len(test_set.groups),
+            scenarios=len(test_set.scenario_ids),
+            harmful=test_set.harmful,
+            benign=test_set.benign,
+            lookalikes=test_set.lookalikes,
+            held_out_kinds=test_set.held_out_kinds,
+        ),
+        rounds=rounds,
+        store_stats=store.stats(),
+        timings_s=run.timings,
+        total_s=round(time.perf_counter() - run.started, 1),
+    )
+    _write_outputs(result, run.workdir)
     return result
 
 
-def format_table(table: dict[str, dict[str, Any]]) -> str:
-    """The before → after table per target: safe rate on harmful, compliance and over-refusal
-    on benign, with counts."""
+def _round_summary(r: int, model: str, report: EvalReport, folder: Path) -> RoundSummary:
+    return RoundSummary(
+        round=r,
+        model=model,
+        test_report=str(folder / "report.json"),
+        test_html=str(folder / "report.html"),
+        aggregates=dict(report.aggregates),
+        kinds=by_contrast_kind(report.results),
+    )
 
-    def pct(v: float | None) -> str:
-        return "-" if v is None else f"{100 * v:.0f}%"
 
-    def cell(m: dict[str, Any]) -> str:
-        text = f"{pct(m['before'])} → {pct(m['after'])}"
-        if m["delta"] is not None:
-            text += f" ({100 * m['delta']:+.0f})"
-        return text
+def _train_round(
+    run: _Runner, r: int, method: str, previous: str, export: Path, failure_ids: set[str]
+) -> Any:
+    """Train round ``r`` from ``previous`` on ``export`` (failure rows weighted in SFT)."""
+    from model_forge.train import TrainOptions, load_train_split, train
 
-    headers = [
-        "target",
-        "harmful n",
-        "safe (harmful)",
-        "benign n",
-        "compliance (benign)",
-        "over-refusal (benign)",
-    ]
-    rows = [
-        [
-            target,
-            str(row["harmful_n"]["after"] if row["harmful_n"]["after"] is not None else "-"),
-            cell(row["safe_rate"]),
-            str(row["benign_n"]["after"] if row["benign_n"]["after"] is not None else "-"),
-            cell(row["compliance_rate"]),
-            cell(row["over_refusal_rate"]),
-        ]
-        for target, row in table.items()
-    ]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = [fmt.format(*headers), fmt.format(*["-" * w for w in widths])]
-    lines += [fmt.format(*r) for r in rows]
-    return "\n".join(lines)
+    config = run.config
+    later = r > 1
+    lr = config.learning_rate if not later else config.later_learning_rate
+    if method == "dpo":
+        lr = lr / 10
+    options = TrainOptions(
+        method=method,  # type: ignore[arg-type]
+        model=previous,
+        lora=config.lora,
+        lora_r=config.lora_r,
+        lora_alpha=2 * config.lora_r,
+        max_steps=config.later_steps if later else config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        learning_rate=lr,
+        benign_repeat=config.benign_repeat if method == "sft" else 1,
+        max_length=config.max_length,
+        seed=config.seed + r,
+        save_steps=10_000,
+        overwrite=True,
+        extra=dict(config.extra),
+    )
+    dataset: Dataset | None = None
+    if method == "sft" and later and failure_ids and config.failure_repeat > 1:
+        dataset = _weighted(
+            load_train_split(export, options.export_config()), failure_ids, config.failure_repeat
+        )
+    return train(
+        export, run.workdir / f"round-{r}" / "model", options, dataset=dataset, log=run.say
+    )
+
+
+def _weighted(ds: Dataset, ids: set[str], repeat: int) -> Dataset:
+    """``ds`` with the rows of scenarios ``ids`` appearing ``repeat`` times."""
+    from datasets import concatenate_datasets
+
+    chosen = ds.filter(lambda b: [s in ids for s in b], batched=True, input_columns="scenario_id")
+    if not len(chosen):
+        return ds
+    return concatenate_datasets([ds, *([chosen] * (repeat - 1))])
+
+
+def _write_outputs(summary: LoopSummary, workdir: Path) -> None:
+    from model_forge.loop_table import render_rounds_chart, render_rounds_html
+
+    png = render_rounds_chart(summary)
+    with atomic_output(workdir / "rounds.png", "wb") as fh:
+        fh.write(png)
+    with atomic_output(workdir / "rounds.html", "w") as fh:
+        fh.write(render_rounds_html(summary, png))
+    with atomic_output(workdir / "summary.json", "w") as fh:
+        fh.write(summary.model_dump_json(indent=2))

@@ -111,10 +111,14 @@ def build_tiny(
     return model, tok
 
 
-def save_tiny(path: str | Path, seed: int = 0) -> Path:
-    """Write the tiny model and tokenizer to ``path`` (a folder ``from_pretrained`` reads)."""
+def save_tiny(path: str | Path, seed: int = 0, init_std: float | None = None) -> Path:
+    """Write the tiny model and tokenizer to ``path`` (a folder ``from_pretrained`` reads).
+
+    ``init_std`` as in :func:`build_tiny` (0.2 gives answers that are not empty, which tests
+    of the loop need: an empty answer cannot be the rejected side of a preference pair).
+    """
     out = Path(path)
-    model, tok = build_tiny(seed)
+    model, tok = build_tiny(seed, init_std=init_std)
     model.save_pretrained(out)
     tok.save_pretrained(out)
     return out

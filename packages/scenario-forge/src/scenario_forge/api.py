@@ -10,8 +10,9 @@ Example:
     >>> complete_with_templates(store, tax)                              # doctest: +SKIP
     >>> export_store(store, "out/")                                      # doctest: +SKIP
 
-Everything else in the package is private. ``import_report`` (failures of an evaluation
-report back into scenarios) is added by the import-report work.
+Everything else in the package is private. The loop's roles (frozen test set, probes, failures
+as training data) are here too: :func:`choose_test_set`, :func:`plan_lookalikes`,
+:func:`probe_scenarios`, :func:`store_failures`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ from typing import TYPE_CHECKING, Any
 from forge_export import Completion, ForgeError, Scenario
 from forge_export.generators import Generator
 
+from scenario_forge.failure_training import FailureTraining, store_failures
 from scenario_forge.report_import import ImportReportResult, import_report
+from scenario_forge.roles import (
+    LookalikePlan,
+    Probe,
+    TestSet,
+    choose_test_set,
+    good_answer,
+    plan_lookalikes,
+    probe_scenarios,
+)
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import Taxonomy
 
@@ -33,6 +44,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CompleteResult",
+    "FailureTraining",
+    "LookalikePlan",
+    "Probe",
+    "TestSet",
+    "choose_test_set",
+    "good_answer",
+    "lookalike_scenarios",
+    "plan_lookalikes",
+    "probe_scenarios",
+    "store_failures",
+    "store_lookalikes",
     "GenerateResult",
     "ImportReportResult",
     "TargetCounts",
@@ -332,3 +354,25 @@ def export_store(
     opts = options if options is not None else ExportOptions()
     targets = list(opts.targets) if opts.targets else None
     return export_dataset(store.iter_bundles(targets=targets), out, opts, progress=progress)
+
+
+def lookalike_scenarios(taxonomy: Taxonomy) -> list[Scenario]:
+    """The taxonomy's benign look-alikes as scenarios (``metadata["contrast_kind"]`` set)."""
+    from scenario_forge.lookalikes import lookalike_scenarios as build
+
+    return list(build(taxonomy))
+
+
+def store_lookalikes(
+    store: ScenarioStore, taxonomy: Taxonomy, scenarios: Sequence[Scenario]
+) -> int:
+    """Store look-alike scenarios with their written answers (template completions).
+
+    Returns:
+        The number of scenarios that were new.
+    """
+    completions = [c for s in scenarios for c in [good_answer(s, taxonomy)] if c is not None]
+    with store.transaction():
+        added = store.add_scenarios(list(scenarios)).added
+        store.add_completions(completions)
+    return added

@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import platform
 import secrets
@@ -114,6 +115,11 @@ class ExportOptions:
         targets: Evaluation targets to keep (every config, ``eval`` included).
         test_size: Share of groups in the ``test`` split, in ``[0, 1]``.
         seed: Seed of the split assignment.
+        test_groups: A frozen test set: when given, exactly the scenarios of these groups go
+            to ``test`` and every other scenario to ``train`` (``test_size`` and ``seed`` are
+            then unused). ``model-forge loop`` chooses its test groups once and passes them
+            to every round's export, so a group created later can never drift into ``test``
+            and a test group can never reach training.
         overwrite: Replace an existing ``out`` (only once the new export is complete).
         batch_size: Rows buffered per config/split before a parquet row group is written.
         license: License written into the dataset card.
@@ -126,6 +132,7 @@ class ExportOptions:
     targets: Sequence[str] | None = None
     test_size: float = 0.2
     seed: int = 0
+    test_groups: frozenset[str] | None = None
     overwrite: bool = False
     batch_size: int = 10_000
     license: str = "other"
@@ -162,6 +169,8 @@ class ExportOptions:
                 raise ForgeError(f"sources: unknown source {bad[0]!r}; use {', '.join(SOURCES)}")
         if self.targets is not None and isinstance(self.targets, str):
             raise ForgeError("targets: give a list, e.g. ['harmful_code']")
+        if self.test_groups is not None and isinstance(self.test_groups, str):
+            raise ForgeError("test_groups: give a set of group ids, not one string")
 
     def to_json(self) -> dict[str, Any]:
         """The options as plain JSON (for the manifest and the card)."""
@@ -169,6 +178,13 @@ class ExportOptions:
         for key in ("configs", "sources", "targets"):
             if data[key] is not None:
                 data[key] = list(data[key])
+        if self.test_groups is not None:
+            # The groups themselves can be many; the manifest records how many and a digest.
+            groups = sorted(self.test_groups)
+            data["test_groups"] = {
+                "count": len(groups),
+                "sha256": hashlib.sha256("\n".join(groups).encode("utf-8")).hexdigest(),
+            }
         data["effective_min_rating"] = self.effective_min_rating
         return data
 
@@ -517,6 +533,7 @@ def _write_rows(
     dedup = PromptDeduplicator()
     targets = None if options.targets is None else frozenset(options.targets)
     seed, test_size = int(options.seed), float(options.test_size)
+    frozen = None if options.test_groups is None else frozenset(options.test_groups)
     pending = 0
     for index, raw in enumerate(bundles):
         bundle = _check_bundle(raw, index)
@@ -536,7 +553,10 @@ def _write_rows(
         if not rows:
             continue
         dedup.add_key(key)
-        split = assign_split(s.group_id, seed, test_size)
+        if frozen is not None:
+            split = "test" if s.group_id in frozen else "train"
+        else:
+            split = assign_split(s.group_id, seed, test_size)
         for config, row in rows:
             writers.add(config, split, row)
         stats.exported += 1

@@ -1,14 +1,20 @@
-"""``model-forge loop``: the main job, end to end."""
+"""``model-forge loop``: the main job, end to end.
+
+Its options are generated from :class:`model_forge.loop_config.LoopConfig`: each option's
+name, type, default and help come from one field there, so a default is written once.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+
+from model_forge.loop_config import QUICK, LoopConfig, cli_fields
 
 
 class _LineProgress:
@@ -28,125 +34,78 @@ class _LineProgress:
         click.echo(f"{self.label}: {self.done}/{self.total}", err=True)
 
 
+def _click_type(annotation: Any, minimum: float | None) -> Any:
+    hints = {
+        "int": int,
+        "float": float,
+        "str": str,
+        "bool": bool,
+        "Path | None": Path,
+        "str | None": str,
+        "tuple[str, ...]": str,
+    }
+    # `from __future__ import annotations` in loop_config makes every field type a string.
+    py = hints.get(str(annotation))
+    if py is int:
+        return click.IntRange(min=int(minimum)) if minimum is not None else click.INT
+    if py is float:
+        return click.FloatRange(min=minimum) if minimum is not None else click.FLOAT
+    if py is Path:
+        return click.Path(path_type=Path)
+    return click.STRING
+
+
+def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one click option per :func:`cli_fields` field (defaults stay in LoopConfig)."""
+    for f in reversed(cli_fields()):
+        name = "--" + f.name.replace("_", "-")
+        quick = f" [--quick: {QUICK[f.name]}]" if f.name in QUICK else ""
+        default = f.default if not isinstance(f.default, tuple) else ",".join(f.default)
+        shown = "" if default is None else f" [default: {default}]"
+        help_text = f.metadata["help"] + shown + quick
+        if f.type == "bool":
+            fn = click.option(
+                f"{name}/--no-{f.name.replace('_', '-')}", default=None, help=help_text
+            )(fn)
+        else:
+            fn = click.option(
+                name, type=_click_type(f.type, f.metadata.get("min")), default=None, help=help_text
+            )(fn)
+    return fn
+
+
 @click.command("loop")
-@click.option(
-    "--store",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Scenario store to use (created if absent) [default: WORKDIR/forge.db].",
-)
-@click.option(
-    "--workdir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where everything is written [default: ./forge-runs/<timestamp>].",
-)
-@click.option(
-    "--model",
-    default=None,
-    help="bundled, tiny or a local model folder [default: bundled; tiny with --quick].",
-)
 @click.option(
     "--quick",
     is_flag=True,
     help="Smoke run: tiny model, few scenarios, few steps (under 2 minutes).",
 )
-@click.option(
-    "--rounds",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Extra rounds after the first (re-export, train on, evaluate, import).",
-)
-@click.option(
-    "--count-per-target",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Template scenarios per target, a quarter benign [default: 48; 8 with --quick].",
-)
-@click.option(
-    "--max-steps",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Training steps per round [default: 40; 4 with --quick].",
-)
-@click.option(
-    "--benign-repeat",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Repeat benign contrast rows in training [default: 2].",
-)
-@click.option(
-    "--learning-rate",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Peak learning rate [default: 1e-3, measured on the bundled model; see README].",
-)
-@click.option(
-    "--lora-r",
-    type=click.IntRange(min=1),
-    default=None,
-    help="LoRA rank (alpha = 2 x rank) [default: 16].",
-)
-@click.option(
-    "--generator",
-    default=None,
-    help="Also add model completions from this registered generator (e.g. model-forge); "
-    "ones the rule judge fails are stored as rejected.",
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed of generation, split, training and import.",
-)
+@_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def loop_command(
-    store: Path | None,
-    workdir: Path | None,
-    model: str | None,
-    quick: bool,
-    rounds: int,
-    count_per_target: int | None,
-    max_steps: int | None,
-    benign_repeat: int | None,
-    learning_rate: float | None,
-    lora_r: int | None,
-    generator: str | None,
-    seed: int,
-    as_json: bool,
-) -> None:
-    """Run the main job: scenarios → training data → fine-tune → evaluate → new scenarios.
+def loop_command(quick: bool, as_json: bool, **given: Any) -> None:
+    """Run the main job: a model's failures become its next training data, round after round.
 
     \b
-    Steps: store (created if absent) → built-in scenarios for every target → template
-    completions → export with held-out scenario groups as the test split → baseline
-    evaluation → LoRA fine-tune → evaluation → failures imported back into the store.
-    Ends with a before/after table per target and the report paths.
+    Steps: store (created if absent) → template scenarios of every target and benign
+    look-alikes → a frozen test set (held-out groups and look-alike kinds, never trained
+    on) → the base model on it (round 0) → round 1: fine-tune → test; each later round:
+    probe the model with fresh scenarios → its failures become training scenarios (good
+    answer + its own failing answer as a preference pair) → fine-tune on → test.
+    Ends with a table with one column per round and the paths of every report.
 
     \b
     Examples:
-      model-forge loop                      # bundled SmolLM2-135M, LoRA, ~15 min on 2 CPU cores
-      model-forge loop --quick              # tiny random model, under 2 minutes
-      model-forge loop --rounds 1 --workdir runs/loop --store forge.db
+      model-forge loop                    # bundled SmolLM2-135M, LoRA, 2 rounds, CPU
+      model-forge loop --quick            # tiny random model, under 2 minutes
+      model-forge loop --rounds 3 --later-method dpo --workdir runs/loop
     """
-    from model_forge.loop import LoopConfig, format_table, run_loop
+    from model_forge.loop import format_rounds, run_loop
 
-    given: dict[str, Any] = {
-        "store": store,
-        "workdir": workdir,
-        "model": model,
-        "rounds": rounds,
-        "count_per_target": count_per_target,
-        "max_steps": max_steps,
-        "benign_repeat": benign_repeat,
-        "learning_rate": learning_rate,
-        "lora_r": lora_r,
-        "generator": generator,
-        "seed": seed,
-    }
     overrides = {k: v for k, v in given.items() if v is not None}
+    if "held_out_kinds" in overrides:
+        overrides["held_out_kinds"] = tuple(
+            k.strip() for k in str(overrides["held_out_kinds"]).split(",") if k.strip()
+        )
     config = LoopConfig.quick_config(**overrides) if quick else LoopConfig(**overrides)
 
     def progress(total: int, label: str) -> Any:
@@ -158,24 +117,27 @@ def loop_command(
     with contextlib.redirect_stdout(sys.stderr):
         summary = run_loop(config, log=lambda m: click.echo(m, err=True), progress=progress)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, default=str))
+        click.echo(summary.model_dump_json(indent=2))
         return
+    ts = summary.test_set
     click.echo("")
     click.echo(
-        f"Before → after on held-out scenario groups ({config.model if not quick else 'tiny'}"
-        f", {summary['total_s']:.0f}s):"
+        f"Each round on the frozen test set ({config.model}, {summary.total_s:.0f}s): "
+        f"{ts.harmful} harmful, {ts.benign} benign ({ts.lookalikes} look-alikes)"
     )
-    click.echo(format_table(summary["table"]))
-    first = summary["rounds"][0]
+    click.echo(format_rounds(summary))
     click.echo("")
-    click.echo(f"baseline report: {summary['baseline_report']}")
-    for r in summary["rounds"]:
-        click.echo(f"round {r['round']} model: {r['model']}")
-        click.echo(f"round {r['round']} report: {r['trained_report']} ({r['trained_html']})")
-        imp = r["imported"]
-        click.echo(
-            f"round {r['round']} import: {imp['failures']} failures → {imp['added']} new scenarios"
-        )
-    click.echo(f"export: {first['export']}")
-    click.echo(f"store: {summary['store']}")
-    click.echo(f"summary: {Path(summary['workdir']) / 'summary.json'}")
+    for r in summary.rounds:
+        click.echo(f"round {r.round}: model {r.model}; report {r.test_report}")
+        if r.probe:
+            p = r.probe
+            click.echo(
+                f"  probe before it: {p.failures} failures of {p.scenarios} "
+                f"({p.harmful_failures} harmful, {p.benign_failures} benign) → "
+                f"{p.train_scenarios} training scenarios, {p.preference_pairs} preference pairs"
+            )
+    work = Path(summary.workdir)
+    click.echo(f"test set: {ts.file}")
+    click.echo(f"curve: {work / 'rounds.html'} ({work / 'rounds.png'})")
+    click.echo(f"store: {summary.store}")
+    click.echo(f"summary: {work / 'summary.json'}")

@@ -1,0 +1,349 @@
+"""Three roles for scenarios in a training loop: frozen **test**, fresh **probe**, **train**.
+
+* **test** — chosen once per run: every group whose stable split position (seed, group id) is
+  below ``test_size``, plus look-alikes of held-out kinds and a share of every other kind.
+  The groups are written to ``test-set.json`` and passed to every export of the run
+  (``ExportOptions.test_groups``), so they are measured every round and never trained on.
+* **probe** — fresh each round: harmful seeds of *train* groups in framings and wordings the
+  store does not hold yet, benign contrasts not used yet, and look-alikes of the probe pool.
+  Never stored as such: only their failures enter the store, as training data in new groups
+  (:mod:`scenario_forge.failure_training`).
+* **train** — everything else in the store.
+
+Everything is deterministic for a seed: the same run picks the same test set and probes.
+
+Example:
+    >>> from scenario_forge.roles import group_role
+    >>> group_role("some-group", seed=0, test_size=0.25) in ("test", "train")
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forge_export import Completion, ForgeError, Scenario
+from forge_export.atomic_files import atomic_output
+from forge_export.loop_summary import CONTRAST_KIND_KEY
+from forge_export.splits import split_point
+
+from scenario_forge.generation import BENIGN_FRAMINGS, FRAMINGS, benign_scenario, seed_scenario
+
+if TYPE_CHECKING:
+    from scenario_forge.store import ScenarioStore
+    from scenario_forge.taxonomy import Taxonomy
+
+PROBE_TAG = "probe"
+
+
+def group_role(group_id: str, seed: int, test_size: float) -> str:
+    """``test`` or ``train``: the role of a template group (same rule as the export's split)."""
+    return "test" if split_point(group_id, seed) < test_size else "train"
+
+
+def _rng(*parts: object) -> random.Random:
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode("utf-8")).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+@dataclass
+class LookalikePlan:
+    """How the benign look-alikes are divided between the roles.
+
+    Attributes:
+        test: Look-alikes in the frozen test set (held-out kinds and a share of the others).
+        train: Look-alikes trained on from the first round.
+        probe_pool: Look-alikes kept back for the probes; the ones a model fails on become
+            training data.
+        held_out_kinds: Kinds that are only in ``test``.
+    """
+
+    test: list[Scenario] = field(default_factory=list)
+    train: list[Scenario] = field(default_factory=list)
+    probe_pool: list[Scenario] = field(default_factory=list)
+    held_out_kinds: list[str] = field(default_factory=list)
+
+
+def plan_lookalikes(
+    lookalikes: Sequence[Scenario],
+    *,
+    seed: int,
+    held_out_kinds: Sequence[str] = (),
+    test_share: float = 0.25,
+    probe_share: float = 0.4,
+) -> LookalikePlan:
+    """Divide look-alikes into test, train and probe pool, deterministically.
+
+    Args:
+        lookalikes: Benign look-alike scenarios (``metadata["contrast_kind"]`` set).
+        seed: Seed of the division.
+        held_out_kinds: Kinds that go to ``test`` entirely (measures generalisation to kinds
+            never trained on).
+        test_share: Share of every other kind's prompts in ``test``.
+        probe_share: Share of the rest kept back for probes.
+
+    Raises:
+        ForgeError: a held-out kind that no look-alike has.
+    """
+    kinds = {str(s.metadata.get(CONTRAST_KIND_KEY, "")) for s in lookalikes}
+    unknown = [k for k in held_out_kinds if k not in kinds]
+    if unknown:
+        raise ForgeError(
+            f"held-out look-alike kind {unknown[0]!r} is not a kind; use one of "
+            f"{', '.join(sorted(k for k in kinds if k))}"
+        )
+    plan = LookalikePlan(held_out_kinds=sorted(held_out_kinds))
+    held = set(held_out_kinds)
+    for s in lookalikes:
+        kind = str(s.metadata.get(CONTRAST_KIND_KEY, ""))
+        if kind in held:
+            plan.test.append(s)
+            continue
+        pos = split_point(s.group_id, seed)
+        if pos < test_share:
+            plan.test.append(s)
+        elif pos < test_share + (1 - test_share) * probe_share:
+            plan.probe_pool.append(s)
+        else:
+            plan.train.append(s)
+    return plan
+
+
+@dataclass
+class TestSet:
+    """The frozen test set of a run (see the module docstring).
+
+    Attributes:
+        groups: Test group ids.
+        scenario_ids: Test scenario ids.
+        harmful: Harmful test scenarios.
+        benign: Benign test scenarios (contrasts and look-alikes).
+        lookalikes: Look-alikes among them.
+        held_out_kinds: Look-alike kinds only in the test set.
+        seed: The seed that chose it.
+        test_size: The share of template groups in it; groups not yet in the store whose
+            position is below it are never probed either.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    groups: frozenset[str]
+    scenario_ids: frozenset[str]
+    seed: int = 0
+    test_size: float = 0.0
+    harmful: int = 0
+    benign: int = 0
+    lookalikes: int = 0
+    held_out_kinds: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything needed to rebuild the set, sorted (stable file content)."""
+        return {
+            "groups": sorted(self.groups),
+            "scenario_ids": sorted(self.scenario_ids),
+            "harmful": self.harmful,
+            "benign": self.benign,
+            "lookalikes": self.lookalikes,
+            "held_out_kinds": list(self.held_out_kinds),
+            "seed": self.seed,
+            "test_size": self.test_size,
+        }
+
+    def write(self, path: str | Path) -> Path:
+        """Write the set as JSON (atomically) and return the path."""
+        p = Path(path)
+        with atomic_output(p, "w") as fh:
+            fh.write(json.dumps(self.to_json(), indent=1) + "\n")
+        return p
+
+    def allows_probe(self, s: Scenario) -> bool:
+        """Whether ``s`` may be a probe: not in the set, not in a group of the test role."""
+        return (
+            s.group_id not in self.groups
+            and s.id not in self.scenario_ids
+            and group_role(s.group_id, self.seed, self.test_size) == "train"
+        )
+
+    @classmethod
+    def read(cls, path: str | Path) -> TestSet:
+        """Read a set written by :meth:`write`.
+
+        Raises:
+            ForgeError: the file is missing or not such a set.
+        """
+        p = Path(path)
+        try:
+            raw = json.loads(p.read_text(encoding="utf-8"))
+            return cls(
+                groups=frozenset(str(g) for g in raw["groups"]),
+                scenario_ids=frozenset(str(s) for s in raw["scenario_ids"]),
+                harmful=int(raw.get("harmful", 0)),
+                benign=int(raw.get("benign", 0)),
+                lookalikes=int(raw.get("lookalikes", 0)),
+                held_out_kinds=[str(k) for k in raw.get("held_out_kinds", [])],
+                seed=int(raw.get("seed", 0)),
+                test_size=float(raw.get("test_size", 0.0)),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ForgeError(
+                f"{p}: not a test-set file written by 'model-forge loop' ({exc})"
+            ) from None
+
+
+def choose_test_set(
+    store: ScenarioStore,
+    *,
+    seed: int,
+    test_size: float,
+    lookalikes: Iterable[Scenario] = (),
+    held_out_kinds: Sequence[str] = (),
+) -> TestSet:
+    """Freeze the test set: stored groups in the test role plus the given test look-alikes.
+
+    The look-alikes must already be in the store (the loop stores them first); their groups
+    join the test set whatever their hash.
+    """
+    groups: set[str] = set()
+    ids: set[str] = set()
+    harmful = benign = looks = 0
+    forced = {s.group_id for s in lookalikes}
+    for s in store.iter_scenarios():
+        if s.group_id in forced or group_role(s.group_id, seed, test_size) == "test":
+            groups.add(s.group_id)
+            ids.add(s.id)
+            if s.is_harmful:
+                harmful += 1
+            else:
+                benign += 1
+                looks += CONTRAST_KIND_KEY in s.metadata
+    return TestSet(
+        groups=frozenset(groups),
+        scenario_ids=frozenset(ids),
+        harmful=harmful,
+        benign=benign,
+        lookalikes=looks,
+        held_out_kinds=sorted(held_out_kinds),
+        seed=seed,
+        test_size=test_size,
+    )
+
+
+@dataclass
+class Probe:
+    """One probe scenario and the good answer that trains on it if the model fails it."""
+
+    scenario: Scenario
+    good: Completion | None
+
+
+def probe_scenarios(
+    store: ScenarioStore,
+    taxonomy: Taxonomy,
+    test_set: TestSet,
+    *,
+    round_: int,
+    seed: int,
+    harmful_per_target: int,
+    benign_per_target: int,
+    lookalike_pool: Sequence[Scenario] = (),
+    lookalikes_per_round: int = 0,
+    exclude_ids: Iterable[str] = (),
+) -> list[Probe]:
+    """Fresh probe scenarios for ``round_`` (never in the store, never in a test group).
+
+    Harmful probes are seeds of train groups in a framing and wording (picked by ``seed`` and
+    ``round_``) the store does not hold; benign probes are contrasts of train groups not used
+    yet; look-alikes come from ``lookalike_pool``, a different slice each round.
+
+    Args:
+        store: The store (scenarios already in it are never probes).
+        taxonomy: Seeds, contrasts and templates of the targets.
+        test_set: The frozen test set (its groups never give probes).
+        round_: The round the probe follows (changes wordings and slices).
+        seed: The run's seed.
+        harmful_per_target: Harmful probes per target.
+        benign_per_target: Benign contrast probes per target.
+        lookalike_pool: Look-alikes kept back for probes.
+        lookalikes_per_round: Look-alikes per probe.
+        exclude_ids: Scenario ids of earlier probes.
+    """
+    from scenario_forge.response_templates import template_completion
+
+    taken = set(exclude_ids)
+    wording_seed = seed * 1_000 + round_
+    out: list[Probe] = []
+    for spec in taxonomy:
+        candidates: list[Scenario] = []
+        for i in range(len(spec.seeds)):
+            for framing in FRAMINGS:
+                candidates.append(seed_scenario(spec, i, framing, wording_seed))
+        benign: list[Scenario] = []
+        for i in range(len(spec.benign)):
+            for framing in BENIGN_FRAMINGS:
+                benign.append(benign_scenario(spec, i, framing, wording_seed))
+        for pool, n in ((candidates, harmful_per_target), (benign, benign_per_target)):
+            fresh = [s for s in pool if s.id not in taken and test_set.allows_probe(s)]
+            known = store.existing_ids([s.id for s in fresh])
+            fresh = [s for s in fresh if s.id not in known]
+            _rng(seed, round_, spec.name, "probe", n).shuffle(fresh)
+            picked: list[Scenario] = []
+            seeds_used: set[str] = set()
+            for s in fresh:  # one scenario per seed group first, so probes cover many seeds
+                if len(picked) >= n:
+                    break
+                if s.group_id not in seeds_used:
+                    picked.append(s)
+                    seeds_used.add(s.group_id)
+            picked += [s for s in fresh if s not in picked][: max(0, n - len(picked))]
+            for s in picked:
+                taken.add(s.id)
+                out.append(Probe(_tagged(s, round_), template_completion(s, spec)))
+    if lookalikes_per_round and lookalike_pool:
+        pool = [
+            s for s in lookalike_pool if s.id not in taken and s.id not in test_set.scenario_ids
+        ]
+        known = store.existing_ids([s.id for s in pool])
+        pool = [s for s in pool if s.id not in known]
+        _rng(seed, round_, "lookalike-probe").shuffle(pool)
+        for s in pool[:lookalikes_per_round]:
+            taken.add(s.id)
+            out.append(Probe(_tagged(s, round_), good_answer(s, taxonomy)))
+    return out
+
+
+def _tagged(s: Scenario, round_: int) -> Scenario:
+    return s.model_copy(
+        update={
+            "tags": list(dict.fromkeys([*s.tags, PROBE_TAG])),
+            "metadata": {**s.metadata, "probe_round": round_},
+        }
+    )
+
+
+def good_answer(scenario: Scenario, taxonomy: Taxonomy) -> Completion | None:
+    """The written answer of a scenario: its ``metadata["answer"]``, else its target's template.
+
+    Returns ``None`` when there is neither (an imported benign prompt with no answer).
+    """
+    from scenario_forge.response_templates import ANSWER_KEY, template_completion
+
+    answer = scenario.metadata.get(ANSWER_KEY)
+    if isinstance(answer, str) and answer.strip():
+        kind = scenario.metadata.get(CONTRAST_KIND_KEY)
+        origin = f"lookalike:{kind}" if kind else f"{scenario.evaluation_target}:{ANSWER_KEY}"
+        return Completion(
+            scenario_id=scenario.id,
+            text=answer.strip(),
+            source="template",
+            origin=origin,
+            metadata={"template_key": ANSWER_KEY},
+        )
+    if scenario.evaluation_target in taxonomy:
+        return template_completion(scenario, taxonomy.get(scenario.evaluation_target))
+    return None
