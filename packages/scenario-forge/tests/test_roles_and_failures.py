@@ -136,13 +136,51 @@ def test_failures_become_training_rows_in_new_groups_with_pairs(
     assert again.train_scenarios == 0
 
 
-def test_a_failure_already_in_the_store_keeps_its_group(store: ScenarioStore) -> None:
+def test_a_failure_already_in_the_store_keeps_its_group(
+    store: ScenarioStore, tmp_path: Path
+) -> None:
     ts = choose_test_set(store, seed=0, test_size=0.3)
-    test_scenario = store.get_scenario(sorted(ts.scenario_ids)[0])
+    test_scenario = next(
+        s for s in (store.get_scenario(i) for i in sorted(ts.scenario_ids)) if s and s.is_harmful
+    )
+    before = store.count_scenarios()
     result = store_failures(store, [_failing(test_scenario)], TAX, round_=1, model_id="m")
-    assert result.train_scenarios == 0 and result.skipped
+    assert result.kept_in_group == 1 and result.train_scenarios == 0
+    assert store.count_scenarios() == before  # no variant derived from a test scenario
     assert store.get_scenario(test_scenario.id).group_id == test_scenario.group_id
-    assert not [c for c in store.completions_for(test_scenario.id) if c.status == "rejected"]
+    out = tmp_path / "export"
+    export_store(store, out, ExportOptions(test_groups=ts.groups))
+    assert test_scenario.id not in set(forge_export.load(out, "preference", "train")["scenario_id"])
+    assert test_scenario.id in set(forge_export.load(out, "preference", "test")["scenario_id"])
+
+
+def test_import_report_as_training_cli(store: ScenarioStore, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+    from forge_export import EvalReport
+    from scenario_forge.cli import main
+
+    ts = choose_test_set(store, seed=0, test_size=0.3)
+    probes = probe_scenarios(
+        store, TAX, ts, round_=1, seed=0, harmful_per_target=1, benign_per_target=1
+    )
+    report = EvalReport(model_id="m", results=[_failing(p.scenario) for p in probes])
+    path = tmp_path / "probe.json"
+    path.write_text(report.model_dump_json())
+    args = ["import-report", str(path), "--db", str(store.path), "--as-training"]
+    result = CliRunner().invoke(main, [*args, "--round", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["failures"] == len(probes) == summary["preference_pairs"]
+    assert summary["train_scenarios"] >= len(probes)
+    for p in probes:
+        s = store.get_scenario(p.scenario.id)
+        assert s is not None and s.group_id.startswith("failure-")
+        rejected = [c for c in store.completions_for(s.id) if c.status == "rejected"]
+        assert [c.origin for c in rejected] == ["m@round-2"]
+    bad = CliRunner().invoke(main, [*args, "--dry-run"])
+    assert bad.exit_code != 0 and "--dry-run" in bad.output
 
 
 def test_lookalike_plan_holds_out_kinds_and_splits_the_rest() -> None:

@@ -13,6 +13,10 @@ so it cannot land in the test split, and a frozen test group can never receive i
 * for harmful failures, the prompt in the framings it was not asked in (same new group, good
   answer each), so the lesson is not tied to one wording.
 
+A failure whose prompt the store already holds (say, a scenario of a test group) is never
+moved: its good answer and rejected answer are attached to it in its own group, and nothing
+else is derived from it, so a test scenario's failure can never reach training.
+
 Lineage: ``source.kind = "report"``, ``source.parent_id`` = the failed scenario's id,
 ``metadata["failure"]`` = round, model, judge and reason.
 
@@ -53,6 +57,8 @@ class FailureTraining:
         sft_completions: Good answers stored.
         preference_pairs: Failing answers stored as ``rejected`` completions.
         skipped: Failures that gave no training data, by reason.
+        kept_in_group: Failures whose prompt the store already held: it stays in its group
+            (maybe a test group) with its pair, and no variant is derived from it.
         scenario_ids: Ids of the new training scenarios.
     """
 
@@ -63,6 +69,7 @@ class FailureTraining:
     sft_completions: int = 0
     preference_pairs: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    kept_in_group: int = 0
     scenario_ids: list[str] = field(default_factory=list)
 
     def skip(self, reason: str) -> None:
@@ -139,10 +146,6 @@ def store_failures(
             result.harmful_failures += 1
         else:
             result.benign_failures += 1
-        if parent.id in in_store:
-            # Stored already, in a group of its own (possibly a test group): never moved.
-            result.skip("already in the store (its group is kept; not trained on from here)")
-            continue
         human = _human_answer(store, parent.id)
         good = human or (good_answers or {}).get(parent.id) or good_answer(parent, taxonomy)
         if good is None:
@@ -169,8 +172,14 @@ def store_failures(
             ),
             metadata={**parent.metadata, "failure": note},
         )
+        stored_already = parent.id in in_store
+        if stored_already:
+            # The same prompt is in the store, in its own group (possibly a test group): it is
+            # never moved and nothing is derived from it; its pair stays with it, in that
+            # group's split.
+            result.kept_in_group += 1
         family = [train]
-        if variants and parent.is_harmful:
+        if variants and parent.is_harmful and not stored_already:
             family += variants_of(
                 train, seed=seed, origin=train.source.origin, reason=failed.reason
             )
@@ -181,7 +190,8 @@ def store_failures(
             answer = good if s is train else good_answer(s, taxonomy)
             if answer is None:
                 continue
-            scenarios[s.id] = s
+            if not (s is train and stored_already):
+                scenarios[s.id] = s
             completions.append(_retarget(answer, s))
             result.sft_completions += 1
         if failed.response.strip():
