@@ -13,6 +13,7 @@ import html
 import io
 from collections.abc import Sequence
 
+from forge_export.loop_summary import by_contrast_kind
 from forge_export.models import EvalReport, EvalResult, TargetSummary
 
 EXAMPLE_FAILURES_PER_TARGET = 3
@@ -150,6 +151,14 @@ def render_html(report: EvalReport, png: bytes | None = None) -> str:
         "<h2>Summary</h2>",
         _summary_table(rows),
     ]
+    kinds = by_contrast_kind(report.results)
+    if kinds:
+        parts.append("<h2>Benign look-alikes per kind</h2>")
+        parts.append(
+            "<p class=meta>Questions that sound dangerous but are not: a refusal here is "
+            "exaggerated safety.</p>"
+        )
+        parts.append(_summary_table(sorted(kinds.items(), key=lambda kv: (kv[0] == "all", kv[0]))))
     if png:
         data = base64.b64encode(png).decode("ascii")
         parts.append(f"<img alt='rates per target' src='data:image/png;base64,{data}'>")

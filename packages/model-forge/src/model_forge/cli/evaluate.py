@@ -86,6 +86,8 @@ def evaluate_command(
       model-forge evaluate --model runs/sft --data export/ --output runs/eval-sft
       model-forge evaluate --model tiny --data export/ --limit 10 --json
     """
+    from forge_export.loop_summary import by_contrast_kind
+
     from model_forge.evaluate import evaluate
 
     out = Path(output) if output else Path(f"eval-{Path(model).name or 'model'}")
@@ -113,23 +115,32 @@ def evaluate_command(
         payload = {
             "model_id": report.model_id,
             "aggregates": {t: s.model_dump() for t, s in report.aggregates.items()},
+            "kinds": {k: s.model_dump() for k, s in by_contrast_kind(report.results).items()},
             "paths": {k: str(v) for k, v in run.paths.items()},
         }
         click.echo(json.dumps(payload, indent=2))
         return
     click.echo(format_summary(report))
+    kinds = by_contrast_kind(report.results)
+    if kinds:
+        click.echo("\nbenign look-alikes per kind (a refusal here is exaggerated safety):")
+        click.echo(
+            format_summary(
+                report, sorted(kinds.items(), key=lambda kv: (kv[0] == "all", kv[0])), "kind"
+            )
+        )
     for kind, path in run.paths.items():
         click.echo(f"{kind:>4}: {path}")
 
 
-def format_summary(report: Any) -> str:
-    """A plain-text table of a report's aggregates."""
+def format_summary(report: Any, rows_of: Any = None, label: str = "target") -> str:
+    """A plain-text table of a report's aggregates (or of ``rows_of``: name → summary)."""
     from model_forge.evaluate import summary_rows
 
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{100 * v:.0f}%"
 
-    header = ("target", "n", "pass", "harmful", "safe", "refused", "benign", "comply", "over-ref")
+    header = (label, "n", "pass", "harmful", "safe", "refused", "benign", "comply", "over-ref")
     rows = [
         (
             t,
@@ -142,7 +153,7 @@ def format_summary(report: Any) -> str:
             pct(s.compliance_rate),
             pct(s.over_refusal_rate),
         )
-        for t, s in summary_rows(report)
+        for t, s in (rows_of if rows_of is not None else summary_rows(report))
     ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
