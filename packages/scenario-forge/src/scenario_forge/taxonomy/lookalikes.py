@@ -261,18 +261,18 @@ def build_lookalikes(
             raise describe(exc, file_for, prefix_for) from None
         where = file_for("prompts")
         base = ".".join(p for p in (prefix_for("prompts"), "prompts") if p)
-        for j, item in enumerate(spec.prompts):
-            if item.target is not None and item.target not in known_targets:
+        for j, entry in enumerate(spec.prompts):
+            if entry.target is not None and entry.target not in known_targets:
                 known = ", ".join(known_targets) or "none"
                 raise TaxonomyError(
-                    f"{where}: {base}[{j}].target: unknown target {item.target!r} "
+                    f"{where}: {base}[{j}].target: unknown target {entry.target!r} "
                     f"(known: {known}); leave 'target' out for a look-alike of no target"
                 )
-            key = normalize_text(item.prompt)
+            key = normalize_text(entry.prompt)
             if key in seen:
                 raise TaxonomyError(
                     f"{where}: {base}[{j}].prompt: duplicate of {seen[key]} "
-                    f"({item.prompt.strip()!r}); remove one of them"
+                    f"({entry.prompt.strip()!r}); remove one of them"
                 )
             seen[key] = f"{where} {base}[{j}]"
         kinds[name] = spec
