@@ -11,7 +11,9 @@ Example:
     >>> export_store(store, "out/")                                      # doctest: +SKIP
 
 Everything else in the package is private. ``import_report`` (failures of an evaluation
-report back into scenarios) is added by the import-report work.
+report back into scenarios) is added by the import-report work. ``lookalike_scenarios``,
+``lookalike_completions`` and ``add_lookalikes`` turn the taxonomy's benign look-alike kinds
+into ``comply`` scenarios (``metadata["contrast_kind"]``) and their written answers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from typing import TYPE_CHECKING, Any
 from forge_export import Completion, ForgeError, Scenario
 from forge_export.generators import Generator
 
+from scenario_forge.lookalikes import (
+    LookalikeResult,
+    add_lookalikes,
+    lookalike_completions,
+    lookalike_scenarios,
+)
 from scenario_forge.report_import import ImportReportResult, import_report
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import Taxonomy
@@ -35,12 +43,16 @@ __all__ = [
     "CompleteResult",
     "GenerateResult",
     "ImportReportResult",
+    "LookalikeResult",
     "TargetCounts",
+    "add_lookalikes",
     "complete_with_generator",
     "complete_with_templates",
     "export_store",
     "generate_scenarios",
     "import_report",
+    "lookalike_completions",
+    "lookalike_scenarios",
     "template_completions",
 ]
 
@@ -176,11 +188,13 @@ def template_completions(
     progress: Progress | None = None,
 ) -> CompleteResult:
     """Like :func:`complete_with_templates`, returning the detailed :class:`CompleteResult`."""
+    from scenario_forge.lookalikes import EXAGGERATED_SAFETY, is_lookalike, lookalike_completion
     from scenario_forge.response_templates import template_completion
 
     if targets:
         for t in targets:
-            taxonomy.get(t)
+            if t != EXAGGERATED_SAFETY:
+                taxonomy.get(t)
     result = CompleteResult()
     page: list[Scenario] = []
 
@@ -188,14 +202,19 @@ def template_completions(
         with store.transaction():
             new: list[Completion] = []
             for s in page:
-                if s.evaluation_target not in taxonomy:
+                lookalike = is_lookalike(s)
+                if not lookalike and s.evaluation_target not in taxonomy:
                     result.skip("target not in the taxonomy (pass --taxonomy FILE)")
                     continue
                 existing = [c for c in store.completions_for(s.id) if c.source == "template"]
                 if existing and not overwrite:
                     result.kept += 1
                     continue
-                c = template_completion(s, taxonomy.get(s.evaluation_target))
+                c = (
+                    lookalike_completion(s, taxonomy)
+                    if lookalike
+                    else template_completion(s, taxonomy.get(s.evaluation_target))
+                )
                 if c is None:
                     result.skip("benign contrast without an answer")
                     continue
