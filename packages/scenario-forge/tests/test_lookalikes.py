@@ -380,3 +380,19 @@ def test_import_accepts_the_pseudo_target(tmp_path: Path) -> None:
             "SELECT evaluation_target, expected_behavior FROM scenarios"
         ).fetchone()
     assert (target, behavior) == (EXAGGERATED_SAFETY, "comply")
+
+
+def test_docs_table_matches_the_files() -> None:
+    doc = Path(__file__).resolve().parents[3] / "docs" / "scenario-forge.md"
+    rows = {}
+    for line in doc.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`") and cells[1].isdigit():
+            rows[cells[0].strip("`")] = (int(cells[1]), int(cells[2]))
+    tax = load_taxonomy(None)
+    want = {
+        name: (len(k.prompts), k.summary()["targets"].get(EXAGGERATED_SAFETY, 0))
+        for name, k in tax.lookalikes.items()
+    }
+    assert rows == want
+    assert f"| **total** | **{total_prompts()}** |" in doc.read_text(encoding="utf-8")
