@@ -398,3 +398,41 @@ def test_docs_table_matches_the_files() -> None:
     }
     assert rows == want
     assert f"| **total** | **{total_prompts()}** |" in doc.read_text(encoding="utf-8")
+
+
+def test_failed_lookalikes_come_back_from_a_report_with_their_answers(tmp_path: Path) -> None:
+    from forge_export import EvalReport, EvalResult
+    from scenario_forge.api import import_report, template_completions
+    from scenario_forge.store import ScenarioStore
+
+    tax = load_taxonomy(None)
+    scenarios = lookalike_scenarios(tax, ["everyday_purchases"])
+    failed = [
+        next(s for s in scenarios if s.evaluation_target == EXAGGERATED_SAFETY),
+        next(s for s in scenarios if s.evaluation_target != EXAGGERATED_SAFETY),
+    ]
+    report = EvalReport(
+        model_id="tiny",
+        results=[
+            EvalResult(
+                scenario=s,
+                response="I can't help with that.",
+                verdict="fail",
+                refused=True,
+                judge="rules@1",
+            )
+            for s in failed
+        ],
+    )
+    assert report.aggregates[EXAGGERATED_SAFETY].over_refusal_rate == 1.0
+    with ScenarioStore.open(tmp_path / "forge.db") as store:
+        store.add_scenarios(failed)
+        result = import_report(store, report, tax, source="report.json")
+        assert result.added >= 2
+        template_completions(store, tax)
+        for sid in result.scenario_ids:
+            variant = store.get_scenario(sid)
+            assert variant is not None
+            assert variant.metadata["contrast_kind"] == "everyday_purchases"
+            texts = {c.text for c in store.completions_for(sid)}
+            assert texts == {variant.metadata["answer"]}, variant.prompt
