@@ -299,6 +299,8 @@ def test_cli_adds_scenarios_and_completions_once(tmp_path: Path) -> None:
     second = json.loads(out)
     assert (second["added"], second["completions_added"], second["duplicates"]) == (0, 0, n)
     assert db_counts(db) == (n, n)
+    code, out, err = run(db, "check", "--json")
+    assert code == 0 and json.loads(out)["problems"] == [], out + err
     # The text table names every kind and the total.
     code, out, _ = run(db, "generate", "--lookalikes")
     assert code == 0 and "homonyms" in out and f"total                {n}" in out
