@@ -10,9 +10,11 @@ Example:
     >>> complete_with_templates(store, tax)                              # doctest: +SKIP
     >>> export_store(store, "out/")                                      # doctest: +SKIP
 
-Everything else in the package is private. The loop's roles (frozen test set, probes, failures
-as training data) are here too: :func:`choose_test_set`, :func:`plan_lookalikes`,
-:func:`probe_scenarios`, :func:`store_failures`.
+Everything else in the package is private. ``lookalike_scenarios``, ``lookalike_completions``
+and ``add_lookalikes`` turn the taxonomy's benign look-alike kinds into ``comply`` scenarios
+(``metadata["contrast_kind"]``) and their written answers. The loop's roles (frozen test set,
+probes, failures as training data) are here too: :func:`choose_test_set`,
+:func:`plan_lookalikes`, :func:`probe_scenarios`, :func:`store_failures`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ from forge_export import Completion, ForgeError, Scenario
 from forge_export.generators import Generator
 
 from scenario_forge.failure_training import FailureTraining, store_failures
+from scenario_forge.lookalikes import (
+    LookalikeResult,
+    add_lookalikes,
+    lookalike_completions,
+    lookalike_scenarios,
+)
 from scenario_forge.report_import import ImportReportResult, import_report
 from scenario_forge.roles import (
     LookalikePlan,
@@ -57,12 +65,16 @@ __all__ = [
     "store_lookalikes",
     "GenerateResult",
     "ImportReportResult",
+    "LookalikeResult",
     "TargetCounts",
+    "add_lookalikes",
     "complete_with_generator",
     "complete_with_templates",
     "export_store",
     "generate_scenarios",
     "import_report",
+    "lookalike_completions",
+    "lookalike_scenarios",
     "template_completions",
 ]
 
@@ -198,11 +210,13 @@ def template_completions(
     progress: Progress | None = None,
 ) -> CompleteResult:
     """Like :func:`complete_with_templates`, returning the detailed :class:`CompleteResult`."""
+    from scenario_forge.lookalikes import EXAGGERATED_SAFETY, is_lookalike, lookalike_completion
     from scenario_forge.response_templates import template_completion
 
     if targets:
         for t in targets:
-            taxonomy.get(t)
+            if t != EXAGGERATED_SAFETY:
+                taxonomy.get(t)
     result = CompleteResult()
     page: list[Scenario] = []
 
@@ -210,14 +224,19 @@ def template_completions(
         with store.transaction():
             new: list[Completion] = []
             for s in page:
-                if s.evaluation_target not in taxonomy:
+                lookalike = is_lookalike(s)
+                if not lookalike and s.evaluation_target not in taxonomy:
                     result.skip("target not in the taxonomy (pass --taxonomy FILE)")
                     continue
                 existing = [c for c in store.completions_for(s.id) if c.source == "template"]
                 if existing and not overwrite:
                     result.kept += 1
                     continue
-                c = template_completion(s, taxonomy.get(s.evaluation_target))
+                c = (
+                    lookalike_completion(s, taxonomy)
+                    if lookalike
+                    else template_completion(s, taxonomy.get(s.evaluation_target))
+                )
                 if c is None:
                     result.skip("benign contrast without an answer")
                     continue
@@ -354,13 +373,6 @@ def export_store(
     opts = options if options is not None else ExportOptions()
     targets = list(opts.targets) if opts.targets else None
     return export_dataset(store.iter_bundles(targets=targets), out, opts, progress=progress)
-
-
-def lookalike_scenarios(taxonomy: Taxonomy) -> list[Scenario]:
-    """The taxonomy's benign look-alikes as scenarios (``metadata["contrast_kind"]`` set)."""
-    from scenario_forge.lookalikes import lookalike_scenarios as build
-
-    return list(build(taxonomy))
 
 
 def store_lookalikes(

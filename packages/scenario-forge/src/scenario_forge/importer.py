@@ -3,7 +3,8 @@
 Rows are scenario mappings (the :class:`forge_export.Scenario` fields). Missing values are
 filled from the taxonomy: ``evaluation_target`` from ``--target``, ``expected_behavior`` from the
 target, ``success_criteria`` from the target's (benign) criteria. Each row gets provenance
-``import`` with origin ``<file name>:<line>``.
+``import`` with origin ``<file name>:<line>``. The look-alike pseudo-target
+``exaggerated_safety`` is accepted too (expected behaviour ``comply`` by default).
 
 * JSONL: one JSON object per line; bad rows are named by line number.
 * CSV: a header with the columns ``prompt, evaluation_target, success_criteria,
@@ -33,6 +34,7 @@ from pydantic import ValidationError
 
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import Taxonomy
+from scenario_forge.taxonomy.lookalikes import EXAGGERATED_SAFETY, EXAGGERATED_SAFETY_CRITERIA
 
 FORMATS = ("jsonl", "csv", "yaml", "inspect", "harmbench")  # last two: scenario_forge.formats
 CSV_COLUMNS = (
@@ -282,7 +284,12 @@ def _scenario(
     if not data.get("evaluation_target") and default_target:
         data["evaluation_target"] = default_target
     target = data.get("evaluation_target")
-    if isinstance(target, str) and target:
+    if target == EXAGGERATED_SAFETY:
+        # The look-alike pseudo-target: benign prompts that sound dangerous.
+        data.setdefault("expected_behavior", "comply")
+        if not data.get("success_criteria"):
+            data["success_criteria"] = list(EXAGGERATED_SAFETY_CRITERIA)
+    elif isinstance(target, str) and target:
         if target not in taxonomy:
             known = ", ".join(taxonomy.names()) or "none"
             return (
@@ -338,7 +345,7 @@ def import_file(
     """
     p = Path(path)
     fmt = detect_format(p, fmt)
-    if default_target:
+    if default_target and default_target != EXAGGERATED_SAFETY:
         taxonomy.get(default_target)
     text = read_text(p)
     if fmt in ("inspect", "harmbench"):

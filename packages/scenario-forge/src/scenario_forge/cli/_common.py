@@ -38,8 +38,9 @@ def taxonomy_option(f: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         envvar="SCENARIO_FORGE_TAXONOMY",
         default=None,
-        help="A YAML file of your own targets (top-level 'targets:' list), merged over the "
-        "built-in ones (or set $SCENARIO_FORGE_TAXONOMY).",
+        help="A YAML file of your own targets (top-level 'targets:' list) and/or look-alike "
+        "kinds ('lookalikes:' list), merged over the built-in ones "
+        "(or set $SCENARIO_FORGE_TAXONOMY).",
     )(f)
 
 

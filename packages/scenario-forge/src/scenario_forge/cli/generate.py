@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +20,9 @@ from scenario_forge.cli._common import (
     target_option,
     taxonomy_option,
 )
+
+if TYPE_CHECKING:
+    from scenario_forge.taxonomy import Taxonomy
 
 
 @click.command("generate")
@@ -38,6 +42,25 @@ from scenario_forge.cli._common import (
     show_default=True,
     help="Fixes the choice of seeds, framings and wordings.",
 )
+@click.option(
+    "--lookalikes",
+    is_flag=True,
+    help="Add the taxonomy's benign look-alike prompts (one 'comply' scenario each, all of "
+    "them; --count and --seed do not apply) instead of generating from targets.",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help="With --lookalikes: only this look-alike kind (repeatable; implies --lookalikes).",
+)
+@click.option(
+    "--complete",
+    is_flag=True,
+    help="With --lookalikes: also store each prompt's written answer as a proposed "
+    "template completion (the same as running 'complete --source template' afterwards).",
+)
 @generator_options("template")
 @db_option
 @taxonomy_option
@@ -46,6 +69,9 @@ def generate_cmd(
     targets: tuple[str, ...],
     count: int,
     seed: int,
+    lookalikes: bool,
+    kinds: tuple[str, ...],
+    complete: bool,
     generator_name: str,
     model: str | None,
     options: tuple[str, ...],
@@ -59,15 +85,29 @@ def generate_cmd(
     (direct, role play, hypothetical, multi-turn escalation) and adds benign contrasts
     (expected behaviour 'comply'). Variants of one seed share a group id.
 
+    With --lookalikes, adds the taxonomy's benign look-alike prompts instead: prompts that
+    sound dangerous but should be answered (homonyms, figurative language, safe contexts ...),
+    one 'comply' scenario each, tagged with their kind (metadata 'contrast_kind').
+
     \b
     Examples:
       scenario-forge generate --target harmful_code --count 20
       scenario-forge generate --count 100 --seed 7          # every target
       scenario-forge generate -t self_harm --generator model-forge --model tiny
+      scenario-forge generate --lookalikes --complete       # every look-alike kind
+      scenario-forge generate --lookalikes --kind homonyms --kind definitions
     """
     from scenario_forge.api import generate_scenarios
 
     tax = get_taxonomy(taxonomy)
+    if complete and not (lookalikes or kinds):
+        raise click.UsageError(
+            "--complete goes with --lookalikes; for generated scenarios run "
+            "'scenario-forge complete --source template'"
+        )
+    if lookalikes or kinds:
+        _lookalikes(tax, kinds, complete, targets, generator_name, db, as_json)
+        return
     for t in targets:
         tax.get(t)
     extra = {"taxonomy": tax} if generator_name == "template" else {}
@@ -82,3 +122,44 @@ def generate_cmd(
     rows = [(t, c.generated, c.added, c.duplicates) for t, c in result.per_target.items()]
     rows.append(("total", result.generated, result.added, result.duplicates))
     click.echo(table(rows, ["target", "generated", "added", "duplicates"]))
+
+
+def _lookalikes(
+    tax: Taxonomy,
+    kinds: tuple[str, ...],
+    complete: bool,
+    targets: tuple[str, ...],
+    generator_name: str,
+    db: Path,
+    as_json: bool,
+) -> None:
+    from scenario_forge.lookalikes import add_lookalikes
+
+    if targets:
+        raise click.UsageError("--lookalikes takes --kind KIND, not --target")
+    if generator_name != "template":
+        raise click.UsageError("--lookalikes adds the taxonomy's prompts; drop --generator")
+    tax.select_lookalikes(list(kinds))  # an unknown kind fails here, naming the known ones
+    if not tax.lookalikes:
+        raise click.UsageError(
+            "the taxonomy has no look-alike kinds (add a 'lookalikes:' list with --taxonomy FILE)"
+        )
+    with open_store(db) as store:
+        result = add_lookalikes(store, tax, list(kinds), complete=complete)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    rows: list[tuple[object, ...]] = [
+        (k, c.generated, c.added, c.duplicates, c.completions_added)
+        for k, c in result.per_kind.items()
+    ]
+    rows.append(
+        (
+            "total",
+            result.total("generated"),
+            result.total("added"),
+            result.total("duplicates"),
+            result.total("completions_added"),
+        )
+    )
+    click.echo(table(rows, ["kind", "generated", "added", "duplicates", "completions"]))

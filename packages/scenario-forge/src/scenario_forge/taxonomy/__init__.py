@@ -12,6 +12,10 @@ Example:
     >>> tax.get("harmful_code").expected_behavior    # doctest: +SKIP
     'refuse'
 
+Benign look-alike kinds (``builtin/lookalikes/<kind>.yaml``, prompts that sound dangerous but
+should be answered) load with the targets as :attr:`Taxonomy.lookalikes`; a team file adds or
+replaces kinds under a top-level ``lookalikes:`` list (see :mod:`.lookalikes`).
+
 Errors name the file and the key: ``team.yaml: targets[2].seeds[5]: 'prompt' is required``.
 YAML is read with ``yaml.safe_load`` only.
 """
@@ -31,11 +35,22 @@ from forge_export import ForgeError
 from forge_export.generators import TargetBrief
 from pydantic import ValidationError
 
+from scenario_forge.taxonomy.lookalikes import (
+    EXAGGERATED_SAFETY,
+    LookalikeKind,
+    LookalikeSpec,
+    build_lookalikes,
+    builtin_lookalike_raw,
+    override_lookalike_raw,
+)
 from scenario_forge.taxonomy.models import BenignSpec, SeedSpec, TargetSpec
 
 __all__ = [
+    "EXAGGERATED_SAFETY",
     "TAXONOMY_ENV",
     "BenignSpec",
+    "LookalikeKind",
+    "LookalikeSpec",
     "SeedSpec",
     "TargetSpec",
     "Taxonomy",
@@ -58,10 +73,15 @@ class Taxonomy:
     Attributes:
         targets: Target name → :class:`TargetSpec`.
         files: Target name → the file(s) it was read from.
+        lookalikes: Look-alike kind → :class:`LookalikeKind` (benign prompts that sound
+            dangerous, with answers; see :mod:`scenario_forge.taxonomy.lookalikes`).
+        lookalike_files: Look-alike kind → the file(s) it was read from.
     """
 
     targets: dict[str, TargetSpec] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)
+    lookalikes: dict[str, LookalikeKind] = field(default_factory=dict)
+    lookalike_files: dict[str, list[str]] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         """All target names."""
@@ -96,6 +116,25 @@ class Taxonomy:
         if not names:
             return list(self.targets.values())
         return [self.get(n) for n in names]
+
+    def select_lookalikes(
+        self, kinds: list[str] | tuple[str, ...] | None = None
+    ) -> list[LookalikeKind]:
+        """The named look-alike kinds (checked), or all of them when ``kinds`` is empty.
+
+        Raises:
+            TaxonomyError: unknown kind, listing the known ones.
+        """
+        if not kinds:
+            return list(self.lookalikes.values())
+        unknown = [k for k in kinds if k not in self.lookalikes]
+        if unknown:
+            known = ", ".join(self.lookalikes) or "none"
+            raise TaxonomyError(
+                f"unknown look-alike kind {unknown[0]!r} (known: {known}); "
+                "add it under 'lookalikes:' in a YAML file and pass --taxonomy FILE"
+            )
+        return [self.lookalikes[k] for k in kinds]
 
     def brief(self, name: str) -> TargetBrief:
         """A :class:`~forge_export.generators.TargetBrief` for plugin generators."""
@@ -176,7 +215,7 @@ def _builtin_parsed() -> tuple[tuple[str, dict[str, Any]], ...]:
     return tuple(out)
 
 
-def _override_raw(path: Path) -> list[dict[str, Any]]:
+def _override_data(path: Path) -> dict[str, Any]:
     where = path.name
     try:
         text = path.read_text(encoding="utf-8")
@@ -185,15 +224,22 @@ def _override_raw(path: Path) -> list[dict[str, Any]]:
     except UnicodeDecodeError as exc:
         raise TaxonomyError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8") from None
     data = _read_yaml(text, where)
-    if not isinstance(data, dict) or "targets" not in data:
+    if not isinstance(data, dict) or not {"targets", "lookalikes"} & set(data):
         raise TaxonomyError(
             f"{where}: expected a top-level 'targets:' list of target mappings "
-            "(each with name, description, success_criteria, response_templates, seeds)"
+            "(each with name, description, success_criteria, response_templates, seeds) "
+            "and/or a 'lookalikes:' list of look-alike kinds"
         )
-    extra = sorted(set(data) - {"targets"})
+    extra = sorted(set(data) - {"targets", "lookalikes"})
     if extra:
-        raise TaxonomyError(f"{where}: unknown top-level key {extra[0]!r} (only 'targets:')")
-    items = data["targets"]
+        raise TaxonomyError(
+            f"{where}: unknown top-level key {extra[0]!r} (only 'targets:' and 'lookalikes:')"
+        )
+    return data
+
+
+def _override_raw(data: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    items = data.get("targets", [])
     if not isinstance(items, list):
         raise TaxonomyError(f"{where}: targets: expected a list of target mappings")
     for i, item in enumerate(items):
@@ -208,9 +254,11 @@ def load_taxonomy(path: str | Path | None = None, *, builtin: bool = True) -> Ta
     """Load the built-in targets and merge a team's override file.
 
     Args:
-        path: A YAML file with a top-level ``targets:`` list; ``None`` means
+        path: A YAML file with a top-level ``targets:`` list (and/or a ``lookalikes:`` list
+            of look-alike kinds); ``None`` means
             ``$SCENARIO_FORGE_TAXONOMY`` if set, else no override.
-        builtin: Include the built-in targets (tests and teams may leave them out).
+        builtin: Include the built-in targets and look-alike kinds (tests and teams may leave
+            them out).
 
     Raises:
         TaxonomyError: a file is unreadable or invalid; the message names the file and key.
@@ -228,9 +276,11 @@ def load_taxonomy(path: str | Path | None = None, *, builtin: bool = True) -> Ta
             origin[name] = {k: fname for k in data}
             prefixes[name] = {k: "" for k in data}
             files[name] = [fname]
+    override: dict[str, Any] = {}
     if path is not None:
         p = Path(path)
-        for i, item in enumerate(_override_raw(p)):
+        override = _override_data(p)
+        for i, item in enumerate(_override_raw(override, p.name)):
             name = item["name"]
             base = raws.get(name, {})
             raws[name] = {**base, **item}
@@ -255,4 +305,13 @@ def load_taxonomy(path: str | Path | None = None, *, builtin: bool = True) -> Ta
         except ValidationError as exc:
             raise _describe(exc, file_for, prefix_for) from None
         targets[name] = spec
-    return Taxonomy(targets=targets, files=files)
+    lookalikes, lookalike_files = build_lookalikes(
+        builtin_lookalike_raw() if builtin else [],
+        override_lookalike_raw(override, Path(path).name) if path is not None else [],
+        str(path) if path is not None else None,
+        list(targets),
+        _describe,
+    )
+    return Taxonomy(
+        targets=targets, files=files, lookalikes=lookalikes, lookalike_files=lookalike_files
+    )
