@@ -33,7 +33,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoopSummary, st
     cli = Path(sys.executable).parent / "model-forge"  # the installed console script
     cmd = [str(cli), "loop", "--quick", "--model", str(model), "--workdir", str(workdir)]
     proc = subprocess.run(
-        [*cmd, "--json"], capture_output=True, text=True, timeout=400, env=os.environ.copy()
+        [*cmd, "--json"], capture_output=True, text=True, timeout=1200, env=os.environ.copy()
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = LoopSummary.model_validate_json(proc.stdout)
