@@ -135,15 +135,6 @@ SCHEMAS: dict[str, pa.Schema] = {
 """The fixed pyarrow schema of each config."""
 
 
-def schema_for(config: str) -> pa.Schema:
-    """The pyarrow schema of ``config``.
-
-    Raises:
-        KeyError: if ``config`` is not one of :data:`CONFIGS`.
-    """
-    return SCHEMAS[config]
-
-
 def _common(scenario: Scenario) -> dict[str, Any]:
     return {
         "scenario_id": scenario.id,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
@@ -424,16 +423,3 @@ class ReviewSession:
             if text:
                 return text
             self.term.say("The response is empty: a rating of 2 or 3 needs one. Type it again.")
-
-
-def run_session(
-    store: ScenarioStore,
-    queue: ReviewQueue,
-    term: Terminal,
-    *,
-    on_start: Callable[[], None] | None = None,
-) -> SessionResult:
-    """Run :class:`ReviewSession` (helper for the CLI and tests)."""
-    if on_start:
-        on_start()
-    return ReviewSession(store, queue, term).run()
