@@ -55,7 +55,11 @@ CONFIG_NAMES = ("sft", "prompt_completion", "preference", "kto", "eval")
     help="Share of seed groups in the test split.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split.")
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace OUT if it is a forge export (or an empty folder); anything else is refused.",
+)
 @click.option(
     "--push-to-hub",
     "push_repo",
