@@ -106,6 +106,7 @@ class ScenarioStore:
         self.path = path
         self.actor = actor
         self._in_tx = False
+        self._snapshots = 0
 
     # ------------------------------------------------------------------ opening
 
@@ -222,6 +223,8 @@ class ScenarioStore:
         if self._in_tx:
             yield self._conn
             return
+        if self._snapshots:
+            raise StoreError(f"{self.path}: cannot write inside a read snapshot")
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -230,12 +233,46 @@ class ScenarioStore:
         try:
             yield self._conn
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # SQLite may have rolled back itself (disk full, I/O error): a second ROLLBACK
+            # would raise "cannot rollback - no transaction is active" over the real error
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         else:
             self._conn.execute("COMMIT")
         finally:
             self._in_tx = False
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Hold one read transaction: every read in the block sees one state of the store.
+
+        Writers in other processes go on (WAL); this connection sees none of their changes
+        until the block ends, so an export or a report made inside matches a state the store
+        really had. Nested calls join the outer snapshot; writing inside one is refused.
+
+        Example:
+            >>> with store.snapshot():  # doctest: +SKIP
+            ...     n = store.count_scenarios()
+            ...     rows = list(store.iter_scenarios())  # exactly n, whatever others import
+        """
+        if self._snapshots or self._in_tx:
+            self._snapshots += 1
+            try:
+                yield
+            finally:
+                self._snapshots -= 1
+            return
+        self._conn.execute("BEGIN DEFERRED")
+        self._snapshots = 1
+        try:
+            # WAL: the snapshot is taken at the first read of the transaction, so read now
+            self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            yield
+        finally:
+            self._snapshots = 0
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
 
     def audit(
         self, action: str, entity: str, entity_id: str, details: dict[str, Any] | None = None

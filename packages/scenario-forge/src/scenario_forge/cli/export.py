@@ -123,7 +123,7 @@ def export_cmd(
         from forge_export.hub import preflight
 
         preflight(push_repo)  # no token / offline / bad id: refuse before exporting
-    with open_store(db, create=False) as store:
+    with open_store(db, create=False) as store, store.snapshot():
         total = store.count_scenarios(target=list(targets) or None)
         with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
             summary = export_store(store, out, options, progress=bar.update)
