@@ -12,15 +12,23 @@ from typing import Any
 import click
 
 from forge_export.errors import ForgeError
+from forge_export.redact import redact
 
 
 class ForgeGroup(click.Group):
-    """A ``click.Group`` that reports forge errors as one line and a non-zero exit."""
+    """A ``click.Group`` that reports forge errors as one line and a non-zero exit.
+
+    Every error line goes through :func:`forge_export.redact.redact`: URL user-info and API
+    keys never reach the terminal or a log.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:
+            exc.message = redact(exc.message)
+            raise
         except ForgeError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(redact(str(exc))) from exc
         except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-            raise click.ClickException(f"{exc.filename}: {exc.strerror}") from exc
+            raise click.ClickException(redact(f"{exc.filename}: {exc.strerror}")) from exc
