@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from forge_export.cli_support import ForgeGroup
 
@@ -17,6 +19,9 @@ def main() -> None:
     The main job (bundled model, CPU, minutes):
       model-forge loop
     """
+    # No usage telemetry from TRL / huggingface_hub in any command (training also goes
+    # fully offline: model_forge.offline). Set before any command imports those libraries.
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
 # Commands: one module each, registered here (keep heavy imports inside the command functions).
