@@ -26,7 +26,8 @@ class ForgeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:
-            exc.message = redact(exc.message)
+            # keep the exception (and its exit code / usage hint), only clean its text
+            setattr(exc, "message", redact(exc.message))  # noqa: B010 - Final in click's stubs
             raise
         except ForgeError as exc:
             raise click.ClickException(redact(str(exc))) from exc
