@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from forge_export.bounded import json_loads
 from forge_export.errors import ContractError, describe_validation_error
 from forge_export.models import SCHEMA_VERSION, check_schema_version, utc_now
 
@@ -110,8 +111,8 @@ def read_manifest(folder: str | Path) -> Manifest:
             where=str(path),
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        data = json_loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ContractError(f"not readable as JSON ({exc}); re-export it", where=str(path)) from exc
     if not isinstance(data, dict):
         raise ContractError("must be a JSON object; re-export it", where=str(path))

@@ -27,7 +27,7 @@ _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]*@")
 _NETLOC_USERINFO = re.compile(r"(?<=@)[^\s@/:#]+:[^\s@/#]*@(?=[^\s@/]+)")
 _KEY_VALUE = re.compile(
     r"(?i)\b(api[_-]?key|access[_-]?token|auth[_-]?token|token|password|passwd|secret|"
-    r"authorization)(\s*[=:]\s*)(?:bearer\s+)?(['\"]?)[^\s'\",;&]+\3"
+    r"authorization)(\s*=\s*|:(?=\S))(?:bearer\s+)?(['\"]?)[^\s'\",;&]{4,}\3"
 )
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/\-]{8,}=*")
 _KNOWN_KEYS = re.compile(
