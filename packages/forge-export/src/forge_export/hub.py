@@ -187,7 +187,10 @@ def is_network_error(exc: BaseException) -> bool:
         return True
     for cls in type(exc).__mro__:
         module = cls.__module__.split(".")[0]
-        if module in ("httpx", "httpcore", "requests", "urllib3", "ssl", "socket"):
+        if module.startswith(("httpx", "httpcore", "requests", "urllib3", "aiohttp")) or module in (
+            "ssl",
+            "socket",
+        ):
             return True
         if cls.__name__ == "OfflineModeIsEnabled":
             return True

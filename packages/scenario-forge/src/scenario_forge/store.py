@@ -142,6 +142,13 @@ class ScenarioStore:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            if "unable to open" in text or "readonly" in text or "read-only" in text:
+                raise StoreError(
+                    f"{p}: the store cannot be opened for writing ({text}): the file or its "
+                    "folder is read-only or not yours (SQLite writes -wal/-shm files next to "
+                    "it); make both writable, or copy the store somewhere writable"
+                ) from exc
             raise StoreError(f"{p}: not a SQLite database ({exc}); check the --db path") from exc
         store = cls(conn, p, actor or default_actor())
         try:
@@ -176,12 +183,23 @@ class ScenarioStore:
                 )
         else:
             self._backup(version)
-        with self.transaction() as conn:
-            # Re-read inside the write lock: another process may have migrated meanwhile.
-            version = current_version(conn)
-            if version < latest:
-                apply_migrations(conn, version)
-                self.audit("migrate", "store", str(self.path), {"from": version, "to": latest})
+        try:
+            with self.transaction() as conn:
+                # Re-read inside the write lock: another process may have migrated meanwhile.
+                version = current_version(conn)
+                if version < latest:
+                    apply_migrations(conn, version)
+                    self.audit(
+                        "migrate", "store", str(self.path), {"from": version, "to": latest}
+                    )
+        except sqlite3.OperationalError as exc:
+            if "already exists" not in str(exc):
+                raise
+            raise StoreError(
+                f"{self.path}: the store says schema version {version} but already holds "
+                f"tables of a later version ({exc}); its version number was changed by hand. "
+                "Restore the store from a backup (the file was not changed)"
+            ) from None
 
     def _backup(self, version: int) -> Path:
         target = self.path.with_name(f"{self.path.name}.bak-v{version}")
