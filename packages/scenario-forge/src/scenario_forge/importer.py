@@ -240,7 +240,6 @@ def _rows_csv(text: str, name: str) -> Iterator[_Row]:
 
 def _rows_yaml(text: str, name: str) -> Iterator[_Row]:
     import yaml
-
     from forge_export.bounded import yaml_compose
 
     try:

@@ -189,9 +189,7 @@ class ScenarioStore:
                 version = current_version(conn)
                 if version < latest:
                     apply_migrations(conn, version)
-                    self.audit(
-                        "migrate", "store", str(self.path), {"from": version, "to": latest}
-                    )
+                    self.audit("migrate", "store", str(self.path), {"from": version, "to": latest})
         except sqlite3.OperationalError as exc:
             if "already exists" not in str(exc):
                 raise
