@@ -26,6 +26,7 @@ __all__ = [
     "MAX_ALIAS_GROWTH",
     "MAX_DECODED_CHARS",
     "MAX_NUMBER_DIGITS",
+    "DuplicateKey",
     "NumberTooLong",
     "json_loads",
     "yaml_load",
@@ -65,15 +66,40 @@ def _bounded_float(text: str) -> float:
     return float(text)
 
 
+class DuplicateKey(ValueError):  # noqa: N818 - reads as the problem it names
+    """A JSON object or YAML mapping names one key twice (the last would silently win)."""
+
+    def __init__(self, key: object) -> None:
+        super().__init__(f"the key {key!r} appears twice in one object; keep one")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
 def json_loads(text: str | bytes) -> Any:
-    """``json.loads`` that refuses numbers longer than :data:`MAX_NUMBER_DIGITS`.
+    """``json.loads`` that refuses numbers longer than :data:`MAX_NUMBER_DIGITS` and objects
+    that name a key twice.
 
     Raises:
         json.JSONDecodeError: not JSON.
         NumberTooLong: a number is too long (a ``ValueError``, before it is converted).
+        DuplicateKey: a key appears twice in one object (a ``ValueError``).
         RecursionError: nested too deeply.
     """
-    return json.loads(text, parse_int=_bounded_int, parse_float=_bounded_float)
+    return json.loads(
+        text,
+        parse_int=_bounded_int,
+        parse_float=_bounded_float,
+        object_pairs_hook=_no_duplicates,
+    )
 
 
 def _expanded_size(root: Any, where: str) -> int:
@@ -116,6 +142,14 @@ def _expanded_size(root: Any, where: str) -> int:
         if isinstance(node, yaml.SequenceNode):
             stack.extend((child, False) for child in node.value)
         else:
+            keys: set[tuple[str, str]] = set()
+            for k, _v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    if (k.tag, k.value) in keys:
+                        raise ContractError(
+                            str(DuplicateKey(k.value)), where=f"{where}:{k.start_mark.line + 1}"
+                        )
+                    keys.add((k.tag, k.value))
             for k, v in node.value:
                 stack.append((k, False))
                 stack.append((v, False))
@@ -127,7 +161,7 @@ def yaml_load(text: str, where: str) -> Any:
 
     Refused: a document that aliases would expand beyond :data:`MAX_DECODED_CHARS` or more
     than :data:`MAX_ALIAS_GROWTH` times its size, an alias to its own anchor, a number longer
-    than :data:`MAX_NUMBER_DIGITS`. Only plain YAML types are built (``SafeLoader``).
+    than :data:`MAX_NUMBER_DIGITS`, a mapping that names a key twice. Only plain YAML types are built (``SafeLoader``).
 
     Raises:
         yaml.YAMLError: not YAML.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+import unicodedata
 from typing import Any
 
 import click
@@ -95,11 +96,28 @@ def describe_environment_error(exc: BaseException) -> str | None:
     return None
 
 
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _shown(text: str) -> str:
+    """An error line as the terminal should get it: no secret, no control or bidi character."""
+    text = redact(text)
+    if text.isprintable():
+        return text
+    return "".join(
+        f"\\u{ord(c):04x}"
+        if c in _BIDI
+        else (f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" and c not in "\n\t" else c)
+        for c in text
+    )
+
+
 class ForgeGroup(click.Group):
     """A ``click.Group`` that reports forge errors as one line and a non-zero exit.
 
-    Every error line goes through :func:`forge_export.redact.redact`: URL user-info and API
-    keys never reach the terminal or a log.
+    Every error line goes through :func:`forge_export.redact.redact` (URL user-info and API
+    keys never reach the terminal or a log) and has its control and bidirectional-override
+    characters written as escapes.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -107,14 +125,14 @@ class ForgeGroup(click.Group):
             return super().invoke(ctx)
         except click.ClickException as exc:
             # keep the exception (and its exit code / usage hint), only clean its text
-            setattr(exc, "message", redact(exc.message))  # noqa: B010 - Final in click's stubs
+            setattr(exc, "message", _shown(exc.message))  # noqa: B010 - Final in click's stubs
             raise
         except ForgeError as exc:
-            raise click.ClickException(redact(str(exc))) from exc
+            raise click.ClickException(_shown(str(exc))) from exc
         except (click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
             line = describe_environment_error(exc)
             if line is None:
                 raise
-            raise click.ClickException(redact(line)) from exc
+            raise click.ClickException(_shown(line)) from exc

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from forge_export.bounded import json_loads
 from forge_export.errors import ContractError, describe_validation_error
@@ -68,6 +68,30 @@ class Manifest(BaseModel):
     stats: dict[str, Any] = Field(default_factory=dict)
     files: dict[str, FileEntry] = Field(default_factory=dict)
     fingerprint: str = ""
+
+    @field_validator("files")
+    @classmethod
+    def _inside_the_folder(cls, files: dict[str, FileEntry]) -> dict[str, FileEntry]:
+        # readers open folder / path for every listed file: only plain relative paths
+        for path in files:
+            if not is_safe_relpath(path):
+                raise ValueError(
+                    f"{path!r} is not a plain path inside the export folder (no absolute "
+                    "paths, '..', backslashes or empty parts); re-export it"
+                )
+        return files
+
+
+def is_safe_relpath(path: str) -> bool:
+    """Whether ``path`` names a file inside a folder: relative, ``/``-separated, no ``..``.
+
+    Example:
+        >>> [is_safe_relpath(p) for p in ("sft/train.parquet", "../x", "/etc/passwd", "a//b")]
+        [True, False, False, False]
+    """
+    if not path or path.startswith("/") or "\\" in path or "\x00" in path or ":" in path:
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

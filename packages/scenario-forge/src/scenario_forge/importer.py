@@ -186,6 +186,11 @@ def _rows_csv(text: str, name: str) -> Iterator[_Row]:
     except csv.Error as exc:
         raise ImportFileError(f"{name}:1: cannot read the CSV header ({exc})") from None
     columns = [h.strip().lower() for h in header]
+    twice = [c for i, c in enumerate(columns) if c and c in columns[:i]]
+    if twice:
+        raise ImportFileError(
+            f"{name}:1: the column {twice[0]!r} appears twice in the header; keep one"
+        )
     unknown = [c for c in columns if c not in CSV_COLUMNS]
     if unknown:
         hint = (

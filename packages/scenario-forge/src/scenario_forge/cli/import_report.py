@@ -54,6 +54,18 @@ def import_report_cmd(
 
     parsed = read_report(report)
     tax = get_taxonomy(taxonomy)
+    unknown: dict[str, int] = {}
+    for failed in parsed.failures():
+        t = failed.scenario.evaluation_target
+        if (not targets or t in targets) and t not in tax:
+            unknown[t] = unknown.get(t, 0) + 1
+    if unknown:  # the same rule as `import`: a target must be in the taxonomy
+        name, n = sorted(unknown.items())[0]
+        known = ", ".join(tax.names()) or "none"
+        raise click.ClickException(
+            f"{report}: {n} failure(s) of target {name!r}, which is not in the taxonomy "
+            f"(known: {known}); add it with --taxonomy FILE, or pick targets with --target"
+        )
     store = open_store(db)
     try:
         result = import_report(
