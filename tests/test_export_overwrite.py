@@ -171,6 +171,7 @@ def test_kill_at_every_step_of_the_swap_keeps_old_or_new(tmp_path: Path, exchang
             assert not exchange
             backups = list(work.glob(".ds.forge-old-*"))
             assert len(backups) == 1 and validate_export(backups[0]) == []
+            assert "interrupted overwrite left the previous export" in validate_export(out)[0]
         # what the next export to ds does first: recover a backup, remove dead leftovers
         clean_stale_temp(out)
         assert validate_export(out) == []

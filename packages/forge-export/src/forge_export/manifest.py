@@ -126,6 +126,14 @@ def read_manifest(folder: str | Path) -> Manifest:
     folder = Path(folder)
     path = folder / MANIFEST_NAME
     if not folder.is_dir():
+        backups = sorted(folder.parent.glob(f".{folder.name}.forge-old-*"))
+        if backups and not folder.exists():
+            raise ContractError(
+                f"no such export folder, but an interrupted overwrite left the previous export "
+                f"at {backups[-1]}; run the export again (it first puts that one back) or "
+                "rename it back yourself",
+                where=str(folder),
+            )
         raise ContractError(
             "no such export folder; give the folder an export wrote", where=str(folder)
         )
