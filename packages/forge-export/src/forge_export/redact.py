@@ -48,12 +48,25 @@ def strip_userinfo(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
+_KEY_WORDS = ("key", "token", "pass", "secret", "auth")
+_KEY_PREFIXES = ("sk-", "hf_", "gh", "xox", "AKIA")
+
+
 def redact(text: str) -> str:
     """``text`` with URL user-info removed and API keys, tokens and passwords masked."""
     if not text:
         return text
-    text = _URL_USERINFO.sub(r"\1", text)
-    text = _NETLOC_USERINFO.sub("", text)
-    text = _KEY_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-    text = _BEARER.sub("Bearer ***", text)
-    return _KNOWN_KEYS.sub("***", text)
+    # cheap guards first: this runs for every completion read from a store
+    if "@" in text:
+        if "://" in text:
+            text = _URL_USERINFO.sub(r"\1", text)
+        if text.count("@") >= 2:
+            text = _NETLOC_USERINFO.sub("", text)
+    low = text.lower()
+    if any(w in low for w in _KEY_WORDS):
+        text = _KEY_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+        if "bearer" in low:
+            text = _BEARER.sub("Bearer ***", text)
+    if any(p in text for p in _KEY_PREFIXES):
+        text = _KNOWN_KEYS.sub("***", text)
+    return text
