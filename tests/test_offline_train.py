@@ -77,9 +77,7 @@ def _export(out: Path) -> None:
     export_dataset(bundles, out, ExportOptions(test_size=0))
 
 
-def test_train_makes_no_network_attempt(tmp_path: Path) -> None:
-    export = tmp_path / "export"
-    _export(export)
+def _clean_env(tmp_path: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -94,27 +92,43 @@ def test_train_makes_no_network_attempt(tmp_path: Path) -> None:
         )
     }
     env["HF_HOME"] = str(tmp_path / "hf")
+    return env
+
+
+def _guarded(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            GUARDED,
-            "train",
-            str(export),
-            "--output",
-            str(tmp_path / "run"),
-            "--model",
-            "tiny",
-            "--max-steps",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
+        [sys.executable, "-c", GUARDED, *args], capture_output=True, text=True, env=env,
         timeout=600,
-    )
+    )  # fmt: skip
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("ATTEMPTS ")]
     assert lines, proc.stdout + proc.stderr
     assert json.loads(lines[-1][len("ATTEMPTS ") :]) == []
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_train_makes_no_network_attempt(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    _export(export)
+    args = ["train", str(export), "--output", str(tmp_path / "run"), "--model", "tiny",
+            "--max-steps", "1"]  # fmt: skip
+    _guarded(args, _clean_env(tmp_path))
     assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+def test_generate_and_evaluate_make_no_network_attempt(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    _export(export)
+    env = _clean_env(tmp_path)
+    scenarios = tmp_path / "s.jsonl"
+    scenarios.write_text(
+        json.dumps({"prompt": "hi", "evaluation_target": "demo", "success_criteria": ["c"]}) + "\n"
+    )
+    out = tmp_path / "replies.jsonl"
+    _guarded(["generate", "--model", "tiny", "--input", str(scenarios), "-o", str(out),
+              "--max-new-tokens", "2"], env)  # fmt: skip
+    assert out.read_text().count("\n") == 1
+    _guarded(["evaluate", "--model", "tiny", "--data", str(export), "--split", "train",
+              "--limit", "2", "--max-new-tokens", "2", "--output", str(tmp_path / "eval")],
+             env)  # fmt: skip
+    assert (tmp_path / "eval" / "report.json").is_file()
