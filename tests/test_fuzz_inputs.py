@@ -366,3 +366,114 @@ def test_deep_manifest(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(_deep(DEEP), encoding="utf-8")
     with pytest.raises(ForgeError, match="manifest.json"):
         read_manifest(tmp_path)
+
+
+# ---------------------------------------------------------------- size bombs (issue 17)
+
+HUGE_INT = "9" * 5000  # beyond Python's 4,300-digit conversion limit
+HUGE_HEX = "0x" + "f" * 5000  # YAML hex: no conversion limit, but 20,000 bits
+HUGE_FLOAT = "1" * 5000 + ".5"
+
+
+def _alias_bomb(levels: int) -> str:
+    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]")
+    lines.append(f"scenarios: [{{prompt: hi, tags: *l{levels - 1}}}]")
+    return "\n".join(lines) + "\n"
+
+
+SIZE_BOMBS = {
+    "bomb9.yaml": _alias_bomb(9),  # 400 bytes → 9^9 × 4 ≈ 1.5 GB once expanded
+    "bomb12.yaml": _alias_bomb(12),
+    "recursive.yaml": "scenarios: &a [{prompt: hi, tags: *a}]\n",
+    "int.jsonl": '{"prompt": "x", "metadata": {"n": ' + HUGE_INT + "}}\n",
+    "float.jsonl": '{"prompt": "x", "metadata": {"n": ' + HUGE_FLOAT + "}}\n",
+    "inf.jsonl": '{"prompt": "x", "metadata": {"n": 1e999999}}\n',
+    "int.yaml": f"- prompt: x\n  metadata: {{n: {HUGE_INT}}}\n",
+    "hex.yaml": f"- prompt: x\n  metadata: {{n: {HUGE_HEX}}}\n",
+    "float.yaml": f"- prompt: x\n  metadata: {{n: {HUGE_FLOAT}}}\n",
+    "int_cell.csv": f"prompt,tags\nhello,[{HUGE_INT}]\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIZE_BOMBS))
+def test_size_bombs_are_one_line_errors(store_db: Path, tmp_path: Path, name: str) -> None:
+    import tracemalloc
+
+    f = tmp_path / name
+    f.write_text(SIZE_BOMBS[name], encoding="utf-8")
+    before = _counts(store_db)
+    tracemalloc.start()
+    try:
+        res = _invoke(store_db, ["import", str(f), "--target", "harmful_code", "--json"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    _no_traceback(res)
+    assert peak < 200 * 1024 * 1024, f"{peak / 1e6:.0f} MB used: the limit came too late"
+    if name == "inf.jsonl":  # a float that overflows is no bomb: stored (as JSON null)
+        assert res.exit_code == 0, res.output
+        return
+    assert res.exit_code in (1, 2) and _counts(store_db) == before, res.output
+    errors = [ln for ln in res.output.splitlines() if "Error" in ln or "rejected" in ln]
+    assert errors and str(f.name) in res.output, res.output
+    if name.startswith("bomb"):
+        assert "alias" in res.output
+    elif name.startswith("recursive"):
+        assert "own anchor" in res.output
+    else:
+        assert "digits" in res.output
+
+
+def _report_with(number: str) -> str:
+    return '{"schema_version": "1.0", "model_id": "m", "n": ' + number + ', "results": []}'
+
+
+@pytest.mark.parametrize(
+    ("command", "content"),
+    [
+        (["targets", "--taxonomy"], f"targets:\n  - name: x\n    weight: {HUGE_INT}\n"),
+        (["import-report"], _report_with(HUGE_INT)),
+        (
+            ["review", "import"],
+            '{"scenario_id": "x", "reviewer": "r", "rating": ' + HUGE_INT + "}\n",
+        ),
+    ],
+)
+def test_huge_integers_in_other_inputs(
+    store_db: Path, tmp_path: Path, command: list[str], content: str
+) -> None:
+    f = tmp_path / "input.txt"
+    f.write_text(content, encoding="utf-8")
+    before = _counts(store_db)
+    res = _invoke(store_db, [*command, str(f)])
+    _no_traceback(res)
+    assert res.exit_code in (1, 2) and "digit" in res.output, res.output
+    assert _counts(store_db) == before
+
+
+@pytest.mark.parametrize("number", [HUGE_INT, HUGE_FLOAT])
+def test_huge_numbers_in_model_forge_inputs(tmp_path: Path, number: str) -> None:
+    from model_forge.cli import main as model_forge
+    from model_forge.cli.generate import read_scenarios_jsonl
+
+    row = '{"prompt": "p", "evaluation_target": "t", "success_criteria": ["c"], "x": ' + number
+    f = tmp_path / "in.jsonl"
+    f.write_text(row + "}\n", encoding="utf-8")
+    out = tmp_path / "judged.jsonl"
+    res = CliRunner().invoke(model_forge, ["judge", str(f), "-o", str(out)])
+    _no_traceback(res)
+    assert res.exit_code and not out.exists()
+    with pytest.raises(ForgeError):
+        read_scenarios_jsonl(f)
+    report = tmp_path / "report.json"
+    report.write_text(_report_with(number), encoding="utf-8")
+    res = CliRunner().invoke(model_forge, ["compare", str(report), str(report)])
+    _no_traceback(res)
+    assert res.exit_code
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"schema_version": "1.0", "n": ' + number + "}")
+    with pytest.raises(ForgeError, match="digits"):
+        read_manifest(folder)

@@ -85,16 +85,21 @@ def test_existing_out_is_never_clobbered_without_overwrite(tmp_path: Path) -> No
         export_dataset(synthetic_bundles(3), out)
     assert (out / "keep.txt").read_text() == "mine"
 
+    # overwrite replaces only a forge export or an empty folder (issue 17)
+    with pytest.raises(ForgeError, match="holds no forge export manifest"):
+        export_dataset(synthetic_bundles(3), out, ExportOptions(overwrite=True))
+    assert (out / "keep.txt").read_text() == "mine"
+    (out / "keep.txt").unlink()
+
     def failing() -> object:
         yield from synthetic_bundles(3)
         raise RuntimeError("store went away")
 
     with pytest.raises(RuntimeError):
         export_dataset(failing(), out, ExportOptions(overwrite=True))  # type: ignore[arg-type]
-    assert (out / "keep.txt").read_text() == "mine"
-    assert [p.name for p in tmp_path.iterdir()] == ["ds"]
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"] and not any(out.iterdir())
     export_dataset(synthetic_bundles(3), out, ExportOptions(overwrite=True))
-    assert not (out / "keep.txt").exists() and (out / "manifest.json").is_file()
+    assert (out / "manifest.json").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["ds"]
 
 

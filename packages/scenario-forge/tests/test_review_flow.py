@@ -123,6 +123,8 @@ def test_bad_input_is_asked_again_and_nothing_garbage_is_stored(
     (a,) = seed(store, 1, sources=())
     answers = (
         b"7\n"  # out of range
+        + b"9" * 5000  # beyond Python's 4,300-digit int limit: no ValueError traceback
+        + b"\n"
         b"-1\n"
         b"\xd9\xa3\n"  # Arabic-Indic digit three: not an answer
         b"\xff\xfe3\n"  # not UTF-8
@@ -139,6 +141,7 @@ def test_bad_input_is_asked_again_and_nothing_garbage_is_stored(
     assert res.exception is None
     out = res.output
     assert "'7' is not an answer" in out
+    assert f"{'9' * 20!r} is not an answer" in out
     assert "'-1' is not an answer" in out
     assert "'3x' is not an answer" in out
     assert out.count("not valid UTF-8") == 2

@@ -181,6 +181,22 @@ def check_online() -> None:
         raise ForgeError("HF_HUB_OFFLINE=1 is set, so nothing can be pushed; unset it and retry")
 
 
+def is_network_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failed connection (no network, DNS, proxy, timeout, TLS)."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    for cls in type(exc).__mro__:
+        module = cls.__module__.split(".")[0]
+        if module.startswith(("httpx", "httpcore", "requests", "urllib3", "aiohttp")) or module in (
+            "ssl",
+            "socket",
+        ):
+            return True
+        if cls.__name__ == "OfflineModeIsEnabled":
+            return True
+    return False
+
+
 def preflight(repo_id: str, token: str | None = None) -> str:
     """Everything checkable before an export is written: repository id, token, online mode.
 
@@ -242,6 +258,15 @@ def push_export(
     except HfHubHTTPError as exc:
         first = str(exc).splitlines()[0]
         raise ForgeError(f"the Hub refused the push to {repo_id}: {first}") from None
+    except Exception as exc:
+        if not is_network_error(exc):
+            raise
+        first = (str(exc).splitlines() or [""])[0][:200] or type(exc).__name__
+        raise ForgeError(
+            f"cannot reach the HuggingFace Hub to push to {repo_id} ({first}); check the "
+            f"network (or proxy) and retry with `forge-export push {plan.folder} {repo_id}`; "
+            f"the export at {plan.folder} is complete and unchanged"
+        ) from None
     plan.url = str(url)
     plan.commit_url = str(getattr(commit, "commit_url", commit))
     return plan

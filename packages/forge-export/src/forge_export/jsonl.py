@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forge_export.bounded import json_loads
+
 __all__ = ["JsonLine", "parse_json_lines", "read_json_lines"]
 
 
@@ -53,9 +55,11 @@ def _parse(raw: bytes | str, number: int, what: str) -> tuple[dict[str, Any] | N
     if number == 1:
         text = text.removeprefix("\ufeff")  # a byte order mark some editors write
     try:
-        data = json.loads(text)
+        data = json_loads(text)
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+    except ValueError as exc:  # NumberTooLong, checked before Python converts it
+        return None, str(exc)
     except RecursionError:
         return None, "JSON nested too deeply; flatten the row"
     if not isinstance(data, dict):

@@ -19,8 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from forge_export.bounded import json_loads
 from forge_export.errors import ContractError, describe_validation_error
 from forge_export.models import SCHEMA_VERSION, check_schema_version, utc_now
 
@@ -68,6 +69,30 @@ class Manifest(BaseModel):
     files: dict[str, FileEntry] = Field(default_factory=dict)
     fingerprint: str = ""
 
+    @field_validator("files")
+    @classmethod
+    def _inside_the_folder(cls, files: dict[str, FileEntry]) -> dict[str, FileEntry]:
+        # readers open folder / path for every listed file: only plain relative paths
+        for path in files:
+            if not is_safe_relpath(path):
+                raise ValueError(
+                    f"{path!r} is not a plain path inside the export folder (no absolute "
+                    "paths, '..', backslashes or empty parts); re-export it"
+                )
+        return files
+
+
+def is_safe_relpath(path: str) -> bool:
+    """Whether ``path`` names a file inside a folder: relative, ``/``-separated, no ``..``.
+
+    Example:
+        >>> [is_safe_relpath(p) for p in ("sft/train.parquet", "../x", "/etc/passwd", "a//b")]
+        [True, False, False, False]
+    """
+    if not path or path.startswith("/") or "\\" in path or "\x00" in path or ":" in path:
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))
+
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     """Hex sha256 of a file, read in chunks."""
@@ -101,6 +126,14 @@ def read_manifest(folder: str | Path) -> Manifest:
     folder = Path(folder)
     path = folder / MANIFEST_NAME
     if not folder.is_dir():
+        backups = sorted(folder.parent.glob(f".{folder.name}.forge-old-*"))
+        if backups and not folder.exists():
+            raise ContractError(
+                f"no such export folder, but an interrupted overwrite left the previous export "
+                f"at {backups[-1]}; run the export again (it first puts that one back) or "
+                "rename it back yourself",
+                where=str(folder),
+            )
         raise ContractError(
             "no such export folder; give the folder an export wrote", where=str(folder)
         )
@@ -110,8 +143,8 @@ def read_manifest(folder: str | Path) -> Manifest:
             where=str(path),
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        data = json_loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ContractError(f"not readable as JSON ({exc}); re-export it", where=str(path)) from exc
     if not isinstance(data, dict):
         raise ContractError("must be a JSON object; re-export it", where=str(path))

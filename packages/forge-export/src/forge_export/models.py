@@ -34,6 +34,7 @@ from pydantic import (
 
 from forge_export.errors import SchemaVersionError
 from forge_export.ids import completion_id, normalize_text, scenario_id
+from forge_export.redact import redact
 
 SCHEMA_VERSION = "1.0"
 """Version of the contract. A different *major* version is refused when reading."""
@@ -89,6 +90,12 @@ class Provenance(_Model):
     origin: str = ""
     parent_id: str | None = None
     created_at: datetime = Field(default_factory=utc_now)
+
+    @field_validator("origin")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        # e.g. a model id "m@user:password@host": never stored, exported or printed
+        return redact(value)
 
 
 class Scenario(_Model):
@@ -185,6 +192,29 @@ class Completion(_Model):
     validated_by: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_credentials(cls, data: Any) -> Any:
+        # URL user-info or an API key in ``origin`` (e.g. a revision taken from a base_url
+        # with a password) is removed before it can be stored, exported or printed; an id
+        # computed from the unredacted origin is recomputed.
+        if not isinstance(data, dict) or not isinstance(data.get("origin"), str):
+            return data
+        origin = data["origin"]
+        clean = redact(origin)
+        if clean == origin:
+            return data
+        data = {**data, "origin": clean}
+        given = data.get("id")
+        keys = ("scenario_id", "source", "text")
+        if (
+            given
+            and all(isinstance(data.get(k), str) for k in keys)
+            and given == completion_id(data["scenario_id"], data["source"], origin, data["text"])
+        ):
+            data["id"] = ""
+        return data
 
     @model_validator(mode="after")
     def _derive_id(self) -> Completion:

@@ -155,6 +155,19 @@ def _embedded_scenario(row: dict[str, Any]) -> None:
         raise _Problem("scenario", f"not a valid Scenario ({err})") from exc
     if scenario.id != row.get("scenario_id"):
         raise _Problem("scenario", "its id differs from scenario_id")
+    expected = {
+        "prompt": scenario.prompt,
+        "system": scenario.system,
+        "context": [{"role": t.role, "content": t.content} for t in scenario.context],
+        "evaluation_target": scenario.evaluation_target,
+        "expected_behavior": scenario.expected_behavior,
+        "group_id": scenario.group_id,
+        "success_criteria": list(scenario.success_criteria),
+        "input": scenario.messages(),
+    }
+    for key, value in expected.items():
+        if key in row and row[key] != value:
+            raise _Problem(key, "differs from the embedded scenario's; re-export it")
 
 
 _Check = Callable[[dict[str, Any]], None]

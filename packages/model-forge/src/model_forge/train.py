@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from forge_export.errors import ForgeError
 
 from model_forge.evaluate import export_fingerprint
+from model_forge.offline import offline
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -385,6 +386,7 @@ def _check_output(out: Path, options: TrainOptions) -> None:
         raise ForgeError(f"{out / 'checkpoints'}: no checkpoint to resume from; drop --resume")
 
 
+@offline  # telemetry off, hub offline: every model trained from is a local folder
 def train(
     export: str | Path,
     output: str | Path,

@@ -365,6 +365,10 @@ def export_store(
         options: Configs, filters, split and seed; default: every config, no filter.
         progress: Called with the number of scenarios read, as they are read.
 
+    The whole export reads one snapshot of the store (:meth:`ScenarioStore.snapshot`):
+    imports and reviews committed meanwhile by other processes are not in it, and nothing
+    of them is half in it.
+
     Raises:
         ForgeError: ``out`` exists without overwrite, or bad options.
     """
@@ -372,7 +376,8 @@ def export_store(
 
     opts = options if options is not None else ExportOptions()
     targets = list(opts.targets) if opts.targets else None
-    return export_dataset(store.iter_bundles(targets=targets), out, opts, progress=progress)
+    with store.snapshot():  # one read transaction: the export is a state the store had
+        return export_dataset(store.iter_bundles(targets=targets), out, opts, progress=progress)
 
 
 def store_lookalikes(

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from forge_export import ForgeError, Provenance, Scenario
-from forge_export.errors import describe_validation_error
+from forge_export.bounded import NumberTooLong, json_loads
+from forge_export.errors import ContractError, describe_validation_error
 from forge_export.jsonl import parse_json_lines
 from pydantic import ValidationError
 
@@ -165,9 +166,11 @@ def _split_list(value: str, where: str, column: str) -> list[str]:
     value = value.strip()
     if value.startswith("["):
         try:
-            parsed = json.loads(value)
+            parsed = json_loads(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{where}: field '{column}': not a JSON list ({exc.msg})") from None
+        except NumberTooLong as exc:
+            raise ValueError(f"{where}: field '{column}': {exc}") from None
         except RecursionError:
             raise ValueError(f"{where}: field '{column}': JSON nested too deeply") from None
         if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
@@ -185,6 +188,11 @@ def _rows_csv(text: str, name: str) -> Iterator[_Row]:
     except csv.Error as exc:
         raise ImportFileError(f"{name}:1: cannot read the CSV header ({exc})") from None
     columns = [h.strip().lower() for h in header]
+    twice = [c for i, c in enumerate(columns) if c and c in columns[:i]]
+    if twice:
+        raise ImportFileError(
+            f"{name}:1: the column {twice[0]!r} appears twice in the header; keep one"
+        )
     unknown = [c for c in columns if c not in CSV_COLUMNS]
     if unknown:
         hint = (
@@ -239,10 +247,17 @@ def _rows_csv(text: str, name: str) -> Iterator[_Row]:
 
 def _rows_yaml(text: str, name: str) -> Iterator[_Row]:
     import yaml
+    from forge_export.bounded import yaml_compose
 
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # one parse; alias expansion, recursion and number size checked before building
+        node, loader = yaml_compose(text, name)
+        try:
+            data = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except ContractError as exc:
+        raise ImportFileError(str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f":{mark.line + 1}" if mark is not None else ""

@@ -106,6 +106,7 @@ class ScenarioStore:
         self.path = path
         self.actor = actor
         self._in_tx = False
+        self._snapshots = 0
 
     # ------------------------------------------------------------------ opening
 
@@ -141,6 +142,13 @@ class ScenarioStore:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            if "unable to open" in text or "readonly" in text or "read-only" in text:
+                raise StoreError(
+                    f"{p}: the store cannot be opened for writing ({text}): the file or its "
+                    "folder is read-only or not yours (SQLite writes -wal/-shm files next to "
+                    "it); make both writable, or copy the store somewhere writable"
+                ) from exc
             raise StoreError(f"{p}: not a SQLite database ({exc}); check the --db path") from exc
         store = cls(conn, p, actor or default_actor())
         try:
@@ -175,12 +183,21 @@ class ScenarioStore:
                 )
         else:
             self._backup(version)
-        with self.transaction() as conn:
-            # Re-read inside the write lock: another process may have migrated meanwhile.
-            version = current_version(conn)
-            if version < latest:
-                apply_migrations(conn, version)
-                self.audit("migrate", "store", str(self.path), {"from": version, "to": latest})
+        try:
+            with self.transaction() as conn:
+                # Re-read inside the write lock: another process may have migrated meanwhile.
+                version = current_version(conn)
+                if version < latest:
+                    apply_migrations(conn, version)
+                    self.audit("migrate", "store", str(self.path), {"from": version, "to": latest})
+        except sqlite3.OperationalError as exc:
+            if "already exists" not in str(exc):
+                raise
+            raise StoreError(
+                f"{self.path}: the store says schema version {version} but already holds "
+                f"tables of a later version ({exc}); its version number was changed by hand. "
+                "Restore the store from a backup (the file was not changed)"
+            ) from None
 
     def _backup(self, version: int) -> Path:
         target = self.path.with_name(f"{self.path.name}.bak-v{version}")
@@ -222,6 +239,8 @@ class ScenarioStore:
         if self._in_tx:
             yield self._conn
             return
+        if self._snapshots:
+            raise StoreError(f"{self.path}: cannot write inside a read snapshot")
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -230,12 +249,46 @@ class ScenarioStore:
         try:
             yield self._conn
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # SQLite may have rolled back itself (disk full, I/O error): a second ROLLBACK
+            # would raise "cannot rollback - no transaction is active" over the real error
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         else:
             self._conn.execute("COMMIT")
         finally:
             self._in_tx = False
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Hold one read transaction: every read in the block sees one state of the store.
+
+        Writers in other processes go on (WAL); this connection sees none of their changes
+        until the block ends, so an export or a report made inside matches a state the store
+        really had. Nested calls join the outer snapshot; writing inside one is refused.
+
+        Example:
+            >>> with store.snapshot():  # doctest: +SKIP
+            ...     n = store.count_scenarios()
+            ...     rows = list(store.iter_scenarios())  # exactly n, whatever others import
+        """
+        if self._snapshots or self._in_tx:
+            self._snapshots += 1
+            try:
+                yield
+            finally:
+                self._snapshots -= 1
+            return
+        self._conn.execute("BEGIN DEFERRED")
+        self._snapshots = 1
+        try:
+            # WAL: the snapshot is taken at the first read of the transaction, so read now
+            self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            yield
+        finally:
+            self._snapshots = 0
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
 
     def audit(
         self, action: str, entity: str, entity_id: str, details: dict[str, Any] | None = None

@@ -6,7 +6,8 @@ import unicodedata
 
 
 def visible(text: str) -> str:
-    """``text`` with control characters (but newlines and tabs) written as ``\\xNN`` escapes.
+    """``text`` with control characters (but newlines and tabs) written as ``\\xNN`` escapes
+    and bidirectional overrides as ``\\uXXXX``.
 
     A scenario holding terminal escape sequences (clear screen, hidden text, a new window
     title) can then neither repaint nor hide what a reviewer sees; the stored text is unchanged.
@@ -20,9 +21,26 @@ def visible(text: str) -> str:
     Example:
         >>> visible("a\\x1b[2Jb\\n")
         'a\\\\x1b[2Jb\\n'
+        >>> visible("abc\\u202edef")
+        'abc\\\\u202edef'
     """
     if text.isprintable():
         return text
-    return "".join(
-        c if c in "\n\t" or unicodedata.category(c) != "Cc" else f"\\x{ord(c):02x}" for c in text
-    )
+    return "".join(_show(c) for c in text)
+
+
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+"""Bidirectional overrides and isolates: they can reorder what a terminal shows ("Trojan
+Source"), so :func:`visible` writes them as ``\\uXXXX``."""
+
+
+def _show(c: str) -> str:
+    if c in "\n\t":
+        return c
+    if c in BIDI_CONTROLS:
+        return f"\\u{ord(c):04x}"
+    if unicodedata.category(c) == "Cc":
+        return f"\\x{ord(c):02x}"
+    return c

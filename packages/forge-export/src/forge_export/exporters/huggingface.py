@@ -26,11 +26,15 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import hashlib
+import json
 import os
 import platform
 import secrets
 import shutil
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -44,6 +48,8 @@ import yaml
 
 from forge_export.errors import ContractError, ForgeError
 from forge_export.manifest import (
+    FORMAT,
+    MANIFEST_NAME,
     FileEntry,
     Manifest,
     fingerprint,
@@ -69,6 +75,7 @@ __all__ = [
     "ExportOptions",
     "ExportSummary",
     "ScenarioBundle",
+    "check_replaceable",
     "clean_stale_temp",
     "export_dataset",
 ]
@@ -120,7 +127,9 @@ class ExportOptions:
             then unused). ``model-forge loop`` chooses its test groups once and passes them
             to every round's export, so a group created later can never drift into ``test``
             and a test group can never reach training.
-        overwrite: Replace an existing ``out`` (only once the new export is complete).
+        overwrite: Replace an existing ``out`` that is a forge export or an empty folder (only
+            once the new export is complete; anything else is refused, see
+            :func:`check_replaceable`).
         batch_size: Rows buffered per config/split before a parquet row group is written.
         license: License written into the dataset card.
     """
@@ -226,24 +235,76 @@ def _pid_alive(pid: int) -> bool:
 def clean_stale_temp(out: str | Path) -> list[Path]:
     """Remove temporary folders of earlier exports to ``out`` whose process is gone.
 
+    A backup of the previous export (``.<name>.forge-old-*``) left by a process killed
+    between the two renames of an overwrite is renamed back to ``out`` when ``out`` is
+    missing (the old export comes back), and removed otherwise.
+
     Returns:
-        The folders removed.
+        The folders removed (a recovered backup is not among them).
     """
     out = Path(out)
     removed: list[Path] = []
     if not out.parent.is_dir():
         return removed
-    for mark in (TEMP_MARK, OLD_MARK):
+    for mark in (OLD_MARK, TEMP_MARK):
         prefix = f".{out.name}{mark}"
-        for p in out.parent.iterdir():
+        for p in sorted(out.parent.iterdir()):
             if not p.name.startswith(prefix):
                 continue
             pid_text = p.name[len(prefix) :].split("-", 1)[0]
             if not pid_text.isdigit() or _pid_alive(int(pid_text)):
                 continue
+            if mark == OLD_MARK and not (out.exists() or out.is_symlink()):
+                os.rename(p, out)  # killed between the renames: the old export comes back
+                continue
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p)
     return removed
+
+
+def check_replaceable(out: str | Path) -> None:
+    """Raise unless ``out`` may be replaced by an export: an empty folder or a forge export.
+
+    A forge export is a real folder (not a link) whose ``manifest.json`` has the forge format
+    and that holds nothing but the manifest and the files it lists. Anything else (a project
+    folder, notes, the store file, an export someone added files to) is refused, so
+    ``overwrite`` never deletes what an export did not write.
+
+    Raises:
+        ForgeError: one line naming ``out``, what is wrong and what to do.
+    """
+    out = Path(out)
+    refuse = (
+        "; overwrite replaces only a forge export folder (or an empty folder): "
+        "choose another folder or move it away"
+    )
+    if out.is_symlink() or not out.is_dir():
+        kind = "a link" if out.is_symlink() else "a file"
+        raise ForgeError(f"{out}: is {kind}, not an export folder{refuse}")
+    try:
+        entries = list(out.iterdir())
+    except OSError as exc:
+        raise ForgeError(f"{out}: cannot be read ({exc.strerror}){refuse}") from exc
+    if not entries:
+        return
+    manifest = out / MANIFEST_NAME
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        data = None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(files, dict):
+        raise ForgeError(f"{out}: holds no forge export manifest{refuse}")
+    allowed = {MANIFEST_NAME}
+    for rel in files:
+        parts = str(rel).split("/")
+        allowed.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    for root, dirs, names in os.walk(out):
+        base = Path(root).relative_to(out).as_posix()
+        for name in sorted(dirs) + sorted(names):
+            rel = name if base == "." else f"{base}/{name}"
+            if rel not in allowed:
+                raise ForgeError(f"{out}: holds {rel}, which the export did not write{refuse}")
 
 
 def _tool_versions() -> dict[str, str]:
@@ -463,10 +524,12 @@ def export_dataset(
     """
     options.check()
     out = Path(out)
-    if (out.exists() or out.is_symlink()) and not options.overwrite:
-        raise ForgeError(f"{out}: already exists; choose another folder or pass overwrite")
     out.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_temp(out)
+    clean_stale_temp(out)  # first: it may bring back the previous export after a kill
+    if out.exists() or out.is_symlink():
+        if not options.overwrite:
+            raise ForgeError(f"{out}: already exists; choose another folder or pass overwrite")
+        check_replaceable(out)
     token = f"{os.getpid()}-{secrets.token_hex(4)}"
     tmp = out.parent / f".{out.name}{TEMP_MARK}{token}"
     tmp.mkdir()
@@ -569,19 +632,66 @@ def _write_rows(
     return stats
 
 
+_RENAME_EXCHANGE = 2  # renameat2 flag (Linux 3.15+): swap two paths in one step
+_AT_FDCWD = -100
+_use_exchange = sys.platform == "linux"
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the folders ``a`` and ``b`` atomically; ``False`` if the system cannot."""
+    global _use_exchange
+    if not _use_exchange:
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        _use_exchange = False
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # this file system cannot exchange: fall back to two renames
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def _move_into_place(tmp: Path, out: Path, token: str, overwrite: bool) -> None:
+    """Put the finished ``tmp`` at ``out``; at every instant ``out`` is old, new or recoverable.
+
+    A new ``out`` is one rename. An overwrite swaps ``tmp`` and ``out`` in one atomic
+    ``renameat2(RENAME_EXCHANGE)`` where the system offers it; else the old export is renamed
+    to a sibling backup (``.<name>.forge-old-<pid>-…``), the new one into place, and the
+    backup renamed to a temporary name and deleted. A process killed between the two renames
+    leaves the complete backup, which the next export to ``out`` renames back
+    (:func:`clean_stale_temp`).
+    """
     if not (out.exists() or out.is_symlink()):
         os.rename(tmp, out)
         return
     if not overwrite:  # appeared while we were writing
         raise ForgeError(f"{out}: appeared during the export; choose another folder")
+    check_replaceable(out)  # again: it may have changed while we were writing
+    if _exchange(tmp, out):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old export
+        return
     old = out.parent / f".{out.name}{OLD_MARK}{token}"
     os.rename(out, old)
-    os.rename(tmp, out)
-    if old.is_dir() and not old.is_symlink():
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        old.unlink()
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    trash = out.parent / f".{out.name}{TEMP_MARK}{token}-old"
+    os.rename(old, trash)  # a backup under OLD_MARK is always complete; this one is not kept
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

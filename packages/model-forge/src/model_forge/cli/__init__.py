@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from forge_export.cli_support import ForgeGroup
 
@@ -17,6 +19,12 @@ def main() -> None:
     The main job (bundled model, CPU, minutes):
       model-forge loop
     """
+    # No usage telemetry from TRL / huggingface_hub, no hub requests: every model a command
+    # loads is a local folder (or an OpenAI-compatible server, reached without the hub).
+    # Set before any command imports those libraries; training forces both
+    # (model_forge.offline), the other commands leave a value you set alone.
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 # Commands: one module each, registered here (keep heavy imports inside the command functions).

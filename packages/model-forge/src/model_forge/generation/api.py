@@ -147,6 +147,19 @@ def load_backend(spec: str, **options: Any) -> Backend:
     Raises:
         ForgeError: unknown spec, missing folder, unknown option.
     """
+    try:
+        return _load_backend(spec, **options)
+    except ForgeError:
+        raise
+    except (TypeError, ValueError, RuntimeError) as exc:  # e.g. device=quantum, an unknown key
+        shown = ", ".join(f"{k}={v!r}" for k, v in options.items() if k != "api_key")
+        raise ForgeError(
+            f"model {spec!r}: a backend option has a bad value ({exc}); options given: "
+            f"{shown or 'none'}; see `model-forge generate --help`"
+        ) from None
+
+
+def _load_backend(spec: str, **options: Any) -> Backend:
     spec = spec.strip()
     if spec == "tiny":
         from model_forge.generation.transformers_backend import TransformersBackend

@@ -33,10 +33,11 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from forge_export.errors import ForgeError
+from forge_export.redact import redact, strip_userinfo
 
 from model_forge.generation.api import Generation, GenerationRequest, ProgressCallback
 
@@ -110,9 +111,15 @@ class OpenAIBackend:
         batch_size: int | str | None = None,
     ) -> None:
         self.model = model
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip(
-            "/"
-        )
+        raw_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        # user:password@ in the URL becomes HTTP basic auth and is dropped from the URL, which
+        # is printed in errors and goes into every completion's provenance (revision)
+        self._auth: httpx.BasicAuth | None = None
+        userinfo = urlsplit(raw_url).netloc.rpartition("@")[0] if "@" in raw_url else ""
+        if userinfo:
+            user, _, password = userinfo.partition(":")
+            self._auth = httpx.BasicAuth(unquote(user), unquote(password))
+        self.base_url = strip_userinfo(raw_url)
         self.url = f"{self.base_url}/chat/completions"
         self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         self.max_concurrency = int(max_concurrency)
@@ -130,7 +137,7 @@ class OpenAIBackend:
             )
         self.on_error = on_error
         self.model_id = model_id or model
-        self.revision = revision or urlsplit(self.base_url).netloc or self.base_url
+        self.revision = redact(revision or urlsplit(self.base_url).netloc or self.base_url)
         self.extra_body = dict(extra_body or {})
         self._lock = threading.Lock()
         self.requests_sent = 0
@@ -251,7 +258,9 @@ class OpenAIBackend:
         timeout = httpx.Timeout(self.timeout)
         limits = httpx.Limits(max_connections=self.max_concurrency)
         with (
-            httpx.Client(timeout=timeout, limits=limits, headers=self._headers()) as client,
+            httpx.Client(
+                timeout=timeout, limits=limits, headers=self._headers(), auth=self._auth
+            ) as client,
             ThreadPoolExecutor(max_workers=self.max_concurrency) as pool,
         ):
             futures = {pool.submit(self._one, client, r): i for i, r in enumerate(requests)}

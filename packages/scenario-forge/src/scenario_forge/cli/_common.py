@@ -111,10 +111,23 @@ def build_generator(name: str, model: str | None, options: Sequence[str], **extr
 
 
 def open_store(db: Path, *, create: bool = True) -> ScenarioStore:
-    """Open the store (created if missing when ``create``)."""
+    """Open the store (created if missing when ``create``).
+
+    A store created by any command but ``init`` is announced on stderr, so a mistyped
+    ``--db`` does not silently start a new, empty store.
+    """
     from scenario_forge.store import ScenarioStore
 
-    return ScenarioStore.open(db, create=create)
+    new = create and not Path(db).exists()
+    store = ScenarioStore.open(db, create=create)
+    ctx = click.get_current_context(silent=True)
+    if new and (ctx is None or ctx.info_name != "init"):
+        click.echo(
+            f"note: no store was at {db}: created a new, empty one (mistyped --db? "
+            "`scenario-forge init` creates stores explicitly)",
+            err=True,
+        )
+    return store
 
 
 def get_taxonomy(path: Path | None) -> Taxonomy:

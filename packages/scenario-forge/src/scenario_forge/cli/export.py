@@ -55,7 +55,11 @@ CONFIG_NAMES = ("sft", "prompt_completion", "preference", "kto", "eval")
     help="Share of seed groups in the test split.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split.")
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace OUT if it is a forge export (or an empty folder); anything else is refused.",
+)
 @click.option(
     "--push-to-hub",
     "push_repo",
@@ -119,7 +123,18 @@ def export_cmd(
         from forge_export.hub import preflight
 
         preflight(push_repo)  # no token / offline / bad id: refuse before exporting
-    with open_store(db, create=False) as store:
+    with open_store(db, create=False) as store, store.snapshot():
+        conn = store.connection
+        has = "SELECT 1 FROM scenarios WHERE evaluation_target = ? LIMIT 1"
+        missing = [t for t in dict.fromkeys(targets) if conn.execute(has, [t]).fetchone() is None]
+        if missing:
+            present = [
+                r[0] for r in conn.execute("SELECT DISTINCT evaluation_target FROM scenarios")
+            ]
+            raise click.ClickException(
+                f"--target {missing[0]!r}: no scenario in {db} has this target (targets "
+                f"there: {', '.join(sorted(present)) or 'none'}); check the spelling"
+            )
         total = store.count_scenarios(target=list(targets) or None)
         with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
             summary = export_store(store, out, options, progress=bar.update)

@@ -61,7 +61,11 @@ def export_inspect_cmd(
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     n = 0
     try:
-        with open_store(db, create=False) as store, open(tmp, "w", encoding="utf-8") as fh:
+        with (
+            open_store(db, create=False) as store,
+            store.snapshot(),  # one state of the store, whatever others import meanwhile
+            open(tmp, "w", encoding="utf-8") as fh,
+        ):
             filters = {
                 "target": list(targets) or None,
                 "expected_behavior": list(behaviors) or None,

@@ -75,11 +75,24 @@ def import_report_cmd(
       scenario-forge import-report runs/probe/report.json --as-training --round 1
     """
     from scenario_forge.report_import import import_report, read_report
+    from scenario_forge.taxonomy.lookalikes import EXAGGERATED_SAFETY
 
     if as_training and dry_run:
         raise click.UsageError("--as-training writes training data; drop --dry-run")
     parsed = read_report(report)
     tax = get_taxonomy(taxonomy)
+    unknown: dict[str, int] = {}
+    for failed in parsed.failures():
+        t = failed.scenario.evaluation_target
+        if (not targets or t in targets) and t not in tax and t != EXAGGERATED_SAFETY:
+            unknown[t] = unknown.get(t, 0) + 1
+    if unknown:  # the same rule as `import`: a target must be in the taxonomy
+        name, n = sorted(unknown.items())[0]
+        known = ", ".join(tax.names()) or "none"
+        raise click.ClickException(
+            f"{report}: {n} failure(s) of target {name!r}, which is not in the taxonomy "
+            f"(known: {known}); add it with --taxonomy FILE, or pick targets with --target"
+        )
     if as_training:
         _as_training(parsed, report, tax, db, seed, round_, targets, as_json)
         return

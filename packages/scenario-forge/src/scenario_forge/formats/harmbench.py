@@ -101,6 +101,10 @@ def read_behaviors(
         return
     except csv.Error as exc:
         raise ForgeError(f"{name}:1: cannot read the CSV header ({exc})") from None
+    names = [h.strip().lower() for h in header]
+    twice = [c for i, c in enumerate(names) if c and c in names[:i]]
+    if twice:
+        raise ForgeError(f"{name}:1: the column {twice[0]!r} appears twice in the header; keep one")
     cols = resolve_columns(header, mapping, name)
     line_end = reader.line_num
     while True:

@@ -331,7 +331,7 @@ class ReviewSession:
                 return "undo"
             if key in ("q", "quit"):
                 return "quit"
-            if not (key.isdigit() and key.isascii()) or int(key) not in RATINGS:
+            if not (key.isdigit() and key.isascii() and len(key) <= 4) or int(key) not in RATINGS:
                 self.term.say(
                     f"{text[:20]!r} is not an answer: type 0, 1, 2 or 3 (a rating), s, u, q or ?."
                 )
