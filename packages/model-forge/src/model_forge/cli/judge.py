@@ -52,9 +52,10 @@ def _table(summary: dict[str, Any]) -> str:
 @click.option(
     "--judge",
     "judge_spec",
-    default="rules",
+    default="default",
     show_default=True,
-    help="'rules' (regex judge, no model) or an LLM judge backend spec: 'openai:MODEL' "
+    help="'default' (the learned judge), 'learned', 'rules' (regex judge) or an LLM judge "
+    "backend spec: 'openai:MODEL' "
     "(OPENAI_BASE_URL / OPENAI_API_KEY), 'bundled', 'tiny' or a model folder.",
 )
 @click.option(
