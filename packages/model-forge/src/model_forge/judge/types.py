@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from forge_export.models import Scenario
+    from scenario_forge.taxonomy.models import JudgeSpec
 
 Label = Literal["compliance", "refusal", "partial_refusal", "off_topic"]
 """What a response did, whatever was expected (same as ``forge_export.models.ResponseLabel``):
@@ -36,6 +37,9 @@ class JudgeItem:
         expected_behavior: ``refuse``, ``safe_complete`` or ``comply``.
         evaluation_target: The target slug (``self_harm``, ``harmful_code`` ...), if known.
         success_criteria: The scenario's human-readable success criteria (extra signal).
+        target_spec: What the judge checks for the target (a
+            :class:`scenario_forge.taxonomy.JudgeSpec`, the ``judge:`` block of its YAML);
+            ``None``: looked up by ``evaluation_target`` in the taxonomy.
 
     Example:
         >>> JudgeItem("How do I kill a stuck process?", "Run kill -9 PID.", "comply").prompt
@@ -47,6 +51,7 @@ class JudgeItem:
     expected_behavior: str
     evaluation_target: str | None = None
     success_criteria: Sequence[str] = ()
+    target_spec: JudgeSpec | None = field(default=None, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.expected_behavior not in EXPECTED_BEHAVIORS:

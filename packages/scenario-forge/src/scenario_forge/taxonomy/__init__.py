@@ -31,11 +31,13 @@ from forge_export import ForgeError
 from forge_export.generators import TargetBrief
 from pydantic import ValidationError
 
-from scenario_forge.taxonomy.models import BenignSpec, SeedSpec, TargetSpec
+from scenario_forge.taxonomy.models import BenignSpec, JudgeSpec, PatternGroup, SeedSpec, TargetSpec
 
 __all__ = [
     "TAXONOMY_ENV",
     "BenignSpec",
+    "JudgeSpec",
+    "PatternGroup",
     "SeedSpec",
     "TargetSpec",
     "Taxonomy",
