@@ -83,13 +83,14 @@ class Head:
 
     def save(self, path: str | Path) -> None:
         """Write the head as a small ``.npz`` file."""
-        np.savez_compressed(
-            path,
-            weights=self.weights,
-            bias=self.bias,
-            labels=np.array(self.labels),
-            meta=np.array(self.meta),
-        )
+        with open(path, "wb") as fh:  # a file object: numpy adds no ".npz" to the name
+            np.savez_compressed(
+                fh,
+                weights=self.weights,
+                bias=self.bias,
+                labels=np.array(self.labels),
+                meta=np.array(self.meta),
+            )
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities for feature rows ``x``."""
