@@ -94,6 +94,11 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         return np.zeros((0, 384), dtype=np.float32)
     import torch
 
+    unique = list(dict.fromkeys(texts))
+    if len(unique) < len(texts):  # the same prompt judged many times is embedded once
+        vecs = embed(unique, batch_size)
+        where = {t: i for i, t in enumerate(unique)}
+        return vecs[[where[t] for t in texts]]
     tokenizer, model = _load()
     # Sort by length so each batch pads little; restore the order at the end.
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
