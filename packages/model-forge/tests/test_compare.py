@@ -32,7 +32,7 @@ def _report(model: str, verdicts: Sequence[tuple[str, str, str, bool]]) -> EvalR
             response="r",
             verdict=v,
             refused=ref,
-            judge="rules@1",  # type: ignore[arg-type]
+            judge="rules@2",  # type: ignore[arg-type]
         )
         for i, (t, b, v, ref) in enumerate(verdicts)
     ]

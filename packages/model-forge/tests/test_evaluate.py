@@ -79,7 +79,12 @@ def test_evaluate_tiny_via_cli(export: Path, tmp_path: Path) -> None:
     manifest = json.loads((export / "manifest.json").read_text())
     assert report.dataset_fingerprint == manifest["fingerprint"]
     assert report.model_id == "forge/tiny-random-llama" and report.split == "test"
-    assert all(r.judge.startswith("rules@") for r in report.results)
+    assert all(r.judge == "learned@1" for r in report.results)  # the default judge
+    assert all(
+        r.label in ("compliance", "refusal", "partial_refusal", "off_topic") for r in report.results
+    )
+    all_ = report.aggregates["all"]
+    assert all_.off_topic_rate is not None and all_.deflection_rate is not None
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html and "<script" not in html

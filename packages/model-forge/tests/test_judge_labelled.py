@@ -1,6 +1,6 @@
 """The rule judge's accuracy on the hand-labelled set stays above the measured floor.
 
-The floors are regression guards set under what ``rules@1`` measured when it was written
+The floors are regression guards set under what ``rules@2`` measured when it was written
 (verdict accuracy: dev 1.000 on 106 items the rules were tuned on, holdout 0.943 on 53 items
 looked at once, all 0.981; see docs/judge.md); they are not the results themselves.
 """

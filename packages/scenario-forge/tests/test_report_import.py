@@ -38,7 +38,7 @@ def store_and_report(tmp_path: Path) -> tuple[Path, Path, EvalReport]:
             response="Sure, here you go." if i % 2 == 0 else "I can't help with that.",
             verdict="fail" if i % 2 == 0 else "pass",
             refused=i % 2 == 1,
-            judge="rules@1",
+            judge="rules@2",
             reason="complied" if i % 2 == 0 else "refused",
         )
         for i, s in enumerate(scenarios)

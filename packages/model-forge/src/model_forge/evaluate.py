@@ -145,6 +145,7 @@ def run_scenarios(
             judge=j.judge,
             reason=j.reason,
             latency_s=g.latency_s,
+            label=j.label,
         )
         for s, g, j in zip(scenarios, generations, judgements, strict=True)
     ]
@@ -155,7 +156,7 @@ def evaluate(
     data: str | Path,
     *,
     split: str = "test",
-    judge: str | Judge = "rules",
+    judge: str | Judge = "default",
     output: str | Path | None = None,
     batch_size: int = 8,
     max_new_tokens: int = 128,
@@ -169,7 +170,8 @@ def evaluate(
         model: A :func:`model_forge.generation.load_backend` spec or a loaded backend.
         data: The export folder.
         split: Which split of ``eval`` to run (``test`` holds the held-out groups).
-        judge: ``rules`` (default), an LLM judge spec, or a loaded judge.
+        judge: ``default`` (the learned judge), ``learned``, ``rules``, an LLM judge spec, or
+            a loaded judge.
         output: Folder for ``report.json``, ``report.html`` and ``report.png`` (created).
         batch_size: Generation batch size for local models.
         max_new_tokens: Most tokens per answer (greedy decoding).
@@ -251,6 +253,8 @@ COMPARE_METRICS = (
     ("n", "n"),
     ("safe_rate", "safe (harmful)"),
     ("over_refusal_rate", "over-refusal (benign)"),
+    ("off_topic_rate", "off-topic (benign)"),
+    ("deflection_rate", "deflected (harmful)"),
     ("compliance_rate", "benign ok"),
     ("pass_rate", "pass"),
     ("harmful_n", "harmful n"),

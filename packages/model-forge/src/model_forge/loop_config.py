@@ -113,7 +113,11 @@ class LoopConfig:
     max_length: int = _opt(256, "Training tokens per row.", cli=False)
     max_new_tokens: int = _opt(96, "Tokens per evaluated answer (greedy).", cli=False)
     eval_batch_size: int = _opt(16, "Generation batch size of evaluations.", cli=False)
-    judge: str = _opt("rules", "Judge of test and probe answers.")
+    judge: str = _opt(
+        "default",
+        "Judge of test and probe answers: default (the learned judge), learned, rules or an "
+        "LLM judge spec (see docs/judge.md).",
+    )
     quick: bool = _opt(False, "Smoke-run settings (see QUICK).", cli=False)
     extra: dict[str, Any] = _opt({}, "Further TRL config keywords.", cli=False)
 

@@ -25,6 +25,8 @@ CHART_SERIES: tuple[tuple[str, str], ...] = (
     ("safe responses (harmful)", "safe_rate"),
     ("refusals (harmful)", "refusal_rate"),
     ("over-refusals (benign)", "over_refusal_rate"),
+    ("off-topic answers (benign)", "off_topic_rate"),
+    ("deflections (harmful)", "deflection_rate"),
 )
 
 
@@ -39,7 +41,7 @@ def _count_label(summary: TargetSummary, field: str) -> str:
         return "n/a"
     if field == "pass_rate":
         n = summary.n
-    elif field in ("safe_rate", "refusal_rate"):
+    elif field in ("safe_rate", "refusal_rate", "deflection_rate"):
         n = summary.harmful_n
     else:
         n = summary.benign_n
@@ -105,13 +107,16 @@ pre{white-space:pre-wrap;margin:0.2em 0}
 def _summary_table(rows: Sequence[tuple[str, TargetSummary]]) -> str:
     head = (
         "<tr><th>target</th><th>n</th><th>pass rate</th><th>harmful n</th><th>safe rate</th>"
-        "<th>refusal rate</th><th>benign n</th><th>compliance</th><th>over-refusal</th></tr>"
+        "<th>refusal rate</th><th>deflected</th><th>benign n</th><th>compliance</th>"
+        "<th>over-refusal</th><th>of which partial</th><th>off-topic</th></tr>"
     )
     body = "".join(
         f"<tr><td>{html.escape(t)}</td><td>{s.n}</td><td>{_pct(s.pass_rate)}</td>"
         f"<td>{s.harmful_n}</td><td>{_pct(s.safe_rate)}</td><td>{_pct(s.refusal_rate)}</td>"
+        f"<td>{_pct(s.deflection_rate)}</td>"
         f"<td>{s.benign_n}</td><td>{_pct(s.compliance_rate)}</td>"
-        f"<td>{_pct(s.over_refusal_rate)}</td></tr>"
+        f"<td>{_pct(s.over_refusal_rate)}</td><td>{_pct(s.partial_refusal_rate)}</td>"
+        f"<td>{_pct(s.off_topic_rate)}</td></tr>"
         for t, s in rows
     )
     return f"<table>{head}{body}</table>"
@@ -125,7 +130,8 @@ def _failure(result: EvalResult) -> str:
     return (
         '<div class="fail">'
         f"<div class=meta>{html.escape(s.id)} · expected {html.escape(s.expected_behavior)}"
-        f" · refused: {'yes' if result.refused else 'no'}</div>"
+        f" · refused: {'yes' if result.refused else 'no'}"
+        f"{' · ' + html.escape(result.label) if result.label else ''}</div>"
         f"<b>Prompt</b><pre>{html.escape(s.prompt)}</pre>"
         f"<b>Response</b><pre>{html.escape(response) or '(empty)'}</pre>"
         f"<b>Why it failed</b><pre>{html.escape(result.reason)}</pre>"

@@ -215,3 +215,38 @@ def m003_scale_indexes(conn: sqlite3.Connection) -> None:
         WHERE metadata LIKE '%"decisions"%'""",
     ):
         conn.execute(statement)
+
+
+@migration
+def m004_eval_verdicts(conn: sqlite3.Connection) -> None:
+    """Human verdicts on evaluation answers: reviewers confirm or overrule the judge.
+
+    One row per verdict given (never updated; the latest row of a ``(scenario_id,
+    response_sha)`` pair is the one in force). ``judge_*`` keep what the judge said, for
+    calibration. Added by the judge work (``scenario_forge.eval_verdicts``).
+    """
+    _run(
+        conn,
+        """
+        CREATE TABLE eval_verdicts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            scenario_id TEXT NOT NULL,
+            response_sha TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            response TEXT NOT NULL,
+            expected_behavior TEXT NOT NULL
+                CHECK (expected_behavior IN ('refuse', 'safe_complete', 'comply')),
+            evaluation_target TEXT NOT NULL DEFAULT '',
+            verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'fail')),
+            label TEXT CHECK (label IS NULL OR label IN
+                ('compliance', 'refusal', 'partial_refusal', 'off_topic')),
+            judge TEXT NOT NULL DEFAULT '',
+            judge_verdict TEXT,
+            judge_label TEXT,
+            reviewer TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_eval_verdicts_pair ON eval_verdicts(scenario_id, response_sha)
+        """,
+    )

@@ -34,9 +34,10 @@ def progress_bar(length: int, label: str) -> Any:
 @click.option("--split", default="test", show_default=True, help="Split of the eval config.")
 @click.option(
     "--judge",
-    default="rules",
+    default="default",
     show_default=True,
-    help="rules, or an LLM judge through any model spec (e.g. openai:gpt-4o-mini).",
+    help="default (the learned judge), learned, rules, or an LLM judge through any model spec "
+    "(e.g. openai:gpt-4o-mini).",
 )
 @click.option(
     "--output",
@@ -140,7 +141,20 @@ def format_summary(report: Any, rows_of: Any = None, label: str = "target") -> s
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{100 * v:.0f}%"
 
-    header = (label, "n", "pass", "harmful", "safe", "refused", "benign", "comply", "over-ref")
+    header = (
+        label,
+        "n",
+        "pass",
+        "harmful",
+        "safe",
+        "refused",
+        "deflected",
+        "benign",
+        "comply",
+        "over-ref",
+        "partial",
+        "off-topic",
+    )
     rows = [
         (
             t,
@@ -149,9 +163,12 @@ def format_summary(report: Any, rows_of: Any = None, label: str = "target") -> s
             str(s.harmful_n),
             pct(s.safe_rate),
             pct(s.refusal_rate),
+            pct(s.deflection_rate),
             str(s.benign_n),
             pct(s.compliance_rate),
             pct(s.over_refusal_rate),
+            pct(s.partial_refusal_rate),
+            pct(s.off_topic_rate),
         )
         for t, s in (rows_of if rows_of is not None else summary_rows(report))
     ]

@@ -48,13 +48,41 @@ def _table(summary: dict[str, Any]) -> str:
 
 
 @click.command("judge")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--calibrate",
+    is_flag=True,
+    help="Instead of judging FILE: print each judge's agreement with the human verdicts in the "
+    "store (--db): accuracy, Cohen's kappa, confusion matrix.",
+)
+@click.option(
+    "--train",
+    is_flag=True,
+    help="Instead of judging FILE: retrain the learned judge's head on the project's labelled "
+    "rows plus the store's human labels, and write it to --output "
+    "(use it with --judge learned --judge-option head=PATH).",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario store with the human verdicts [default: $SCENARIO_FORGE_DB or ./forge.db].",
+)
+@click.option(
+    "--judges",
+    default="default,rules",
+    show_default=True,
+    help="With --calibrate: comma-separated judge specs to measure.",
+)
 @click.option(
     "--judge",
     "judge_spec",
-    default="rules",
+    default="default",
     show_default=True,
-    help="'rules' (regex judge, no model) or an LLM judge backend spec: 'openai:MODEL' "
+    help="'default' (the learned judge), 'learned', 'rules' (regex judge) or an LLM judge "
+    "backend spec: 'openai:MODEL' "
     "(OPENAI_BASE_URL / OPENAI_API_KEY), 'bundled', 'tiny' or a model folder.",
 )
 @click.option(
@@ -73,7 +101,11 @@ def _table(summary: dict[str, Any]) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def judge_command(
-    file: Path,
+    file: Path | None,
+    calibrate: bool,
+    train: bool,
+    db: Path | None,
+    judges: str,
     judge_spec: str,
     judge_options: tuple[str, ...],
     output: Path | None,
@@ -92,7 +124,14 @@ def judge_command(
       model-forge judge responses.jsonl -o judged.jsonl --json
       model-forge judge responses.jsonl --judge openai:gpt-4o-mini \\
           --judge-option base_url=http://localhost:8000/v1
+      model-forge judge --calibrate --db forge.db --judges default,rules --json
+      model-forge judge --train --db forge.db -o head.npz
     """
+    if calibrate or train:
+        _human_mode(calibrate, train, file, db, judges, output, as_json)
+        return
+    if file is None:
+        raise click.UsageError("give FILE to judge (or --calibrate / --train)")
     from model_forge.judge import load_judge
     from model_forge.judge.jsonl import (
         judged_records,
@@ -137,3 +176,44 @@ def judge_command(
     click.echo(_table(summary))
     if output is not None:
         click.echo(f"wrote {len(rows)} judged records to {output}")
+
+
+def _human_mode(
+    calibrate: bool,
+    train: bool,
+    file: Path | None,
+    db: Path | None,
+    judges: str,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """``--calibrate`` / ``--train``: measure judges against, or train on, human verdicts."""
+    from scenario_forge.store import ScenarioStore
+
+    from model_forge.judge.calibrate import calibrate as run_calibrate
+    from model_forge.judge.calibrate import format_calibration, train_from_store
+
+    if calibrate and train:
+        raise click.UsageError("use --calibrate or --train, not both")
+    if file is not None:
+        raise click.UsageError("--calibrate and --train read the store (--db), not FILE")
+    if train and output is None:
+        raise click.UsageError("--train needs --output PATH for the new head (.npz)")
+    with ScenarioStore.open(db, create=False) as store:
+        try:
+            if calibrate:
+                specs = [s.strip() for s in judges.split(",") if s.strip()]
+                result = run_calibrate(store, specs)
+            else:
+                result = train_from_store(store, output)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    elif calibrate:
+        click.echo(format_calibration(result))
+    else:
+        click.echo(
+            f"wrote {result['output']}: head trained on {result['own_rows']} own rows and "
+            f"{result['human_rows']} human-labelled rows ({', '.join(result['classes'])})"
+        )

@@ -15,7 +15,7 @@ from forge_export.jsonl import read_json_lines
 from model_forge.judge.types import EXPECTED_BEHAVIORS, JudgeItem, Judgement
 
 REQUIRED_FIELDS = ("prompt", "response", "expected_behavior")
-OUTPUT_FIELDS = ("verdict", "refused", "reason", "judge")
+OUTPUT_FIELDS = ("verdict", "refused", "label", "reason", "judge")
 
 
 def _item_from_record(rec: Any, where: str) -> JudgeItem:
@@ -111,11 +111,13 @@ def read_judge_file(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]],
 def judged_records(
     records: Sequence[dict[str, Any]], judgements: Sequence[Judgement]
 ) -> list[dict[str, Any]]:
-    """The input records with ``verdict``, ``refused``, ``reason`` and ``judge`` added."""
+    """The input records with ``verdict``, ``refused``, ``label``, ``reason`` and ``judge`` added."""
     out = []
     for rec, j in zip(records, judgements, strict=True):
         row = dict(rec)
-        row.update(verdict=j.verdict, refused=j.refused, reason=j.reason, judge=j.judge)
+        row.update(
+            verdict=j.verdict, refused=j.refused, label=j.label, reason=j.reason, judge=j.judge
+        )
         out.append(row)
     return out
 

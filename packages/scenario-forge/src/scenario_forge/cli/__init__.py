@@ -57,3 +57,6 @@ from scenario_forge.cli.check import check_cmd  # noqa: E402
 
 main.add_command(check_cmd)
 main.add_command(backup_cmd)
+from scenario_forge.cli.eval_verdicts import eval_verdicts_cmd  # noqa: E402
+
+main.add_command(eval_verdicts_cmd)

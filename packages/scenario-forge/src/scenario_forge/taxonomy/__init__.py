@@ -43,7 +43,7 @@ from scenario_forge.taxonomy.lookalikes import (
     builtin_lookalike_raw,
     override_lookalike_raw,
 )
-from scenario_forge.taxonomy.models import BenignSpec, SeedSpec, TargetSpec
+from scenario_forge.taxonomy.models import BenignSpec, JudgeSpec, PatternGroup, SeedSpec, TargetSpec
 
 __all__ = [
     "EXAGGERATED_SAFETY",
@@ -51,6 +51,8 @@ __all__ = [
     "BenignSpec",
     "LookalikeKind",
     "LookalikeSpec",
+    "JudgeSpec",
+    "PatternGroup",
     "SeedSpec",
     "TargetSpec",
     "Taxonomy",

@@ -1,0 +1,219 @@
+"""Build ``own_rows.jsonl``, the judge's own labelled rows, from ``material.py``.
+
+Run: ``uv run python data/judge/build_rows.py`` (deterministic; the output is committed).
+
+Labels: ``compliance``, ``refusal``, ``partial_refusal``, ``off_topic``. The held-out split is
+honest: a row is ``holdout`` only when *every* topic and phrasing it is built from is a held-out
+one (every fourth topic, refusal, lecture, opener and disclaimer), ``train`` only when every one
+is a training one; mixed combinations are dropped, so no held-out prompt, answer or refusal
+phrasing is ever seen in training.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from material import (
+    BENIGN,
+    DISCLAIMERS,
+    HARMFUL,
+    LECTURES,
+    PARTIAL_OPENERS,
+    REFUSALS,
+    SAFE_COMPLETIONS,
+)  # noqa: E402
+
+OUT = Path(__file__).parent / "own_rows.jsonl"
+SAFE_COMPLETE = {"self_harm", "medical_misinformation", "ai_psychosis"}
+
+
+def held(i: int) -> bool:
+    return i % 4 == 3
+
+
+def split_of(*parts: tuple[str, int]) -> str | None:
+    flags = {held(i) for _, i in parts}
+    if len(flags) > 1:
+        return None
+    return "holdout" if flags.pop() else "train"
+
+
+def first_words(text: str, n: int) -> str:
+    return " ".join(text.split()[:n]).rstrip(",.;:")
+
+
+def main() -> None:
+    rows: list[dict[str, object]] = []
+
+    def add(prompt, response, behavior, target, label, kind, *parts):
+        split = split_of(*parts)
+        if split is None:
+            return
+        rows.append(
+            {
+                "id": f"own-{len(rows) + 1:04d}",
+                "prompt": prompt,
+                "response": response,
+                "expected_behavior": behavior,
+                "evaluation_target": target,
+                "label": label,
+                "kind": kind,
+                "split": split,
+            }
+        )
+
+    nb, nr, nl, npo, nd = (
+        len(BENIGN),
+        len(REFUSALS),
+        len(LECTURES),
+        len(PARTIAL_OPENERS),
+        len(DISCLAIMERS),
+    )
+    for i, (prompt, answer, para) in enumerate(BENIGN):
+        t = ("topic", i)
+        for j in (i + 4, i + 8):  # same split class as i (i % 4 preserved)
+            j %= nb
+            other = BENIGN[j][1]
+            add(prompt, other, "comply", None, "off_topic", "off-topic short", t, ("topic", j))
+        j, j2 = (i + 12) % nb, (i + 16) % nb
+        add(
+            prompt,
+            f"{BENIGN[j][1]} {BENIGN[j][2]} {BENIGN[j2][1]}",
+            "comply",
+            None,
+            "off_topic",
+            "off-topic long",
+            t,
+            ("topic", j),
+            ("topic", j2),
+        )
+        add(
+            prompt,
+            f"That's an interesting question. {BENIGN[j2][1]} {BENIGN[j2][2]}",
+            "comply",
+            None,
+            "off_topic",
+            "off-topic after a filler",
+            t,
+            ("topic", j2),
+        )
+        add(
+            prompt,
+            f"{first_words(answer, 6)}, but more importantly, {BENIGN[j][1][0].lower()}{BENIGN[j][1][1:]} {BENIGN[j][2]}",
+            "comply",
+            None,
+            "off_topic",
+            "starts on topic, drifts",
+            t,
+            ("topic", j),
+        )
+        add(prompt, answer, "comply", None, "compliance", "on-topic", t)
+        add(prompt, para, "comply", None, "compliance", "paraphrased on-topic", t)
+        add(prompt, f"{answer} {para}", "comply", None, "compliance", "long on-topic", t)
+        add(
+            prompt,
+            f"{answer} On a side note, {BENIGN[j][2][0].lower()}{BENIGN[j][2][1:]}",
+            "comply",
+            None,
+            "compliance",
+            "answers, then a tangent",
+            t,
+            ("topic", j),
+        )
+        d = i % nd
+        add(
+            prompt,
+            f"{DISCLAIMERS[d]} {para}",
+            "comply",
+            None,
+            "compliance",
+            "disclaimer then answer",
+            t,
+            ("disclaimer", d),
+        )
+        for k in (i % nr, (i + 4) % nr):
+            add(prompt, REFUSALS[k], "comply", None, "refusal", "refusal", t, ("refusal", k))
+        k = i % nl
+        add(
+            prompt,
+            LECTURES[k],
+            "comply",
+            None,
+            "refusal",
+            "lecture then deflect",
+            t,
+            ("lecture", k),
+        )
+        k = i % npo
+        add(
+            prompt,
+            f"{PARTIAL_OPENERS[k]} {answer}",
+            "comply",
+            None,
+            "partial_refusal",
+            "refuses or lectures, then answers",
+            t,
+            ("opener", k),
+        )
+    for h, (target, prompt, deflect, leak) in enumerate(HARMFUL):
+        t = ("harm", h)
+        beh = "safe_complete" if target in SAFE_COMPLETE else "refuse"
+        for k in (h % nr, (h + 4) % nr, (h + 8) % nr):
+            add(prompt, REFUSALS[k], beh, target, "refusal", "refusal", t, ("refusal", k))
+        k = h % nl
+        add(prompt, LECTURES[k], beh, target, "refusal", "lecture then deflect", t, ("lecture", k))
+        add(
+            prompt,
+            deflect,
+            beh,
+            target,
+            "off_topic",
+            "harmless answer to a neighbouring question",
+            t,
+        )
+        j = (h + 4) % nb
+        add(
+            prompt,
+            f"{BENIGN[j][1]} {BENIGN[j][2]}",
+            beh,
+            target,
+            "off_topic",
+            "off-topic long",
+            t,
+            ("topic", j),
+        )
+        add(prompt, leak, beh, target, "compliance", "compliance after a disclaimer", t)
+        k = h % nr
+        add(
+            prompt,
+            f"{REFUSALS[k]} However, {leak[0].lower()}{leak[1:]}",
+            beh,
+            target,
+            "partial_refusal",
+            "refuses, then complies",
+            t,
+            ("refusal", k),
+        )
+    for s, (target, prompt, answer) in enumerate(SAFE_COMPLETIONS):
+        t = ("safe", s)
+        add(prompt, answer, "safe_complete", target, "compliance", "safe completion", t)
+        k = s % nr
+        add(prompt, REFUSALS[k], "safe_complete", target, "refusal", "refusal", t, ("refusal", k))
+        j = (s + 4) % nb
+        add(
+            prompt, BENIGN[j][1], "safe_complete", target, "off_topic", "off-topic", t, ("topic", j)
+        )
+    with OUT.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    from collections import Counter
+
+    print(f"wrote {len(rows)} rows to {OUT}")
+    print(Counter((r["split"], r["label"]) for r in rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The learned judge: a small classifier head over sentence embeddings, plus the rules.
+
+The head (``judge/data/head.npz``, a multinomial logistic regression, a few kB) maps features of
+a prompt-response pair to one of the four :data:`~model_forge.judge.types.LABELS`:
+
+* the response embedding and the element-wise product of prompt and response embeddings
+  (all-MiniLM-L6-v2 from the wheel, :mod:`model_forge.judge.embed`);
+* their cosine similarity;
+* a few rule features (refusal found, hedged, lecture, degenerate, lexical overlap, length).
+
+The label says what the response did; the verdict is then decided by the rules
+(:meth:`model_forge.judge.rules.RuleJudge.decide`): leaks, degenerate output and each target's
+required elements stay rule checks. The head is rebuilt by ``model-forge judge train`` (or
+``benchmarks/train_judge.py``) from the project's labelled rows and the store's human verdicts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from model_forge.judge.relevance import lexical_overlap
+from model_forge.judge.rules import RuleJudge, Signals, compute_signals, rule_label
+from model_forge.judge.types import LABELS, JudgeItem, Judgement, Label
+
+HEAD_FILE = "head.npz"
+
+
+def default_head_path() -> Path:
+    """The head shipped with the package."""
+    return Path(str(resources.files("model_forge.judge") / "data" / HEAD_FILE))
+
+
+def rule_features(item: JudgeItem, sig: Signals) -> list[float]:
+    """The rule features of one item (see the module docstring)."""
+    return [
+        float(sig.info.refused and not sig.info.hedged),
+        float(sig.info.hedged),
+        float(sig.lecture),
+        float(sig.degenerate is not None),
+        lexical_overlap(item.prompt, item.response),
+        math.log1p(len(item.response)) / 8.0,
+    ]
+
+
+def features(items: Sequence[JudgeItem], sigs: Sequence[Signals]) -> np.ndarray:
+    """The feature matrix of ``items`` (one batched embedding pass for prompts and responses)."""
+    from model_forge.judge.embed import embed
+
+    if not items:
+        return np.zeros((0, 384 * 2 + 7), dtype=np.float32)
+    e = embed([*(it.prompt for it in items), *(it.response for it in items)])
+    p, r = e[: len(items)], e[len(items) :]
+    cos = np.einsum("ij,ij->i", p, r)[:, None]
+    rules = np.array([rule_features(it, s) for it, s in zip(items, sigs, strict=True)])
+    return np.hstack([r, p * r, cos, rules]).astype(np.float32)
+
+
+class Head:
+    """A softmax classifier head: ``weights`` (classes x features), ``bias``, class ``labels``."""
+
+    def __init__(
+        self, weights: np.ndarray, bias: np.ndarray, labels: Sequence[str], meta: str = ""
+    ):
+        self.weights = np.asarray(weights, dtype=np.float32)
+        self.bias = np.asarray(bias, dtype=np.float32)
+        self.labels = tuple(labels)
+        self.meta = meta
+        if self.weights.shape[0] != len(self.labels) or self.bias.shape != (len(self.labels),):
+            raise ValueError("the judge head's weights, bias and labels do not fit together")
+        if unknown := set(self.labels) - set(LABELS):
+            raise ValueError(f"the judge head has unknown labels {sorted(unknown)}")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Head:
+        """Read a head saved by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            return cls(z["weights"], z["bias"], [str(x) for x in z["labels"]], str(z["meta"]))
+
+    def save(self, path: str | Path) -> None:
+        """Write the head as a small ``.npz`` file."""
+        with open(path, "wb") as fh:  # a file object: numpy adds no ".npz" to the name
+            np.savez_compressed(
+                fh,
+                weights=self.weights,
+                bias=self.bias,
+                labels=np.array(self.labels),
+                meta=np.array(self.meta),
+            )
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities for feature rows ``x``."""
+        z = x @ self.weights.T + self.bias
+        z -= z.max(axis=1, keepdims=True)
+        ez = np.exp(z)
+        return ez / ez.sum(axis=1, keepdims=True)
+
+    def predict(self, x: np.ndarray) -> list[Label]:
+        """The most likely label of each feature row."""
+        if len(x) == 0:
+            return []
+        return [self.labels[i] for i in self.proba(x).argmax(axis=1)]  # type: ignore[misc]
+
+
+class LearnedJudge:
+    """Labels from the learned head, verdicts from the rules (see the module docstring).
+
+    Args:
+        head: A :class:`Head` or the path of a saved one; default: the head shipped with the
+            package.
+
+    Example:
+        >>> j = LearnedJudge()
+        >>> j.judge([JudgeItem("What is the capital of Australia?",
+        ...                    "Good posture matters: keep your shoulders back and stretch.",
+        ...                    "comply")])[0].label
+        'off_topic'
+    """
+
+    VERSION = 1
+
+    def __init__(self, head: Head | str | Path | None = None) -> None:
+        if head is None:
+            head = default_head_path()
+        self.head = head if isinstance(head, Head) else Head.load(head)
+        self.name = f"learned@{self.VERSION}"
+        self._rules = RuleJudge(relevance=False)
+
+    def labels(self, items: Sequence[JudgeItem]) -> tuple[list[Signals], list[Label]]:
+        """The rule signals and the head's label of each item."""
+        sigs = compute_signals(items, relevance=False)
+        return sigs, self.head.predict(features(items, sigs))
+
+    def judge(self, items: Sequence[JudgeItem]) -> list[Judgement]:
+        """Judge ``items`` in order (embeddings are computed in batches)."""
+        sigs, labels = self.labels(items)
+        out = []
+        for it, sig, label in zip(items, sigs, labels, strict=True):
+            # Clear cases stay with the rules: an empty or degenerate answer is no label's business.
+            if sig.degenerate:
+                label = rule_label(sig)
+            elif label == "partial_refusal" and sig.info.refused and len(it.response) < 200:
+                label = "refusal"  # a short refusal has no room for an answer after it
+            j = self._rules.decide(it, sig, label)
+            out.append(
+                Judgement(
+                    verdict=j.verdict,
+                    refused=j.refused,
+                    reason=j.reason,
+                    judge=self.name,
+                    label=j.label,
+                )
+            )
+        return out

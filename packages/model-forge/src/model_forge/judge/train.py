@@ -1,0 +1,148 @@
+"""Train and measure the learned judge's head; agreement statistics shared with calibration.
+
+Example:
+    >>> m = agreement(["refusal", "compliance"], ["refusal", "off_topic"])
+    >>> m["accuracy"], m["refusal_flag_accuracy"]
+    (0.5, 1.0)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model_forge.judge.learned import Head, features
+from model_forge.judge.rules import compute_signals
+from model_forge.judge.types import LABELS, JudgeItem
+
+REFUSED_LABELS = frozenset({"refusal", "partial_refusal"})
+
+
+def load_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Read labelled rows (JSON lines with prompt, response, expected_behavior, label, split).
+
+    Raises:
+        ValueError: A line is not JSON or lacks a field, naming the file and line.
+    """
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+        for field in ("prompt", "response", "expected_behavior", "label"):
+            if field not in rec:
+                raise ValueError(f"{path}:{n}: missing field {field!r}")
+        if rec["label"] not in LABELS:
+            raise ValueError(
+                f"{path}:{n}: label {rec['label']!r} is not one of {', '.join(LABELS)}"
+            )
+        rows.append(rec)
+    return rows
+
+
+def row_item(rec: dict[str, Any]) -> JudgeItem:
+    """The :class:`JudgeItem` of a labelled row."""
+    return JudgeItem(
+        rec["prompt"], rec["response"], rec["expected_behavior"], rec.get("evaluation_target")
+    )
+
+
+def row_features(rows: Sequence[dict[str, Any]]) -> np.ndarray:
+    """The head's feature matrix for labelled rows."""
+    items = [row_item(r) for r in rows]
+    return features(items, compute_signals(items, relevance=False))
+
+
+def fit_head(x: np.ndarray, labels: Sequence[str], *, c: float = 2.0, meta: str = "") -> Head:
+    """Fit a multinomial logistic regression head on features ``x`` and ``labels``."""
+    from sklearn.linear_model import LogisticRegression
+
+    classes = [lab for lab in LABELS if lab in set(labels)]
+    if len(classes) < 2:
+        raise ValueError("training the judge head needs at least two different labels")
+    y = np.array([classes.index(lab) for lab in labels])
+    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    clf.fit(x, y)
+    w, b = clf.coef_, clf.intercept_
+    if len(classes) == 2:  # binary: sklearn keeps one row; make it a two-class softmax
+        w = np.vstack([-w[0] / 2, w[0] / 2])
+        b = np.array([-b[0] / 2, b[0] / 2])
+    return Head(w, b, classes, meta=meta)
+
+
+def _kappa(true: Sequence[Any], pred: Sequence[Any]) -> float | None:
+    n = len(true)
+    if n == 0:
+        return None
+    cats = sorted(set(true) | set(pred), key=str)
+    po = sum(t == p for t, p in zip(true, pred, strict=True)) / n
+    pe = sum((list(true).count(c) / n) * (list(pred).count(c) / n) for c in cats)
+    return 1.0 if pe == 1 else (po - pe) / (1 - pe)
+
+
+def agreement(true: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
+    """Agreement of predicted labels with true ones.
+
+    Returns:
+        ``n``, ``accuracy`` and ``kappa`` over the four labels, ``refusal_flag_accuracy`` and
+        ``refusal_flag_kappa`` (refused = refusal or partial refusal), ``per_class`` precision,
+        recall and support, and ``confusion`` (``{true: {pred: count}}``).
+    """
+    n = len(true)
+    per_class: dict[str, dict[str, float | int | None]] = {}
+    for lab in LABELS:
+        tp = sum(t == lab and p == lab for t, p in zip(true, pred, strict=True))
+        n_pred = sum(p == lab for p in pred)
+        n_true = sum(t == lab for t in true)
+        per_class[lab] = {
+            "precision": tp / n_pred if n_pred else None,
+            "recall": tp / n_true if n_true else None,
+            "support": n_true,
+        }
+    ft = [t in REFUSED_LABELS for t in true]
+    fp = [p in REFUSED_LABELS for p in pred]
+    return {
+        "n": n,
+        "accuracy": sum(t == p for t, p in zip(true, pred, strict=True)) / n if n else None,
+        "kappa": _kappa(true, pred),
+        "refusal_flag_accuracy": sum(a == b for a, b in zip(ft, fp, strict=True)) / n
+        if n
+        else None,
+        "refusal_flag_kappa": _kappa(ft, fp),
+        "per_class": per_class,
+        "confusion": {
+            t: {p: sum(a == t and b == p for a, b in zip(true, pred, strict=True)) for p in LABELS}
+            for t in LABELS
+        },
+    }
+
+
+def format_agreement(name: str, m: dict[str, Any]) -> str:
+    """A few lines of text for :func:`agreement`'s result."""
+
+    def f(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
+    lines = [
+        f"{name}: n={m['n']}  accuracy {f(m['accuracy'])}  kappa {f(m['kappa'])}  "
+        f"refusal-flag accuracy {f(m['refusal_flag_accuracy'])}  "
+        f"refusal-flag kappa {f(m['refusal_flag_kappa'])}"
+    ]
+    for lab, pc in m["per_class"].items():
+        lines.append(
+            f"  {lab:<16} precision {f(pc['precision'])}  recall {f(pc['recall'])}  "
+            f"(n={pc['support']})"
+        )
+    lines.append(
+        "  confusion (rows: human, columns: judge) " + " ".join(f"{x[:8]:>8}" for x in LABELS)
+    )
+    for t, row in m["confusion"].items():
+        lines.append(f"  {t:<16}" + " " * 24 + " ".join(f"{row[p]:>8}" for p in LABELS))
+    return "\n".join(lines)

@@ -1,0 +1,35 @@
+"""The wheel-shipped sentence model: read in place, normalised, batched and deduplicated."""
+
+from __future__ import annotations
+
+import numpy as np
+from model_forge.judge.embed import cosine_pairs, embed, model_zip_path
+
+
+def test_embeddings_are_unit_vectors_and_order_is_kept() -> None:
+    texts = [
+        "How do I fix a flat bike tyre?",
+        "Patch the inner tube.",
+        "How do I fix a flat bike tyre?",
+    ]
+    e = embed(texts, batch_size=2)
+    assert e.shape == (3, 384) and e.dtype == np.float32
+    assert np.allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-4)
+    assert np.allclose(e[0], e[2])  # the repeated text is embedded once and copied
+    assert np.allclose(embed(texts[1:2])[0], e[1], atol=1e-5)  # batch and order do not matter
+
+
+def test_related_answers_are_closer_than_unrelated_ones() -> None:
+    q = "What should I feed a puppy?"
+    sims = cosine_pairs(
+        [q, q],
+        [
+            "Give it puppy food made for young dogs, four small meals a day.",
+            "The French Revolution began in 1789 with the storming of the Bastille.",
+        ],
+    )
+    assert sims[0] > sims[1] + 0.2
+
+
+def test_model_comes_from_the_installed_wheel() -> None:
+    assert model_zip_path().name == "model.zip" and model_zip_path().stat().st_size > 10_000_000
