@@ -97,6 +97,7 @@ class _Runner:
 
     def __init__(self, config: LoopConfig, log: Log, progress: ProgressFactory | None) -> None:
         self.config = config
+        self.store: Any = None
         self.say = log
         self.progress = progress
         self.workdir = Path(config.workdir or default_workdir())
@@ -148,6 +149,8 @@ class _Runner:
         finally:
             if cm is not None:
                 cm.__exit__(None, None, None)
+        from scenario_forge.api import apply_human_verdicts
+
         report = EvalReport(
             model_id=backend.model_id,
             dataset_fingerprint=export_fingerprint(data) if data else "",
@@ -161,6 +164,10 @@ class _Runner:
                 "data": str(data.resolve()) if data else "",
             },
         )
+        if self.store is not None:
+            # A reviewer's verdict on an answer overrules the judge, in the report and in which
+            # failures become training data.
+            report = apply_human_verdicts(report, self.store)
         write_report(report, out)
         return report
 
@@ -191,6 +198,7 @@ def run_loop(
     from scenario_forge.store import ScenarioStore
 
     store = ScenarioStore.open(run.store_path)
+    run.store = store
     try:
         return _run(run, store)
     finally:

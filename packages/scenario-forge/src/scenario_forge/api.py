@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from forge_export import Completion, ForgeError, Scenario
 from forge_export.generators import Generator
 
+from scenario_forge.eval_verdicts import apply_human_verdicts
 from scenario_forge.failure_training import FailureTraining, store_failures
 from scenario_forge.lookalikes import (
     LookalikeResult,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CompleteResult",
     "FailureTraining",
+    "apply_human_verdicts",
     "LookalikePlan",
     "Probe",
     "TestSet",
