@@ -75,7 +75,6 @@ def _load() -> tuple[Any, Any]:
         model.eval()
         tokenizer.enable_truncation(MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
-        torch.set_grad_enabled(False)
         _MODEL = (tokenizer, model)
         return _MODEL
 
