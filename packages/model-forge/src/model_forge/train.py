@@ -411,10 +411,21 @@ def train(
     Raises:
         ForgeError: bad options, a missing config, an empty train split, an occupied output.
     """
-    options = options or TrainOptions()
-    say = log or (lambda _msg: None)
     # transformers 5 renamed gradient_checkpointing; TRL still reads the old name internally.
-    warnings.filterwarnings("ignore", message=".*deprecated and will be removed in v6.*")
+    # The filter holds for this call only, not for the caller's process.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*deprecated and will be removed in v6.*")
+        return _train(export, output, options or TrainOptions(), dataset, log)
+
+
+def _train(
+    export: str | Path,
+    output: str | Path,
+    options: TrainOptions,
+    dataset: Dataset | None,
+    log: Callable[[str], None] | None,
+) -> TrainResult:
+    say = log or (lambda _msg: None)
     config = options.export_config()
     _check_options(options)
     out = Path(output)

@@ -58,7 +58,6 @@ def _load() -> tuple[Any, Any]:
     with _LOCK:
         if _MODEL is not None:
             return _MODEL
-        import torch
         from safetensors.torch import load as load_safetensors
         from tokenizers import Tokenizer
         from transformers import BertConfig, BertModel
