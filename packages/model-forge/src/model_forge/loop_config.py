@@ -57,7 +57,7 @@ class LoopConfig:
         True, "Add the built-in benign look-alikes (test, training and probe shares)."
     )
     held_out_kinds: tuple[str, ...] = _opt(
-        ("historical_events", "public_figures"),
+        ("historical_events", "discrimination"),
         "Look-alike kinds kept for the test set only (comma-separated; never trained on).",
     )
     lookalike_test_share: float = _opt(
