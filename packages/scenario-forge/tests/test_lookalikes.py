@@ -184,6 +184,11 @@ BAD = [
         "team.yaml: lookalikes[0]: 'kind' is required",
     ),
     (
+        "kind not text",
+        GOOD_KIND.replace("kind: team_kind", "kind: [team_kind]"),
+        "team.yaml: lookalikes[0].kind: expected a text slug",
+    ),
+    (
         "not a list",
         "lookalikes: {kind: x}\n",
         "team.yaml: lookalikes: expected a list of kind mappings",

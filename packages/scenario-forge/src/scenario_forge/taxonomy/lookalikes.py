@@ -201,8 +201,12 @@ def override_lookalike_raw(data: dict[str, Any], where: str) -> list[dict[str, A
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise TaxonomyError(f"{where}: lookalikes[{i}]: expected a mapping with 'kind:'")
-        if not isinstance(item.get("kind"), str):
+        if "kind" not in item or item["kind"] is None:
             raise TaxonomyError(f"{where}: lookalikes[{i}]: 'kind' is required")
+        if not isinstance(item["kind"], str):
+            raise TaxonomyError(
+                f"{where}: lookalikes[{i}].kind: expected a text slug such as 'safe_contexts'"
+            )
     return items
 
 
