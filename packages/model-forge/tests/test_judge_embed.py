@@ -33,3 +33,11 @@ def test_related_answers_are_closer_than_unrelated_ones() -> None:
 
 def test_model_comes_from_the_installed_wheel() -> None:
     assert model_zip_path().name == "model.zip" and model_zip_path().stat().st_size > 10_000_000
+
+
+def test_embedding_leaves_autograd_on_for_training_in_the_same_process() -> None:
+    import torch
+
+    embed(["judging must not switch gradients off process-wide"])
+    x = torch.ones(2, requires_grad=True)
+    assert torch.is_grad_enabled() and (x * 2).sum().requires_grad

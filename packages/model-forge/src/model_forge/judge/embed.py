@@ -58,7 +58,6 @@ def _load() -> tuple[Any, Any]:
     with _LOCK:
         if _MODEL is not None:
             return _MODEL
-        import torch
         from safetensors.torch import load as load_safetensors
         from tokenizers import Tokenizer
         from transformers import BertConfig, BertModel
@@ -75,7 +74,6 @@ def _load() -> tuple[Any, Any]:
         model.eval()
         tokenizer.enable_truncation(MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
-        torch.set_grad_enabled(False)
         _MODEL = (tokenizer, model)
         return _MODEL
 
