@@ -35,14 +35,9 @@ def test_model_comes_from_the_installed_wheel() -> None:
     assert model_zip_path().name == "model.zip" and model_zip_path().stat().st_size > 10_000_000
 
 
-def test_judging_leaves_autograd_on_for_training_in_the_same_process() -> None:
-    # The loop judges (learned judge) and then trains in one process: a process-wide
-    # torch.set_grad_enabled(False) in the embedder made DPO fail with "does not require grad".
+def test_embedding_leaves_autograd_on_for_training_in_the_same_process() -> None:
     import torch
-    from model_forge.judge.embed import embed
 
-    embed(["How do I kill a stuck process?", "Use kill -9 PID."])
-    assert torch.is_grad_enabled()
-    w = torch.ones(2, requires_grad=True)
-    (w * 2).sum().backward()
-    assert w.grad is not None
+    embed(["judging must not switch gradients off process-wide"])
+    x = torch.ones(2, requires_grad=True)
+    assert torch.is_grad_enabled() and (x * 2).sum().requires_grad

@@ -94,6 +94,11 @@ class Head:
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities for feature rows ``x``."""
+        if x.shape[1] != self.weights.shape[1]:
+            raise ValueError(
+                f"the judge head expects {self.weights.shape[1]} features, got {x.shape[1]}: "
+                "retrain it (model-forge judge --train or benchmarks/train_judge.py --write)"
+            )
         z = x @ self.weights.T + self.bias
         z -= z.max(axis=1, keepdims=True)
         ez = np.exp(z)
