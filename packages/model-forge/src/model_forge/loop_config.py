@@ -106,9 +106,9 @@ class LoopConfig:
     later_learning_rate: float = _opt(
         5e-4, "Peak learning rate of later rounds (sft); dpo uses a tenth of it."
     )
-    benign_repeat: int = _opt(2, "Each benign row appears this often in training.", minimum=1)
+    benign_repeat: int = _opt(3, "Each benign row appears this often in training.", minimum=1)
     failure_repeat: int = _opt(
-        2, "Each row made from a probe failure appears this often in later rounds.", minimum=1
+        3, "Each row made from a probe failure appears this often in later rounds.", minimum=1
     )
     max_length: int = _opt(256, "Training tokens per row.", cli=False)
     max_new_tokens: int = _opt(96, "Tokens per evaluated answer (greedy).", cli=False)
