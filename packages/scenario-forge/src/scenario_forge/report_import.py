@@ -31,12 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from forge_export import (
     SCHEMA_VERSION,
+    Completion,
     ContractError,
     EvalReport,
     Provenance,
     Scenario,
     check_schema_version,
 )
+from forge_export.bounded import json_loads
 from forge_export.errors import describe_validation_error
 from forge_export.ids import normalize_text
 from pydantic import ValidationError
@@ -113,7 +115,7 @@ def read_report(path: str | Path) -> EvalReport:
     except UnicodeDecodeError as exc:
         raise ContractError("not a UTF-8 text file; give a report.json", where=where) from exc
     try:
-        raw = json.loads(text)
+        raw = json_loads(text)  # numbers of thousands of digits and duplicate keys refused
     except json.JSONDecodeError as exc:
         raise ContractError(
             f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); give the report.json "
@@ -122,6 +124,8 @@ def read_report(path: str | Path) -> EvalReport:
         ) from exc
     except RecursionError:
         raise ContractError("JSON nested too deeply; not an EvalReport", where=where) from None
+    except ValueError as exc:  # NumberTooLong, DuplicateKey
+        raise ContractError(f"{exc}; not an EvalReport written by forge", where=where) from None
     if not isinstance(raw, dict):
         raise ContractError("expected a JSON object (an EvalReport)", where=where)
     if "schema_version" not in raw:
@@ -202,6 +206,18 @@ def variants_of(
     return out
 
 
+def _completion(s: Scenario, taxonomy: Taxonomy) -> Completion | None:
+    """A look-alike's written answer, else the target's template completion."""
+    from scenario_forge.lookalikes import is_lookalike, lookalike_completion
+    from scenario_forge.response_templates import template_completion
+
+    if is_lookalike(s):
+        return lookalike_completion(s, taxonomy)
+    if s.evaluation_target in taxonomy:
+        return template_completion(s, taxonomy.get(s.evaluation_target))
+    return None
+
+
 def import_report(
     store: ScenarioStore,
     report: EvalReport,
@@ -227,8 +243,6 @@ def import_report(
     Returns:
         An :class:`ImportReportResult`.
     """
-    from scenario_forge.response_templates import template_completion
-
     origin = f"report:{source or 'unknown'} model:{report.model_id}"
     result = ImportReportResult(
         report=source, model_id=report.model_id, results=len(report.results), dry_run=dry_run
@@ -253,13 +267,7 @@ def import_report(
     new = [s for sid, s in candidates.items() if sid not in existing]
     result.duplicates += len(existing)
     result.scenario_ids = [s.id for s in new]
-    completions = [
-        c
-        for s in new
-        if s.evaluation_target in taxonomy
-        for c in [template_completion(s, taxonomy.get(s.evaluation_target))]
-        if c is not None
-    ]
+    completions = [c for s in new for c in [_completion(s, taxonomy)] if c is not None]
     if dry_run:
         result.added = len(new)
         result.completions_added = len(completions)

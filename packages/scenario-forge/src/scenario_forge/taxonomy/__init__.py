@@ -17,10 +17,12 @@ should be answered) load with the targets as :attr:`Taxonomy.lookalikes`; a team
 replaces kinds under a top-level ``lookalikes:`` list (see :mod:`.lookalikes`).
 
 Errors name the file and the key: ``team.yaml: targets[2].seeds[5]: 'prompt' is required``.
-YAML is read with ``yaml.safe_load`` only.
+YAML is read with ``forge_export.bounded.yaml_load`` (``yaml.safe_load`` with size limits).
 """
 
 from __future__ import annotations
+
+from forge_export.errors import ContractError
 
 import copy
 import functools
@@ -153,9 +155,16 @@ class Taxonomy:
 
 def _read_yaml(text: str, where: str) -> Any:
     import yaml
+    from forge_export.bounded import yaml_load
 
     try:
-        return yaml.safe_load(text)
+        # Limits checked before anything is built: alias bombs, numbers of thousands of
+        # digits and keys named twice are refused with the file and line.
+        return yaml_load(text, where)
+    except ContractError as exc:
+        raise TaxonomyError(str(exc)) from None
+    except ValueError as exc:  # a number too long or a key named twice
+        raise TaxonomyError(f"{where}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
