@@ -22,8 +22,6 @@ YAML is read with ``forge_export.bounded.yaml_load`` (``yaml.safe_load`` with si
 
 from __future__ import annotations
 
-from forge_export.errors import ContractError
-
 import copy
 import functools
 import os
@@ -34,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from forge_export import ForgeError
+from forge_export.errors import ContractError
 from forge_export.generators import TargetBrief
 from pydantic import ValidationError
 
