@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def _spawn(db: Path, reviewer: str) -> pexpect.spawn:
         timeout=30,
         encoding="utf-8",
         codec_errors="surrogateescape",
+        # A library imported earlier in the test process may leave SIGINT ignored, and an
+        # ignored signal stays ignored across exec: the child would never see Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
