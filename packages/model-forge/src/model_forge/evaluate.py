@@ -151,6 +151,48 @@ def run_scenarios(
     ]
 
 
+def evaluate_scenarios(
+    scenarios: Sequence[Scenario],
+    backend: Backend,
+    judge: Judge,
+    *,
+    max_new_tokens: int = 128,
+    progress: Callable[[int], None] | None = None,
+    data: str | Path | None = None,
+    split: str = "test",
+    metadata: dict[str, Any] | None = None,
+) -> EvalReport:
+    """Answer ``scenarios`` with ``backend``, judge them, and return the :class:`EvalReport`.
+
+    Args:
+        scenarios: What to ask.
+        backend: The model.
+        judge: The judge.
+        max_new_tokens: Most tokens per answer (greedy decoding).
+        progress: Called with ``n`` as ``n`` more answers are generated.
+        data: The export the scenarios came from (its fingerprint is recorded), if any.
+        split: Recorded as the report's split (``probe`` for scenarios of no export).
+        metadata: Extra metadata for the report.
+    """
+    results = run_scenarios(
+        scenarios, backend, judge, max_new_tokens=max_new_tokens, progress=progress
+    )
+    return EvalReport(
+        model_id=backend.model_id,
+        dataset_fingerprint=export_fingerprint(data) if data is not None else "",
+        split=split,
+        judge=judge.name,
+        results=results,
+        metadata={
+            "revision": str(getattr(backend, "revision", "") or ""),
+            "data": str(Path(data).resolve()) if data is not None else "",
+            "max_new_tokens": max_new_tokens,
+            "decoding": "greedy",
+            **(metadata or {}),
+        },
+    )
+
+
 def evaluate(
     model: str | Backend,
     data: str | Path,
@@ -192,22 +234,15 @@ def evaluate(
         on_loaded(len(scenarios))
     judge_obj = resolve_judge(judge)
     backend = _resolve_backend(model, batch_size)
-    results = run_scenarios(
-        scenarios, backend, judge_obj, max_new_tokens=max_new_tokens, progress=progress
-    )
-    report = EvalReport(
-        model_id=backend.model_id,
-        dataset_fingerprint=export_fingerprint(data),
+    report = evaluate_scenarios(
+        scenarios,
+        backend,
+        judge_obj,
+        max_new_tokens=max_new_tokens,
+        progress=progress,
+        data=data,
         split=split,
-        judge=judge_obj.name,
-        results=results,
-        metadata={
-            "model": model if isinstance(model, str) else backend.model_id,
-            "revision": str(getattr(backend, "revision", "") or ""),
-            "data": str(Path(data).resolve()),
-            "max_new_tokens": max_new_tokens,
-            "decoding": "greedy",
-        },
+        metadata={"model": model if isinstance(model, str) else backend.model_id},
     )
     paths = write_report(report, output) if output is not None else {}
     return EvaluationRun(report=report, paths=paths)

@@ -127,43 +127,25 @@ class _Runner:
     def _evaluate(
         self, backend: Any, scenarios: list[Any], out: Path, label: str, data: Path | None
     ) -> EvalReport:
-        from forge_export.models import EvalReport
+        from scenario_forge.api import apply_human_verdicts
 
-        from model_forge.evaluate import (
-            export_fingerprint,
-            resolve_judge,
-            run_scenarios,
-            write_report,
-        )
+        from model_forge.evaluate import evaluate_scenarios, resolve_judge, write_report
 
-        judge = resolve_judge(self.config.judge)
         cm, update = self._bar(len(scenarios), label)
         try:
-            results = run_scenarios(
+            report = evaluate_scenarios(
                 scenarios,
                 backend,
-                judge,
+                resolve_judge(self.config.judge),
                 max_new_tokens=self.config.max_new_tokens,
                 progress=update,
+                data=data,
+                split="test" if data else "probe",
+                metadata={"role": label},
             )
         finally:
             if cm is not None:
                 cm.__exit__(None, None, None)
-        from scenario_forge.api import apply_human_verdicts
-
-        report = EvalReport(
-            model_id=backend.model_id,
-            dataset_fingerprint=export_fingerprint(data) if data else "",
-            split="test" if data else "probe",
-            judge=judge.name,
-            results=results,
-            metadata={
-                "role": label,
-                "max_new_tokens": self.config.max_new_tokens,
-                "decoding": "greedy",
-                "data": str(data.resolve()) if data else "",
-            },
-        )
         if self.store is not None:
             # A reviewer's verdict on an answer overrules the judge, in the report and in which
             # failures become training data.
