@@ -36,12 +36,12 @@ from scenario_forge.lookalikes import (
     lookalike_scenarios,
 )
 from scenario_forge.report_import import ImportReportResult, import_report
+from scenario_forge.response_templates import good_answer
 from scenario_forge.roles import (
     LookalikePlan,
     Probe,
     TestSet,
     choose_test_set,
-    good_answer,
     plan_lookalikes,
     probe_scenarios,
 )
@@ -212,8 +212,7 @@ def template_completions(
     progress: Progress | None = None,
 ) -> CompleteResult:
     """Like :func:`complete_with_templates`, returning the detailed :class:`CompleteResult`."""
-    from scenario_forge.lookalikes import EXAGGERATED_SAFETY, is_lookalike, lookalike_completion
-    from scenario_forge.response_templates import template_completion
+    from scenario_forge.lookalikes import EXAGGERATED_SAFETY, is_lookalike
 
     if targets:
         for t in targets:
@@ -234,11 +233,7 @@ def template_completions(
                 if existing and not overwrite:
                     result.kept += 1
                     continue
-                c = (
-                    lookalike_completion(s, taxonomy)
-                    if lookalike
-                    else template_completion(s, taxonomy.get(s.evaluation_target))
-                )
+                c = good_answer(s, taxonomy)
                 if c is None:
                     result.skip("benign contrast without an answer")
                     continue

@@ -131,7 +131,7 @@ def store_failures(
     Returns:
         A :class:`FailureTraining`.
     """
-    from scenario_forge.roles import good_answer
+    from scenario_forge.response_templates import good_answer
 
     result = FailureTraining()
     scenarios: dict[str, Scenario] = {}

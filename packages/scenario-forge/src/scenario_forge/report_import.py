@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 from forge_export import (
     SCHEMA_VERSION,
-    Completion,
     ContractError,
     EvalReport,
     Provenance,
@@ -206,18 +205,6 @@ def variants_of(
     return out
 
 
-def _completion(s: Scenario, taxonomy: Taxonomy) -> Completion | None:
-    """A look-alike's written answer, else the target's template completion."""
-    from scenario_forge.lookalikes import is_lookalike, lookalike_completion
-    from scenario_forge.response_templates import template_completion
-
-    if is_lookalike(s):
-        return lookalike_completion(s, taxonomy)
-    if s.evaluation_target in taxonomy:
-        return template_completion(s, taxonomy.get(s.evaluation_target))
-    return None
-
-
 def import_report(
     store: ScenarioStore,
     report: EvalReport,
@@ -267,7 +254,9 @@ def import_report(
     new = [s for sid, s in candidates.items() if sid not in existing]
     result.duplicates += len(existing)
     result.scenario_ids = [s.id for s in new]
-    completions = [c for s in new for c in [_completion(s, taxonomy)] if c is not None]
+    from scenario_forge.response_templates import good_answer
+
+    completions = [c for s in new for c in [good_answer(s, taxonomy)] if c is not None]
     if dry_run:
         result.added = len(new)
         result.completions_added = len(completions)

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forge_export import Completion, Scenario
 from forge_export.ids import normalize_text
 
 from scenario_forge.taxonomy.models import TargetSpec
+
+if TYPE_CHECKING:
+    from scenario_forge.taxonomy import Taxonomy
 
 ANSWER_KEY = "answer"
 
@@ -109,3 +112,18 @@ def template_completion(scenario: Scenario, spec: TargetSpec) -> Completion | No
         origin=f"{spec.name}:{key}",
         metadata={"template_key": key},
     )
+
+
+def good_answer(scenario: Scenario, taxonomy: Taxonomy) -> Completion | None:
+    """The answer a scenario is completed with: a look-alike's written answer, else its
+    target's template completion (a benign contrast's ``answer``, a harmful seed's template).
+
+    Returns ``None`` for a target the taxonomy lacks or a benign prompt with no known answer.
+    """
+    from scenario_forge.lookalikes import is_lookalike, lookalike_completion
+
+    if is_lookalike(scenario):
+        return lookalike_completion(scenario, taxonomy)
+    if scenario.evaluation_target in taxonomy:
+        return template_completion(scenario, taxonomy.get(scenario.evaluation_target))
+    return None

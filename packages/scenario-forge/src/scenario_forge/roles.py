@@ -273,7 +273,7 @@ def probe_scenarios(
         lookalikes_per_round: Look-alikes per probe.
         exclude_ids: Scenario ids of earlier probes.
     """
-    from scenario_forge.response_templates import template_completion
+    from scenario_forge.response_templates import good_answer, template_completion
 
     taken = set(exclude_ids)
     wording_seed = seed * 1_000 + round_
@@ -324,26 +324,3 @@ def _tagged(s: Scenario, round_: int) -> Scenario:
             "metadata": {**s.metadata, "probe_round": round_},
         }
     )
-
-
-def good_answer(scenario: Scenario, taxonomy: Taxonomy) -> Completion | None:
-    """The written answer of a scenario: its ``metadata["answer"]``, else its target's template.
-
-    Returns ``None`` when there is neither (an imported benign prompt with no answer).
-    """
-    from scenario_forge.response_templates import ANSWER_KEY, template_completion
-
-    answer = scenario.metadata.get(ANSWER_KEY)
-    if isinstance(answer, str) and answer.strip():
-        kind = scenario.metadata.get(CONTRAST_KIND_KEY)
-        origin = f"lookalike:{kind}" if kind else f"{scenario.evaluation_target}:{ANSWER_KEY}"
-        return Completion(
-            scenario_id=scenario.id,
-            text=answer.strip(),
-            source="template",
-            origin=origin,
-            metadata={"template_key": ANSWER_KEY},
-        )
-    if scenario.evaluation_target in taxonomy:
-        return template_completion(scenario, taxonomy.get(scenario.evaluation_target))
-    return None
