@@ -109,7 +109,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
             str(out),
         ],
     )
-    assert res.exit_code == 2 and "KEY=VALUE" in res.output
+    assert res.exit_code == 2 and "'--option': 'oops' is not KEY=VALUE" in res.output
 
 
 @pytest.mark.parametrize(

