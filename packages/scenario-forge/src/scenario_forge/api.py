@@ -29,6 +29,7 @@ from forge_export.generators import Generator
 
 from scenario_forge.eval_verdicts import apply_human_verdicts
 from scenario_forge.failure_training import FailureTraining, store_failures
+from scenario_forge.generation import target_brief
 from scenario_forge.lookalikes import (
     LookalikeResult,
     add_lookalikes,
@@ -190,7 +191,7 @@ def generate_scenarios(
     specs = taxonomy.select(list(targets) if targets else None)
     result = GenerateResult(generator=getattr(generator, "name", type(generator).__name__))
     for spec in specs:
-        made = list(generator.generate_scenarios(taxonomy.brief(spec.name), count, seed))
+        made = list(generator.generate_scenarios(target_brief(taxonomy, spec.name), count, seed))
         for s in made:
             if not isinstance(s, Scenario):
                 raise ForgeError(

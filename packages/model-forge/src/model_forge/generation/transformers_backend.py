@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from forge_export.cli_support import option_bool
 from forge_export.errors import ForgeError
 
-from model_forge.generation.api import (
+from model_forge.generation.types import (
     Generation,
     GenerationRequest,
     ProgressCallback,

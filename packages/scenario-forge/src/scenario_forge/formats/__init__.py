@@ -14,14 +14,14 @@ validates every row, reports bad rows by line and stores the good ones in one tr
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from forge_export import ForgeError
 
-FOREIGN_FORMATS = ("inspect", "harmbench")
+from scenario_forge.formats.rows import Row
 
-Row = tuple[str, int | None, dict[str, Any] | None, str | None]
-"""(where, line, scenario fields or None, problem or None)."""
+__all__ = ["FOREIGN_FORMATS", "Row", "foreign_rows", "parse_mapping"]
+
+FOREIGN_FORMATS = ("inspect", "harmbench")
 
 
 def parse_mapping(
