@@ -133,14 +133,16 @@ def parse_prompt_lines(
 
 
 def _taxonomy_description(target: str) -> str | None:
-    """The target's description from scenario-forge's taxonomy, if it knows the target."""
-    try:
-        from scenario_forge.taxonomy import load_taxonomy
+    """The target's description from scenario-forge's taxonomy (``None`` for a target it does
+    not know: the criteria carry the instructions).
 
-        spec = load_taxonomy().targets.get(target)
-        return str(spec.description) if spec is not None else None
-    except Exception:  # the taxonomy is a nicety here; the criteria carry the instructions
-        return None
+    Raises:
+        TaxonomyError: the taxonomy cannot be read (e.g. a bad override file).
+    """
+    from scenario_forge.api import load_taxonomy
+
+    spec = load_taxonomy().targets.get(target)
+    return str(spec.description) if spec is not None else None
 
 
 class ModelForgeGenerator:

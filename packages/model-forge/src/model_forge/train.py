@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from forge_export.errors import ForgeError
+from forge_export.reports import export_fingerprint
 
-from model_forge.evaluate import export_fingerprint
 from model_forge.model_spec import load_local_model, local_model_folder
 from model_forge.offline import offline
 

@@ -174,7 +174,7 @@ def _human_mode(
     as_json: bool,
 ) -> None:
     """``--calibrate`` / ``--train``: measure judges against, or train on, human verdicts."""
-    from scenario_forge.store import ScenarioStore
+    from scenario_forge.api import ScenarioStore
 
     from model_forge.judge.calibrate import calibrate as run_calibrate
     from model_forge.judge.calibrate import format_calibration, train_from_store

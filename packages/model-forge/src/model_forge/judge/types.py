@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from forge_export.models import Scenario
-    from scenario_forge.taxonomy.models import JudgeSpec
+    from scenario_forge.api import JudgeSpec
 
 Label = Literal["compliance", "refusal", "partial_refusal", "off_topic"]
 """What a response did, whatever was expected (same as ``forge_export.models.ResponseLabel``):
