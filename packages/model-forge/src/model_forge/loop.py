@@ -344,8 +344,8 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
                     "method": method,
                     "export": str(exported),
                     "export_counts": summary.counts,
-                    "train_loss": trained.metrics.get("train_loss"),
-                    "train_steps": trained.metrics.get("global_step"),
+                    "train_loss": trained.metrics.train_loss,
+                    "train_steps": trained.metrics.global_step,
                     "probe": probe,
                 }
             )

@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import warnings
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from forge_export.errors import ForgeError
 from forge_export.reports import export_fingerprint
+from forge_export.train_metrics import LossPoint, TrainMetrics
 
 from model_forge.model_spec import load_local_model, local_model_folder
 from model_forge.offline import offline
@@ -154,12 +154,13 @@ class TrainResult:
     Attributes:
         output: The output folder (the merged model lives at its top level).
         adapter: The LoRA adapter folder, or ``None`` for full fine-tuning.
-        metrics: The content of ``metrics.json``.
+        metrics: What ``metrics.json`` holds (the contract's
+            :class:`~forge_export.train_metrics.TrainMetrics`).
     """
 
     output: Path
     adapter: Path | None
-    metrics: dict[str, Any]
+    metrics: TrainMetrics
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,31 +439,33 @@ def _train(
     seconds = time.perf_counter() - started
     adapter = _save_outputs(trainer, tokenizer, out, base_path, options)
 
-    metrics: dict[str, Any] = {
-        "method": options.method,
-        "config": config,
-        "model": options.model,
-        "base_model": str(base_path),
-        "export": str(export_path.resolve()),
-        "dataset_fingerprint": export_fingerprint(export_path),
-        "rows": rows,
-        "train_rows": len(train_ds),
-        "global_step": trainer.state.global_step,
-        "resumed_from": resume_from,
-        "train_loss": result.training_loss,
-        "train_seconds": round(seconds, 2),
-        "loss_history": [
-            {"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h
+    metrics = TrainMetrics(
+        method=options.method,
+        config=config,
+        model=options.model,
+        base_model=str(base_path),
+        export=str(export_path.resolve()),
+        dataset_fingerprint=export_fingerprint(export_path),
+        rows=rows,
+        train_rows=len(train_ds),
+        global_step=trainer.state.global_step,
+        resumed_from=resume_from,
+        train_loss=result.training_loss,
+        train_seconds=round(seconds, 2),
+        loss_history=[
+            LossPoint(step=h["step"], loss=h["loss"])
+            for h in trainer.state.log_history
+            if "loss" in h
         ],
-        "trainer_metrics": result.metrics,
-        "options": {k: v for k, v in asdict(options).items() if k != "extra"}
+        trainer_metrics=result.metrics,
+        options={k: v for k, v in asdict(options).items() if k != "extra"}
         | {"learning_rate": args.learning_rate, "extra": options.extra},
-        "device": str(args.device),
-        "bf16": bool(args.bf16),
-        "adapter": str(adapter) if adapter else None,
-    }
+        device=str(args.device),
+        bf16=bool(args.bf16),
+        adapter=str(adapter) if adapter else None,
+    )
     if trainer.is_world_process_zero():
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        metrics.write(out)
     say(
         f"trained {trainer.state.global_step} steps in {seconds:.0f}s, loss {result.training_loss:.4f}"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 
 import click
@@ -163,12 +162,12 @@ def train_command(
     with contextlib.redirect_stdout(sys.stderr):
         result = train(export, output, options, log=lambda msg: click.echo(msg, err=True))
     if as_json:
-        click.echo(json.dumps(result.metrics, indent=2))
+        click.echo(result.metrics.model_dump_json(indent=2))
     else:
         m = result.metrics
         click.echo(
-            f"Trained {m['global_step']} steps ({m['method']} on {m['config']}, "
-            f"{m['train_rows']} rows), final loss {m['train_loss']:.4f} in {m['train_seconds']}s"
+            f"Trained {m.global_step} steps ({m.method} on {m.config}, "
+            f"{m.train_rows} rows), final loss {m.train_loss:.4f} in {m.train_seconds}s"
         )
         click.echo(f"Model: {result.output}")
         if result.adapter:
