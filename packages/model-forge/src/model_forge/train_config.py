@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from forge_export.errors import ForgeError
@@ -119,11 +119,6 @@ def option_default(name: str) -> Any:
     """The default of :class:`TrainOptions` field ``name``.
 
     Raises:
-        KeyError: no such field.
+        AttributeError: no such field.
     """
-    for f in fields(TrainOptions):
-        if f.name == name:
-            if f.default is not MISSING:
-                return f.default
-            return f.default_factory()  # type: ignore[misc]
-    raise KeyError(name)
+    return getattr(TrainOptions(), name)

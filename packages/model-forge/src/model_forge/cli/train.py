@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -37,120 +38,115 @@ OPTION_FIELDS: dict[str, str] = {
 """``model-forge train`` option (click parameter name) → :class:`TrainOptions` field."""
 
 
-def _default(option: str) -> Any:
-    return option_default(OPTION_FIELDS[option])
+_OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    (
+        "method",
+        "--method",
+        {
+            "type": click.Choice(list(METHOD_CONFIGS)),
+            "help": "TRL trainer: sft (SFTTrainer), dpo (DPOTrainer on 'preference'), kto "
+            "(KTOTrainer).",
+        },
+    ),
+    (
+        "config",
+        "--config",
+        {
+            "type": click.Choice(
+                list(dict.fromkeys(c for cs in METHOD_CONFIGS.values() for c in cs))
+            ),
+            "help": "Export config to read. sft: prompt_completion (default; loss on the "
+            "completion only) or sft (whole conversation); dpo: preference; kto: kto.",
+        },
+    ),
+    (
+        "model",
+        "--model",
+        {
+            "help": "bundled (SmolLM2-135M-Instruct), tiny (random test model) or a local model folder."
+        },
+    ),
+    ("lora", "--lora/--full", {"help": "LoRA adapter or full fine-tuning."}),
+    ("lora_r", "--lora-r", {"type": click.IntRange(min=1), "help": "LoRA rank."}),
+    ("lora_alpha", "--lora-alpha", {"type": click.IntRange(min=1), "help": "LoRA alpha."}),
+    ("max_steps", "--max-steps", {"type": int, "help": "Optimizer steps (overrides --epochs)."}),
+    (
+        "epochs",
+        "--epochs",
+        {
+            "type": click.FloatRange(min=0, min_open=True),
+            "help": "Epochs over the train split, when --max-steps is not given.",
+        },
+    ),
+    (
+        "learning_rate",
+        "--learning-rate",
+        {
+            "type": click.FloatRange(min=0, min_open=True),
+            "help": "Peak learning rate [default: 2e-4 LoRA sft, 5e-5 LoRA dpo/kto, TRL's for "
+            "--full].",
+        },
+    ),
+    (
+        "batch_size",
+        "--batch-size",
+        {
+            "type": click.IntRange(min=1),
+            "help": "per_device_train_batch_size (rows per forward pass).",
+        },
+    ),
+    (
+        "grad_accum",
+        "--grad-accum",
+        {
+            "type": click.IntRange(min=1),
+            "help": "gradient_accumulation_steps (rows per optimizer step = batch size x this).",
+        },
+    ),
+    (
+        "max_length",
+        "--max-length",
+        {"type": click.IntRange(min=8), "help": "Tokens per row; longer rows are truncated."},
+    ),
+    (
+        "benign_repeat",
+        "--benign-repeat",
+        {
+            "type": click.IntRange(min=1),
+            "help": "Repeat benign contrast rows (expected_behavior comply) this many times.",
+        },
+    ),
+    (
+        "save_steps",
+        "--save-steps",
+        {
+            "type": click.IntRange(min=1),
+            "help": "Checkpoint every N steps (under OUTPUT/checkpoints).",
+        },
+    ),
+    ("seed", "--seed", {"type": int, "help": "Trainer seed."}),
+    (
+        "resume",
+        "--resume",
+        {"is_flag": True, "help": "Continue from the last checkpoint in OUTPUT/checkpoints."},
+    ),
+    ("overwrite", "--overwrite", {"is_flag": True, "help": "Replace a model already in OUTPUT."}),
+)
+"""(parameter name, option, click keywords) of every option that sets a TrainOptions field."""
+
+
+def _train_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the :data:`_OPTIONS`, each defaulting to its TrainOptions field."""
+    for name, decl, kwargs in reversed(_OPTIONS):
+        default = option_default(OPTION_FIELDS[name])
+        shown = default is not None and not kwargs.get("is_flag", False)
+        fn = click.option(decl, name, default=default, show_default=shown, **kwargs)(fn)
+    return fn
 
 
 @click.command("train")
 @click.argument("export", type=click.Path(file_okay=False, path_type=str))
-@click.option(
-    "--method",
-    type=click.Choice(list(METHOD_CONFIGS)),
-    default=_default("method"),
-    show_default=True,
-    help="TRL trainer: sft (SFTTrainer), dpo (DPOTrainer on 'preference'), kto (KTOTrainer).",
-)
-@click.option(
-    "--config",
-    "config",
-    type=click.Choice(list(dict.fromkeys(c for cs in METHOD_CONFIGS.values() for c in cs))),
-    default=_default("config"),
-    help="Export config to read. sft: prompt_completion (default; loss on the completion only) "
-    "or sft (whole conversation); dpo: preference; kto: kto.",
-)
-@click.option(
-    "--model",
-    default=_default("model"),
-    show_default=True,
-    help="bundled (SmolLM2-135M-Instruct), tiny (random test model) or a local model folder.",
-)
-@click.option(
-    "--lora/--full",
-    default=_default("lora"),
-    show_default=True,
-    help="LoRA adapter or full fine-tuning.",
-)
-@click.option(
-    "--lora-r",
-    type=click.IntRange(min=1),
-    default=_default("lora_r"),
-    show_default=True,
-    help="LoRA rank.",
-)
-@click.option(
-    "--lora-alpha",
-    type=click.IntRange(min=1),
-    default=_default("lora_alpha"),
-    show_default=True,
-    help="LoRA alpha.",
-)
-@click.option(
-    "--max-steps",
-    type=int,
-    default=_default("max_steps"),
-    help="Optimizer steps (overrides --epochs).",
-)
-@click.option(
-    "--epochs",
-    type=click.FloatRange(min=0, min_open=True),
-    default=_default("epochs"),
-    show_default=True,
-    help="Epochs over the train split, when --max-steps is not given.",
-)
-@click.option(
-    "--learning-rate",
-    type=click.FloatRange(min=0, min_open=True),
-    default=_default("learning_rate"),
-    help="Peak learning rate [default: 2e-4 LoRA sft, 5e-5 LoRA dpo/kto, TRL's for --full].",
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=_default("batch_size"),
-    show_default=True,
-    help="per_device_train_batch_size (rows per forward pass).",
-)
-@click.option(
-    "--grad-accum",
-    type=click.IntRange(min=1),
-    default=_default("grad_accum"),
-    show_default=True,
-    help="gradient_accumulation_steps (rows per optimizer step = batch size x this).",
-)
-@click.option(
-    "--max-length",
-    type=click.IntRange(min=8),
-    default=_default("max_length"),
-    show_default=True,
-    help="Tokens per row; longer rows are truncated.",
-)
-@click.option(
-    "--benign-repeat",
-    type=click.IntRange(min=1),
-    default=_default("benign_repeat"),
-    show_default=True,
-    help="Repeat benign contrast rows (expected_behavior comply) this many times.",
-)
-@click.option(
-    "--save-steps",
-    type=click.IntRange(min=1),
-    default=_default("save_steps"),
-    show_default=True,
-    help="Checkpoint every N steps (under OUTPUT/checkpoints).",
-)
-@click.option("--seed", type=int, default=_default("seed"), show_default=True, help="Trainer seed.")
-@click.option(
-    "--resume",
-    is_flag=True,
-    default=_default("resume"),
-    help="Continue from the last checkpoint in OUTPUT/checkpoints.",
-)
-@click.option(
-    "--overwrite",
-    is_flag=True,
-    default=_default("overwrite"),
-    help="Replace a model already in OUTPUT.",
-)
+@_train_options
 @click.option(
     "--output",
     "-o",

@@ -20,28 +20,8 @@ from typing import Any
 
 from forge_export.errors import ForgeError
 
-from model_forge.generation.types import (
-    Backend,
-    FinishReason,
-    Generation,
-    GenerationRequest,
-    ProgressCallback,
-    SamplingParams,
-    model_revision,
-)
+from model_forge.generation.types import Backend
 from model_forge.model_spec import MODEL_SPECS, resolve_model
-
-__all__ = [
-    "BACKENDS",
-    "Backend",
-    "FinishReason",
-    "Generation",
-    "GenerationRequest",
-    "ProgressCallback",
-    "SamplingParams",
-    "load_backend",
-    "model_revision",
-]
 
 BACKENDS: dict[str, str] = MODEL_SPECS
 """The model specs :func:`load_backend` understands (:data:`model_forge.model_spec.MODEL_SPECS`)."""
