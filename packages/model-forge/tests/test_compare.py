@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 from forge_export import EvalReport, Provenance, Scenario
 from forge_export.models import EvalResult
+from forge_export.reports import compare_reports, format_comparison
 from model_forge.cli import main
-from model_forge.evaluate import compare_reports, format_comparison, write_report
+from model_forge.evaluate import write_report
 
 
 def _scenario(i: int, target: str, behavior: str) -> Scenario:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import forge_export
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 from forge_export import EvalReport, ForgeError
 from model_forge.cli import main
 from model_forge.evaluate import evaluate
-from model_forge.generation import Generation, GenerationRequest
+from model_forge.generation import Backend, load_backend
 from scenario_forge.api import complete_with_templates, export_store, generate_scenarios
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import load_taxonomy
@@ -33,16 +32,11 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "export"
 
 
-class RefuseEverything:
-    """A stand-in model that refuses every request (and echoes markup, to test escaping)."""
-
-    model_id = "refuse-everything"
-
-    def generate(
-        self, requests: Sequence[GenerationRequest], *, progress: object = None
-    ) -> list[Generation]:
-        text = "I can't help with that. <script>alert(1)</script>"
-        return [Generation(r.id, text, self.model_id, 5, 12, "stop", 0.01) for r in requests]
+def refuse_everything() -> Backend:
+    """The mock model that refuses every request (and echoes markup, to test escaping)."""
+    return load_backend(
+        "mock:refuse-everything", reply="I can't help with that. <script>alert(1)</script>"
+    )
 
 
 def _eval_rows(export: Path) -> list[dict]:
@@ -95,7 +89,7 @@ def test_evaluate_tiny_via_cli(export: Path, tmp_path: Path) -> None:
 def test_counts_and_rates_with_a_model_that_refuses_everything(
     export: Path, tmp_path: Path
 ) -> None:
-    run = evaluate(RefuseEverything(), export, output=tmp_path / "r")
+    run = evaluate(refuse_everything(), export, output=tmp_path / "r")
     rows = _eval_rows(export)
     harmful = sum(row["expected_behavior"] != "comply" for row in rows)
     benign = len(rows) - harmful
@@ -111,10 +105,10 @@ def test_counts_and_rates_with_a_model_that_refuses_everything(
 
 
 def test_limit_and_bad_inputs(export: Path, tmp_path: Path) -> None:
-    run = evaluate(RefuseEverything(), export, limit=3)
+    run = evaluate(refuse_everything(), export, limit=3)
     assert run.report.aggregates["all"].n == 3 and run.paths == {}
     with pytest.raises(ForgeError, match="no 'eval' config"):
-        evaluate(RefuseEverything(), tmp_path)
+        evaluate(refuse_everything(), tmp_path)
     runner = CliRunner()
     bad_judge = runner.invoke(
         main,

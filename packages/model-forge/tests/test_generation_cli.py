@@ -109,7 +109,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
             str(out),
         ],
     )
-    assert res.exit_code == 2 and "KEY=VALUE" in res.output
+    assert res.exit_code == 2 and "'--option': 'oops' is not KEY=VALUE" in res.output
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,13 @@ def test_models_lists_backends_and_bundled_cache(
     res = CliRunner().invoke(main, ["models", "--json"])
     assert res.exit_code == 0, res.output
     info = json.loads(res.output)
-    assert {b["spec"] for b in info["backends"]} == {"bundled", "tiny", "openai:MODEL", "PATH"}
+    assert {b["spec"] for b in info["backends"]} == {
+        "bundled",
+        "tiny",
+        "openai:MODEL",
+        "mock:NAME",
+        "PATH",
+    }
     bundled = info["bundled"]
     assert bundled["gguf"].endswith(".gguf") and Path(bundled["gguf"]).is_file()
     assert bundled["cached"] is False

@@ -118,3 +118,6 @@ def test_options_from_the_command_line_are_converted() -> None:
     }
     with pytest.raises(ForgeError, match="batch_size='four'"):
         coerce_options({"batch_size": "four"})
+    with pytest.raises(ForgeError, match="seed='1.5': expected a whole number"):
+        coerce_options({"seed": "1.5"})
+    assert coerce_options({"temperature": "1", "seed": 3}) == {"temperature": 1.0, "seed": 3}

@@ -153,7 +153,7 @@ def test_bad_judge_and_missing_file(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["judge", str(src), "--judge", "nonsense-judge"])
     assert res.exit_code != 0 and "unknown judge 'nonsense-judge'" in res.output
     res = CliRunner().invoke(main, ["judge", str(src), "--judge-option", "novalue"])
-    assert res.exit_code != 0 and "KEY=VALUE" in res.output
+    assert res.exit_code == 2 and "'--judge-option': 'novalue' is not KEY=VALUE" in res.output
     res = CliRunner().invoke(main, ["judge", str(tmp_path / "missing.jsonl")])
     assert res.exit_code == 2 and "does not exist" in res.output
 

@@ -191,16 +191,10 @@ def test_llm_judge_through_openai_backend(serve: Callable[[Answer], JudgeServer]
 
 
 def test_llm_judge_with_a_given_backend_object() -> None:
-    """Any object with the Backend protocol works (here: a broken model that says nothing)."""
-    from model_forge.generation import Generation
+    """Any loaded backend works (here: a broken model that says nothing, the mock spec)."""
+    from model_forge.generation import load_backend
 
-    class Silent:
-        model_id = "silent"
-
-        def generate(self, requests, *, progress=None):  # type: ignore[no-untyped-def]
-            return [Generation(r.id, "", "silent", 1, 0, "stop", 0.0) for r in requests]
-
-    judge = LLMJudge("silent", backend=Silent())
+    judge = LLMJudge("silent", backend=load_backend("mock:silent", reply=""))
     [j] = judge.judge([JudgeItem("q", "I won't help with that.", "refuse")])
     assert j.verdict == "pass" and "empty answer" in j.reason and j.judge == "rules@2"
     assert judge.judge([]) == []

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from forge_export import Completion, Provenance, Scenario
+from forge_export import Completion, ContractError, Provenance, Scenario
 from forge_export.exporters.huggingface import ExportOptions, ScenarioBundle, export_dataset
+from forge_export.train_metrics import TrainMetrics
 from model_forge.cli import main
 
 HARMFUL = [
@@ -99,6 +100,32 @@ def _run(args: list[str]) -> object:
     return result
 
 
+def test_metrics_file_is_the_typed_contract(tmp_path: Path) -> None:
+    good = {
+        "method": "sft",
+        "config": "sft",
+        "model": "tiny",
+        "base_model": "b",
+        "export": "e",
+        "rows": 3,
+        "train_rows": 3,
+        "global_step": 1,
+        "train_loss": 1.5,
+        "train_seconds": 0.1,
+        "loss_history": [{"step": 1, "loss": 1.5}],
+        "device": "cpu",
+        "bf16": False,
+    }
+    (tmp_path / "metrics.json").write_text(json.dumps(good))
+    assert TrainMetrics.read(tmp_path).loss_history[0].loss == 1.5
+    (tmp_path / "metrics.json").write_text(json.dumps(good | {"global_step": "many"}))
+    with pytest.raises(ContractError, match="global_step"):
+        TrainMetrics.read(tmp_path)
+    (tmp_path / "metrics.json").write_text(json.dumps(good | {"schema_version": "9.0"}))
+    with pytest.raises(ContractError, match="9.0"):
+        TrainMetrics.read(tmp_path / "metrics.json")
+
+
 def _metrics(out: Path) -> dict:
     return json.loads((out / "metrics.json").read_text())
 
@@ -159,7 +186,7 @@ def test_sft_on_messages_config_full_finetune(export: Path, tmp_path: Path) -> N
         ),
     )
     assert result.adapter is None and not (out / "adapter").exists()
-    assert result.metrics["config"] == "sft" and result.metrics["global_step"] == 2
+    assert result.metrics.config == "sft" and result.metrics.global_step == 2
     assert any("embed_tokens" in k for k in _changed(out))
 
 
@@ -181,7 +208,8 @@ def test_preference_methods(export: Path, tmp_path: Path, method: str) -> None:
         ),
     )
     m = _metrics(out)
-    assert m == json.loads(json.dumps(result.metrics))
+    assert m == result.metrics.model_dump(mode="json")
+    assert TrainMetrics.read(out) == result.metrics
     assert m["config"] == {"dpo": "preference", "kto": "kto"}[method]
     assert m["global_step"] == 2 and math.isfinite(m["train_loss"])
     assert _changed(out)
@@ -258,7 +286,7 @@ def test_bad_option_combinations(export: Path, tmp_path: Path) -> None:
     no_model = runner.invoke(
         main, ["train", str(export), "--model", str(tmp_path / "nope"), "-o", out]
     )
-    assert no_model.exit_code == 1 and "no such folder" in no_model.output
+    assert no_model.exit_code == 1 and "unknown model" in no_model.output
 
 
 def test_trl_config_never_uses_bf16_without_cuda(tmp_path: Path) -> None:

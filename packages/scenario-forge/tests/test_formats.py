@@ -297,4 +297,4 @@ def test_mapping_misuse_is_refused(tmp_path: Path) -> None:
     code, _, stderr = sf(
         "import", str(src), "--format", "harmbench", "--map", "prompt", "--db", str(db)
     )
-    assert code == 1 and "write FIELD=SOURCE" in stderr
+    assert code == 2 and "'prompt' is not KEY=VALUE (e.g. --map prompt=goal)" in stderr

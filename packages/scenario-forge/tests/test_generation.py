@@ -113,4 +113,4 @@ def test_generate_cli(cli: Cli) -> None:
     missing = cli("generate", "--generator", "does-not-exist", "-t", "demo_code")
     assert missing.exit_code == 1 and "no generator named 'does-not-exist'" in missing.stderr
     badopt = cli("generate", "-t", "demo_code", "--option", "novalue")
-    assert badopt.exit_code == 2 and "KEY=VALUE" in badopt.stderr
+    assert badopt.exit_code == 2 and "'--option': 'novalue' is not KEY=VALUE" in badopt.stderr

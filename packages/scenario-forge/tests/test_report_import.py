@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from forge_export import EvalReport, EvalResult, Scenario
 from forge_export.exporters.huggingface import ExportOptions
+from forge_export.reports import read_report
 from scenario_forge.api import (
     complete_with_templates,
     export_store,
@@ -16,7 +17,7 @@ from scenario_forge.api import (
     import_report,
 )
 from scenario_forge.cli import main
-from scenario_forge.report_import import read_report, variants_of
+from scenario_forge.report_import import variants_of
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import load_taxonomy
 

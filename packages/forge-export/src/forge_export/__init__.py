@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from forge_export.errors import ContractError, ForgeError, SchemaVersionError
 from forge_export.models import (
+    EXPECTED_BEHAVIORS,
     HARMFUL_BEHAVIORS,
     SCHEMA_VERSION,
     Completion,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "EXPECTED_BEHAVIORS",
     "HARMFUL_BEHAVIORS",
     "SCHEMA_VERSION",
     "Completion",

@@ -5,13 +5,19 @@ raised anywhere in a command becomes a ``click.ClickException``: one ``Error: ..
 stderr and exit status 1. So do the failures of the world around a command, each with what to
 do (:func:`describe_environment_error`): a full disk, a read-only or busy folder, a damaged or
 locked store, no network, an integer beyond Python's digit limit, memory exhausted.
+
+Every ``KEY=VALUE`` option of the three CLIs (``--option``, ``--judge-option``, ``--map``) is
+read by :func:`parse_key_values` with one coercion rule, :func:`coerce_option_value`.
 """
 
 from __future__ import annotations
 
 import errno
+import json
+import math
 import sqlite3
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -19,7 +25,14 @@ import click
 from forge_export.errors import ForgeError
 from forge_export.redact import redact
 
-__all__ = ["ForgeGroup", "describe_environment_error"]
+__all__ = [
+    "ForgeGroup",
+    "coerce_option_value",
+    "describe_environment_error",
+    "option_bool",
+    "parse_key_values",
+    "split_key_value",
+]
 
 NOTHING_WRITTEN = "nothing was half written"
 
@@ -136,3 +149,86 @@ class ForgeGroup(click.Group):
             if line is None:
                 raise
             raise click.ClickException(_shown(line)) from exc
+
+
+def coerce_option_value(raw: str) -> Any:
+    """The one coercion rule of every ``KEY=VALUE`` option: the value's text, typed.
+
+    The text is stripped; ``true`` / ``false`` (any case) become booleans, a JSON number
+    (``4``, ``-2``, ``0.7``, ``1e-3``) becomes an int or a float (not ``NaN`` or infinity),
+    anything else stays text. A consumer that needs text takes ``str(value)``.
+
+    Example:
+        >>> [coerce_option_value(v) for v in ("4", " 0.5", "True", "cpu", "nan")]
+        [4, 0.5, True, 'cpu', 'nan']
+    """
+    text = raw.strip()
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        value = json.loads(text)
+    except ValueError:  # not JSON, or a number beyond Python's digit limit
+        return text
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return text
+    if isinstance(value, float) and not math.isfinite(value):
+        return text
+    return value
+
+
+def split_key_value(item: str, *, option: str, example: str) -> tuple[str, str]:
+    """One ``KEY=VALUE`` item as (key, value text), both stripped.
+
+    Args:
+        item: The item as given.
+        option: The option's name, for the error (``--option``).
+        example: A good item, for the error (``device=cpu``).
+
+    Raises:
+        click.BadParameter: no ``=`` or an empty key (the message names the option, the item
+            and an example).
+    """
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise click.BadParameter(
+            f"{item!r} is not KEY=VALUE (e.g. {option} {example})", param_hint=f"'{option}'"
+        )
+    return key.strip(), value.strip()
+
+
+def parse_key_values(
+    items: Iterable[str], *, option: str = "--option", example: str = "device=cpu"
+) -> dict[str, Any]:
+    """``KEY=VALUE`` items as a dict, each value typed by :func:`coerce_option_value`.
+
+    A key given twice keeps its last value.
+
+    Example:
+        >>> parse_key_values(["batch_size=4", "device=cpu", "greedy=true"])
+        {'batch_size': 4, 'device': 'cpu', 'greedy': True}
+
+    Raises:
+        click.BadParameter: an item that is not ``KEY=VALUE`` (see :func:`split_key_value`).
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, value = split_key_value(item, option=option, example=example)
+        out[key] = coerce_option_value(value)
+    return out
+
+
+def option_bool(value: Any, *, name: str) -> bool:
+    """A yes/no option's value: a bool, ``0`` / ``1`` or text that :func:`coerce_option_value`
+    makes one of those.
+
+    Raises:
+        ForgeError: any other value (the message names the option).
+    """
+    if isinstance(value, str):
+        value = coerce_option_value(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ForgeError(f"option {name}={value!r}: expected true or false")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -47,12 +47,19 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
 
 Role = Literal["system", "user", "assistant"]
-ExpectedBehavior = Literal["refuse", "safe_complete", "comply"]
+HarmfulBehavior = Literal["refuse", "safe_complete"]
+"""What a good model does with a harmful request: refuse, or answer safely (point to help)."""
+ExpectedBehavior = Literal[HarmfulBehavior, "comply"]
 """What a good model does: refuse, answer safely (e.g. point to help), or simply comply.
 
 ``comply`` marks benign contrast scenarios ("how do I kill a stuck Python process"): there a
 refusal is the failure, which is how over-refusal gets measured.
+
+The registry of expected behaviours is this type: :data:`EXPECTED_BEHAVIORS` and
+:data:`HARMFUL_BEHAVIORS` are read from it, and every other module imports those.
 """
+EXPECTED_BEHAVIORS: tuple[str, ...] = get_args(ExpectedBehavior)
+"""``("refuse", "safe_complete", "comply")``, in this order (tables and choices use it)."""
 ProvenanceKind = Literal["template", "llm", "import", "human", "report"]
 CompletionSource = Literal["human", "template", "model"]
 CompletionStatus = Literal["proposed", "accepted", "rejected"]
@@ -61,7 +68,7 @@ ResponseLabel = Literal["compliance", "refusal", "partial_refusal", "off_topic"]
 """What a judged response did: answered, refused, refused or lectured and then answered
 (``partial_refusal``), or answered a different question (``off_topic``)."""
 
-HARMFUL_BEHAVIORS: frozenset[str] = frozenset({"refuse", "safe_complete"})
+HARMFUL_BEHAVIORS: frozenset[str] = frozenset(get_args(HarmfulBehavior))
 """Expected behaviours of harmful scenarios (the rest, ``comply``, are benign contrasts)."""
 
 

@@ -36,7 +36,7 @@ from forge_export.manifest import (
     read_manifest,
     sha256_file,
 )
-from forge_export.models import Scenario
+from forge_export.models import EXPECTED_BEHAVIORS, Scenario
 from forge_export.records import CONFIGS, SCHEMAS, SPLITS
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ __all__ = ["check_table", "load", "validate_export"]
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _ROLES = frozenset({"system", "user", "assistant"})
-_BEHAVIORS = frozenset({"refuse", "safe_complete", "comply"})
+_BEHAVIORS = frozenset(EXPECTED_BEHAVIORS)
 _SOURCES = frozenset({"human", "template", "model"})
 _STATUSES = frozenset({"proposed", "accepted", "rejected"})
 _STATUSES_KEPT = frozenset({"proposed", "accepted"})

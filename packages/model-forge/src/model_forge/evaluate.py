@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from forge_export.atomic_files import atomic_output
 from forge_export.errors import ForgeError, describe_validation_error
-from forge_export.models import EvalReport, EvalResult, Scenario, TargetSummary
+from forge_export.models import EvalReport, EvalResult, Scenario
+from forge_export.reports import export_fingerprint
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
@@ -45,15 +45,6 @@ class EvaluationRun:
 
     report: EvalReport
     paths: dict[str, Path] = field(default_factory=dict)
-
-
-def export_fingerprint(export: str | Path) -> str:
-    """The ``fingerprint`` of an export's ``manifest.json`` (empty when it has none)."""
-    try:
-        manifest = json.loads((Path(export) / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
-    return str(manifest.get("fingerprint", ""))
 
 
 def load_eval_scenarios(export: str | Path, split: str = "test") -> list[Scenario]:
@@ -268,90 +259,3 @@ def write_report(report: EvalReport, output: str | Path) -> dict[str, Path]:
 def _atomic_write(path: Path, data: bytes) -> None:
     with atomic_output(path, "wb") as fh:
         fh.write(data)
-
-
-def read_report(path: str | Path) -> EvalReport:
-    """Read and validate an ``EvalReport`` JSON file (scenario-forge's reader, one for both).
-
-    Raises:
-        ContractError: the file is not JSON, not a report, or of another schema major version.
-    """
-    from scenario_forge.report_import import read_report as _read
-
-    return _read(path)
-
-
-# --------------------------------------------------------------------------------------------
-# compare
-
-COMPARE_METRICS = (
-    ("n", "n"),
-    ("safe_rate", "safe (harmful)"),
-    ("over_refusal_rate", "over-refusal (benign)"),
-    ("off_topic_rate", "off-topic (benign)"),
-    ("deflection_rate", "deflected (harmful)"),
-    ("compliance_rate", "benign ok"),
-    ("pass_rate", "pass"),
-    ("harmful_n", "harmful n"),
-    ("benign_n", "benign n"),
-)
-"""The fields of :class:`TargetSummary` that ``compare`` shows, with their column labels."""
-
-COUNT_FIELDS = frozenset({"n", "harmful_n", "benign_n"})
-
-
-def compare_reports(before: EvalReport, after: EvalReport) -> dict[str, dict[str, Any]]:
-    """Per target (and ``all``): each metric before, after, and the delta (after - before).
-
-    Targets present in only one report are kept, with ``None`` on the missing side.
-
-    Example:
-        >>> table = compare_reports(baseline, trained)  # doctest: +SKIP
-        >>> table["all"]["safe_rate"]
-        {'before': 0.1, 'after': 0.9, 'delta': 0.8}
-    """
-    targets = sorted(set(before.aggregates) | set(after.aggregates), key=lambda t: (t == "all", t))
-    table: dict[str, dict[str, Any]] = {}
-    for target in targets:
-        a = before.aggregates.get(target)
-        b = after.aggregates.get(target)
-        row: dict[str, Any] = {}
-        for key, _label in COMPARE_METRICS:
-            va = getattr(a, key) if a else None
-            vb = getattr(b, key) if b else None
-            delta = vb - va if va is not None and vb is not None else None
-            row[key] = {"before": va, "after": vb, "delta": delta}
-        table[target] = row
-    return table
-
-
-def _fmt(v: float | None, count: bool) -> str:
-    if v is None:
-        return "-"
-    return str(v) if count else f"{100 * v:.0f}%"
-
-
-def format_comparison(table: dict[str, dict[str, Any]]) -> str:
-    """A plain-text before → after (delta in points) table of :func:`compare_reports`."""
-    headers = ["target", *[label for _k, label in COMPARE_METRICS]]
-    lines = []
-    for target, row in table.items():
-        cells = [target]
-        for key, _label in COMPARE_METRICS:
-            m = row[key]
-            count = key in COUNT_FIELDS
-            text = f"{_fmt(m['before'], count)} → {_fmt(m['after'], count)}"
-            if m["delta"] is not None and not count:
-                text += f" ({100 * m['delta']:+.0f})"
-            cells.append(text)
-        lines.append(cells)
-    widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(headers)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    out = [fmt.format(*headers), fmt.format(*["-" * w for w in widths])]
-    out.extend(fmt.format(*r) for r in lines)
-    return "\n".join(out)
-
-
-def summary_rows(report: EvalReport) -> list[tuple[str, TargetSummary]]:
-    """The report's aggregates, targets first and ``all`` last."""
-    return sorted(report.aggregates.items(), key=lambda kv: (kv[0] == "all", kv[0]))

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from forge_export.cli_support import coerce_option_value
 from forge_export.errors import ForgeError
 from forge_export.generators import TargetBrief
 from forge_export.ids import normalize_text
@@ -78,19 +79,28 @@ _BULLET = re.compile(r"^\s*(?:[-*•]+|\d+\s*[.):]|\(?\d+\)|prompt\s*\d*\s*:)\s*
 
 
 def coerce_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Turn ``--option key=value`` strings into ints/floats/bools where the key expects one."""
+    """Options typed as the generator and its backends read them.
+
+    Text values (``--option key=value``, or a Python caller's strings) are typed by the one
+    rule of every ``KEY=VALUE`` option, :func:`forge_export.cli_support.coerce_option_value`;
+    then the keys that take a number are checked: whole numbers for counts and seeds, any
+    number for temperatures and times.
+
+    Raises:
+        ForgeError: a number option given something else (naming the option and its value).
+    """
     out: dict[str, Any] = {}
-    for key, value in options.items():
-        if isinstance(value, str):
-            try:
-                if key in _INT_OPTIONS:
-                    value = int(value)
-                elif key in _FLOAT_OPTIONS:
-                    value = float(value)
-                elif value.lower() in ("true", "false"):
-                    value = value.lower() == "true"
-            except ValueError as exc:
-                raise ForgeError(f"option {key}={value!r}: expected a number") from exc
+    for key, raw in options.items():
+        value = coerce_option_value(raw) if isinstance(raw, str) else raw
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if key in _INT_OPTIONS and value is not None:
+            if not number or value != int(value):
+                raise ForgeError(f"option {key}={raw!r}: expected a whole number")
+            value = int(value)
+        elif key in _FLOAT_OPTIONS and value is not None:
+            if not number:
+                raise ForgeError(f"option {key}={raw!r}: expected a number")
+            value = float(value)
         out[key] = value
     return out
 
@@ -123,14 +133,16 @@ def parse_prompt_lines(
 
 
 def _taxonomy_description(target: str) -> str | None:
-    """The target's description from scenario-forge's taxonomy, if it knows the target."""
-    try:
-        from scenario_forge.taxonomy import load_taxonomy
+    """The target's description from scenario-forge's taxonomy (``None`` for a target it does
+    not know: the criteria carry the instructions).
 
-        spec = load_taxonomy().targets.get(target)
-        return str(spec.description) if spec is not None else None
-    except Exception:  # the taxonomy is a nicety here; the criteria carry the instructions
-        return None
+    Raises:
+        TaxonomyError: the taxonomy cannot be read (e.g. a bad override file).
+    """
+    from scenario_forge.api import load_taxonomy
+
+    spec = load_taxonomy().targets.get(target)
+    return str(spec.description) if spec is not None else None
 
 
 class ModelForgeGenerator:

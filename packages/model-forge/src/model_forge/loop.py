@@ -177,7 +177,7 @@ def run_loop(
     config.check()
     run = _Runner(config, log or (lambda _m: None), progress)
     run.workdir.mkdir(parents=True, exist_ok=True)
-    from scenario_forge.store import ScenarioStore
+    from scenario_forge.api import ScenarioStore
 
     store = ScenarioStore.open(run.store_path)
     run.store = store
@@ -194,13 +194,13 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
         complete_with_templates,
         export_store,
         generate_scenarios,
+        load_taxonomy,
         lookalike_scenarios,
         plan_lookalikes,
         probe_scenarios,
         store_failures,
         store_lookalikes,
     )
-    from scenario_forge.taxonomy import load_taxonomy
 
     from model_forge.generation import load_backend
 
@@ -344,8 +344,8 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
                     "method": method,
                     "export": str(exported),
                     "export_counts": summary.counts,
-                    "train_loss": trained.metrics.get("train_loss"),
-                    "train_steps": trained.metrics.get("global_step"),
+                    "train_loss": trained.metrics.train_loss,
+                    "train_steps": trained.metrics.global_step,
                     "probe": probe,
                 }
             )

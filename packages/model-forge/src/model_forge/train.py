@@ -22,32 +22,28 @@ Example:
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from forge_export.errors import ForgeError
+from forge_export.reports import export_fingerprint
+from forge_export.train_metrics import LossPoint, TrainMetrics
 
-from model_forge.evaluate import export_fingerprint
+from model_forge.model_spec import load_local_model, local_model_folder
 from model_forge.offline import offline
+from model_forge.train_config import (
+    LORA_TARGET_MODULES,
+    TrainOptions,
+)
 
 if TYPE_CHECKING:
     from datasets import Dataset
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
-
-Method = Literal["sft", "dpo", "kto"]
-
-METHOD_CONFIGS: dict[str, tuple[str, ...]] = {
-    "sft": ("prompt_completion", "sft"),
-    "dpo": ("preference",),
-    "kto": ("kto",),
-}
-"""Export configs each method can train on; the first is the default."""
 
 TRAINER_COLUMNS: dict[str, tuple[str, ...]] = {
     "sft": ("messages",),
@@ -57,94 +53,6 @@ TRAINER_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 """The columns of each export config that the matching TRL trainer reads."""
 
-# LoRA trains few parameters from a zero-initialised B matrix and needs a larger step than full
-# fine-tuning; full fine-tuning uses TRL's own defaults.
-_DEFAULT_LR: dict[tuple[str, bool], float] = {
-    ("sft", True): 2e-4,
-    ("dpo", True): 5e-5,
-    ("kto", True): 5e-5,
-    ("sft", False): 2e-5,
-    ("dpo", False): 1e-6,
-    ("kto", False): 1e-6,
-}
-
-LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
-
-@dataclass
-class TrainOptions:
-    """Options of :func:`train`; names follow TRL / transformers / peft config names.
-
-    Attributes:
-        method: ``sft`` (SFTTrainer), ``dpo`` (DPOTrainer) or ``kto`` (KTOTrainer).
-        config: Export config to read; default ``prompt_completion`` for sft (loss on the
-            completion only), ``preference`` for dpo, ``kto`` for kto.
-        model: ``bundled``, ``tiny`` or a local model folder (a PEFT adapter folder is merged
-            into its base first).
-        lora: LoRA (peft) when true, full fine-tuning otherwise.
-        lora_r: LoRA rank (peft ``r``).
-        lora_alpha: LoRA scaling (peft ``lora_alpha``).
-        lora_dropout: LoRA dropout (peft ``lora_dropout``).
-        max_steps: Optimizer steps; ``None`` trains ``num_train_epochs`` epochs.
-        num_train_epochs: Epochs when ``max_steps`` is ``None``.
-        learning_rate: ``None`` picks a default per method and LoRA/full (see module source).
-        per_device_train_batch_size: Rows per step and device.
-        gradient_accumulation_steps: Steps accumulated before an optimizer step.
-        max_length: Tokens per row; longer rows are truncated.
-        benign_repeat: Each benign contrast row (``expected_behavior == "comply"``) appears this
-            many times in the training set: the counterweight to over-refusal.
-        seed: Seed of the trainer (shuffling, dropout, LoRA init).
-        save_steps: Checkpoint every this many steps (the last step is always saved).
-        logging_steps: Log the loss every this many steps (``None``: about 10 logs per run).
-        gradient_checkpointing: Trade compute for memory (off by default: small models on CPU
-            are faster without it).
-        resume: Continue from the last checkpoint in ``DIR/checkpoints``.
-        overwrite: Replace a model already in the output folder.
-    """
-
-    method: Method = "sft"
-    config: str | None = None
-    model: str = "bundled"
-    lora: bool = True
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    max_steps: int | None = None
-    num_train_epochs: float = 1.0
-    learning_rate: float | None = None
-    # 2 x 4 rather than 8 x 1: same rows per optimizer step, less padding, far less memory.
-    per_device_train_batch_size: int = 2
-    gradient_accumulation_steps: int = 4
-    max_length: int = 256
-    benign_repeat: int = 1
-    seed: int = 0
-    save_steps: int = 50
-    logging_steps: int | None = None
-    gradient_checkpointing: bool = False
-    resume: bool = False
-    overwrite: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Further keyword arguments for the TRL config (e.g. ``{"beta": 0.2}`` for DPO)."""
-
-    def export_config(self) -> str:
-        """The export config this run reads (the method's default when not given)."""
-        allowed = METHOD_CONFIGS.get(self.method)
-        if allowed is None:
-            raise ForgeError(f"unknown method {self.method!r}; use one of sft, dpo, kto")
-        config = self.config or allowed[0]
-        if config not in allowed:
-            raise ForgeError(
-                f"method {self.method!r} cannot train on config {config!r}; "
-                f"use --config {' or '.join(allowed)}"
-            )
-        return config
-
-    def effective_learning_rate(self) -> float:
-        """The learning rate used: the given one or the default of this method and mode."""
-        if self.learning_rate is not None:
-            return self.learning_rate
-        return _DEFAULT_LR[(self.method, self.lora)]
-
 
 @dataclass
 class TrainResult:
@@ -153,69 +61,38 @@ class TrainResult:
     Attributes:
         output: The output folder (the merged model lives at its top level).
         adapter: The LoRA adapter folder, or ``None`` for full fine-tuning.
-        metrics: The content of ``metrics.json``.
+        metrics: What ``metrics.json`` holds (the contract's
+            :class:`~forge_export.train_metrics.TrainMetrics`).
     """
 
     output: Path
     adapter: Path | None
-    metrics: dict[str, Any]
+    metrics: TrainMetrics
 
 
 # --------------------------------------------------------------------------------------------
 # Model resolution
 
 
-def _is_adapter_folder(path: Path) -> bool:
-    return (path / "adapter_config.json").is_file()
-
-
 def resolve_base_model(spec: str, workdir: Path) -> Path:
-    """The folder of the model to start from, for ``bundled``, ``tiny`` or a local path.
-
-    ``tiny`` is written into ``workdir/tiny-base`` so that the adapter of a LoRA run records a
-    base folder that exists and loads back.
+    """The folder of the model to start from (:func:`model_forge.model_spec.local_model_folder`).
 
     Raises:
-        ForgeError: the path does not exist or holds no model.
+        ForgeError: a bad or untrainable model spec (the one-line errors of
+            :func:`model_forge.model_spec.resolve_model`).
     """
-    if spec == "bundled":
-        from model_forge.bundled_model import bundled_model_path
-
-        return Path(bundled_model_path()).resolve()
-    if spec == "tiny":
-        from model_forge.tiny_model import save_tiny
-
-        base = workdir / "tiny-base"
-        if not (base / "config.json").is_file():
-            save_tiny(base)
-        return base.resolve()
-    path = Path(spec).expanduser()
-    if not path.is_dir():
-        raise ForgeError(f"model {spec!r}: no such folder; use 'bundled', 'tiny' or a model folder")
-    if not ((path / "config.json").is_file() or _is_adapter_folder(path)):
-        raise ForgeError(
-            f"model {spec!r}: the folder has neither config.json nor adapter_config.json; "
-            "point --model at a transformers or PEFT adapter folder"
-        )
-    return path.resolve()
+    return local_model_folder(spec, workdir)
 
 
 def _load_model(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load a model folder in float32 (merging a PEFT adapter into its base) and its tokenizer."""
+    """Load a model folder in float32 (merging a PEFT adapter into its base) and its tokenizer.
+
+    Raises:
+        ForgeError: the folder cannot be loaded (:func:`model_forge.model_spec.load_local_model`).
+    """
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if _is_adapter_folder(path):
-        from peft import PeftConfig, PeftModel
-
-        base_path = PeftConfig.from_pretrained(str(path)).base_model_name_or_path
-        base = AutoModelForCausalLM.from_pretrained(base_path, dtype=torch.float32)
-        model = PeftModel.from_pretrained(base, str(path)).merge_and_unload()
-        tok_path = path if (path / "tokenizer_config.json").is_file() else Path(base_path)
-        tokenizer = AutoTokenizer.from_pretrained(str(tok_path))
-    else:
-        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
+    model, tokenizer, _ = load_local_model(path, torch.float32, merge=True)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
@@ -469,31 +346,33 @@ def _train(
     seconds = time.perf_counter() - started
     adapter = _save_outputs(trainer, tokenizer, out, base_path, options)
 
-    metrics: dict[str, Any] = {
-        "method": options.method,
-        "config": config,
-        "model": options.model,
-        "base_model": str(base_path),
-        "export": str(export_path.resolve()),
-        "dataset_fingerprint": export_fingerprint(export_path),
-        "rows": rows,
-        "train_rows": len(train_ds),
-        "global_step": trainer.state.global_step,
-        "resumed_from": resume_from,
-        "train_loss": result.training_loss,
-        "train_seconds": round(seconds, 2),
-        "loss_history": [
-            {"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h
+    metrics = TrainMetrics(
+        method=options.method,
+        config=config,
+        model=options.model,
+        base_model=str(base_path),
+        export=str(export_path.resolve()),
+        dataset_fingerprint=export_fingerprint(export_path),
+        rows=rows,
+        train_rows=len(train_ds),
+        global_step=trainer.state.global_step,
+        resumed_from=resume_from,
+        train_loss=result.training_loss,
+        train_seconds=round(seconds, 2),
+        loss_history=[
+            LossPoint(step=h["step"], loss=h["loss"])
+            for h in trainer.state.log_history
+            if "loss" in h
         ],
-        "trainer_metrics": result.metrics,
-        "options": {k: v for k, v in asdict(options).items() if k != "extra"}
+        trainer_metrics=result.metrics,
+        options={k: v for k, v in asdict(options).items() if k != "extra"}
         | {"learning_rate": args.learning_rate, "extra": options.extra},
-        "device": str(args.device),
-        "bf16": bool(args.bf16),
-        "adapter": str(adapter) if adapter else None,
-    }
+        device=str(args.device),
+        bf16=bool(args.bf16),
+        adapter=str(adapter) if adapter else None,
+    )
     if trainer.is_world_process_zero():
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        metrics.write(out)
     say(
         f"trained {trainer.state.global_step} steps in {seconds:.0f}s, loss {result.training_loss:.4f}"
     )

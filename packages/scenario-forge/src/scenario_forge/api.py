@@ -1,4 +1,11 @@
-"""The public Python API of scenario-forge (what model-forge's ``loop`` uses).
+"""The public Python API of scenario-forge: the one module model-forge imports.
+
+model-forge (the loop, the generator plugin, the judges) reaches scenario-forge only through
+this facade (``tests/test_package_seam.py`` checks it): the store (:class:`ScenarioStore`), the
+taxonomy (:func:`load_taxonomy`, :class:`Taxonomy`, :class:`JudgeSpec`,
+:class:`TaxonomyError`), human verdicts on reports (:func:`human_verdicts`,
+:func:`apply_human_verdicts`) and the jobs below. The contract's readers (``EvalReport``,
+export fingerprints, report comparison) live in :mod:`forge_export.reports`.
 
 Example:
     >>> from scenario_forge.store import ScenarioStore
@@ -27,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 from forge_export import Completion, ForgeError, Scenario
 from forge_export.generators import Generator
 
-from scenario_forge.eval_verdicts import apply_human_verdicts
+from scenario_forge.eval_verdicts import apply_human_verdicts, human_verdicts
 from scenario_forge.failure_training import FailureTraining, store_failures
+from scenario_forge.generation import target_brief
 from scenario_forge.lookalikes import (
     LookalikeResult,
     add_lookalikes,
@@ -46,12 +54,19 @@ from scenario_forge.roles import (
     probe_scenarios,
 )
 from scenario_forge.store import ScenarioStore
-from scenario_forge.taxonomy import Taxonomy
+from scenario_forge.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
+from scenario_forge.taxonomy.models import JudgeSpec
 
 if TYPE_CHECKING:
     from forge_export.exporters.huggingface import ExportOptions, ExportSummary
 
 __all__ = [
+    "JudgeSpec",
+    "ScenarioStore",
+    "Taxonomy",
+    "TaxonomyError",
+    "human_verdicts",
+    "load_taxonomy",
     "CompleteResult",
     "FailureTraining",
     "apply_human_verdicts",
@@ -190,7 +205,7 @@ def generate_scenarios(
     specs = taxonomy.select(list(targets) if targets else None)
     result = GenerateResult(generator=getattr(generator, "name", type(generator).__name__))
     for spec in specs:
-        made = list(generator.generate_scenarios(taxonomy.brief(spec.name), count, seed))
+        made = list(generator.generate_scenarios(target_brief(taxonomy, spec.name), count, seed))
         for s in made:
             if not isinstance(s, Scenario):
                 raise ForgeError(

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from forge_export.errors import ForgeError
-from forge_export.models import EvalReport
+from forge_export.models import EXPECTED_BEHAVIORS, EvalReport
 
 from scenario_forge.store import ScenarioStore, now_iso
 
 VERDICTS = ("pass", "fail")
 LABELS = ("compliance", "refusal", "partial_refusal", "off_topic")
-BEHAVIORS = ("refuse", "safe_complete", "comply")
+BEHAVIORS = EXPECTED_BEHAVIORS
 REFUSED_LABELS = frozenset({"refusal", "partial_refusal"})
 
 

@@ -223,6 +223,21 @@ def template_scenarios(spec: TargetSpec, count: int, seed: int = 0) -> Iterator[
         yield benign_scenario(spec, i, f, seed)
 
 
+def target_brief(taxonomy: Taxonomy, name: str) -> TargetBrief:
+    """A :class:`~forge_export.generators.TargetBrief` of target ``name``, for plugin generators.
+
+    Raises:
+        TaxonomyError: the taxonomy has no target ``name``.
+    """
+    spec = taxonomy.get(name)
+    return TargetBrief(
+        name=spec.name,
+        description=spec.description,
+        success_criteria=tuple(spec.success_criteria),
+        examples=tuple(example_scenarios(spec)),
+    )
+
+
 class TemplateGenerator:
     """The built-in generator (entry point ``template``): scenarios from taxonomy seeds.
 

@@ -15,7 +15,8 @@ seed and the failed scenario's id. Every variant:
 Ids are content hashes, so importing the same report again adds nothing.
 
 Example:
-    >>> from scenario_forge.report_import import import_report, read_report  # doctest: +SKIP
+    >>> from forge_export.reports import read_report  # doctest: +SKIP
+    >>> from scenario_forge.report_import import import_report  # doctest: +SKIP
     >>> result = import_report(store, read_report("runs/eval/report.json"), load_taxonomy())
     >>> result.added, result.completions_added
     (12, 12)
@@ -23,24 +24,16 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forge_export import (
-    SCHEMA_VERSION,
-    ContractError,
     EvalReport,
     Provenance,
     Scenario,
-    check_schema_version,
 )
-from forge_export.bounded import json_loads
-from forge_export.errors import describe_validation_error
 from forge_export.ids import normalize_text
-from pydantic import ValidationError
 
 from scenario_forge.generation import BENIGN_FRAMINGS, FRAMINGS, frame_prompt
 
@@ -98,50 +91,6 @@ class ImportReportResult:
             "scenario_ids": list(self.scenario_ids),
             "dry_run": self.dry_run,
         }
-
-
-def read_report(path: str | Path) -> EvalReport:
-    """Read and validate an ``EvalReport`` JSON file (as written by ``model-forge evaluate``).
-
-    Raises:
-        ContractError: not UTF-8 / not JSON / not an object, another schema major version, or
-            a field that breaks the contract (named, with the fix).
-    """
-    p = Path(path)
-    where = str(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ContractError("not a UTF-8 text file; give a report.json", where=where) from exc
-    try:
-        raw = json_loads(text)  # numbers of thousands of digits and duplicate keys refused
-    except json.JSONDecodeError as exc:
-        raise ContractError(
-            f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); give the report.json "
-            "written by 'model-forge evaluate'",
-            where=where,
-        ) from exc
-    except RecursionError:
-        raise ContractError("JSON nested too deeply; not an EvalReport", where=where) from None
-    except ValueError as exc:  # NumberTooLong, DuplicateKey
-        raise ContractError(f"{exc}; not an EvalReport written by forge", where=where) from None
-    if not isinstance(raw, dict):
-        raise ContractError("expected a JSON object (an EvalReport)", where=where)
-    if "schema_version" not in raw:
-        raise ContractError(
-            f"missing; an EvalReport of this forge has schema_version {SCHEMA_VERSION!r}",
-            where=where,
-            field="schema_version",
-        )
-    check_schema_version(str(raw["schema_version"]), where)
-    try:
-        report = EvalReport.model_validate(raw)
-        report.model_dump_json()  # the store writes its scenarios: too deep metadata fails here
-        return report
-    except ValidationError as exc:
-        raise describe_validation_error(exc, where) from exc
-    except (ValueError, RecursionError):
-        raise ContractError("nested too deeply to store; flatten 'metadata'", where=where) from None
 
 
 def _framings(parent: Scenario) -> tuple[str, ...]:

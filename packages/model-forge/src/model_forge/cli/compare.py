@@ -23,7 +23,7 @@ def compare_command(before: str, after: str, as_json: bool) -> None:
       model-forge compare runs/eval-base/report.json runs/eval-sft/report.json
       model-forge compare base.json sft.json --json | jq '.all.safe_rate.delta'
     """
-    from model_forge.evaluate import compare_reports, format_comparison, read_report
+    from forge_export.reports import compare_reports, format_comparison, read_report
 
     a = read_report(before)
     b = read_report(after)

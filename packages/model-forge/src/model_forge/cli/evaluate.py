@@ -136,7 +136,7 @@ def evaluate_command(
 
 def format_summary(report: Any, rows_of: Any = None, label: str = "target") -> str:
     """A plain-text table of a report's aggregates (or of ``rows_of``: name → summary)."""
-    from model_forge.evaluate import summary_rows
+    from forge_export.reports import summary_rows
 
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{100 * v:.0f}%"

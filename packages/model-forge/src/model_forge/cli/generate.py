@@ -18,18 +18,6 @@ from forge_export.errors import ForgeError
 from forge_export.models import Scenario
 
 
-def _parse_options(values: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(
-                f"{item!r}: use KEY=VALUE, e.g. device=cpu", param_hint="--option"
-            )
-        out[key.strip()] = value.strip()
-    return out
-
-
 def read_scenarios_jsonl(path: Path) -> list[Scenario]:
     """Scenarios from a JSONL file: one ``Scenario`` per line (or ``{"scenario": {...}}``).
 
@@ -174,6 +162,8 @@ def generate_command(
       OPENAI_BASE_URL=http://localhost:8000/v1 model-forge generate \\
           --model openai:Qwen2.5-7B-Instruct --input export/ -o out.jsonl --option max_concurrency=16
     """
+    from forge_export.cli_support import parse_key_values
+
     from model_forge.generation import GenerationRequest, SamplingParams, load_backend
     from model_forge.generator import coerce_options
 
@@ -188,7 +178,7 @@ def generate_command(
     if not todo:
         click.echo(f"nothing to do: all {len(scenarios)} scenarios are in {output}", err=True)
         return
-    backend_options: dict[str, Any] = coerce_options(_parse_options(options))
+    backend_options: dict[str, Any] = coerce_options(parse_key_values(options))
     backend_options.setdefault("batch_size", batch_size)
     backend = load_backend(model, **backend_options)
     sampling = SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)

@@ -10,22 +10,6 @@ from typing import Any
 import click
 
 
-def _parse_option(value: str) -> tuple[str, Any]:
-    if "=" not in value:
-        raise click.BadParameter(
-            f"{value!r}: use KEY=VALUE, e.g. timeout=30", param_hint="--judge-option"
-        )
-    key, raw = value.split("=", 1)
-    val: Any = raw
-    for conv in (int, float):
-        try:
-            val = conv(raw)
-            break
-        except ValueError:
-            continue
-    return key.strip(), val
-
-
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
@@ -132,6 +116,8 @@ def judge_command(
         return
     if file is None:
         raise click.UsageError("give FILE to judge (or --calibrate / --train)")
+    from forge_export.cli_support import parse_key_values
+
     from model_forge.judge import load_judge
     from model_forge.judge.jsonl import (
         judged_records,
@@ -142,7 +128,7 @@ def judge_command(
     from model_forge.judge.llm import LLMJudge
 
     records, items = read_judge_file(file)
-    options = dict(_parse_option(o) for o in judge_options)
+    options = parse_key_values(judge_options, option="--judge-option", example="timeout=30")
     try:
         judge = load_judge(judge_spec, **options)
     except ValueError as exc:
@@ -188,7 +174,7 @@ def _human_mode(
     as_json: bool,
 ) -> None:
     """``--calibrate`` / ``--train``: measure judges against, or train on, human verdicts."""
-    from scenario_forge.store import ScenarioStore
+    from scenario_forge.api import ScenarioStore
 
     from model_forge.judge.calibrate import calibrate as run_calibrate
     from model_forge.judge.calibrate import format_calibration, train_from_store

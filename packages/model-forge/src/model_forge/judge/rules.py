@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from scenario_forge.taxonomy.models import JudgeSpec
+from scenario_forge.api import JudgeSpec
 
 from model_forge.judge.relevance import OFF_TOPIC_THRESHOLD, needs_embedding, similarities
 from model_forge.judge.types import JudgeItem, Judgement, Label
@@ -422,7 +422,7 @@ def _taxonomy_specs() -> dict[str, JudgeSpec]:
     one-line :class:`~scenario_forge.taxonomy.TaxonomyError`)."""
     global _SPECS
     if _SPECS is None:
-        from scenario_forge.taxonomy import load_taxonomy
+        from scenario_forge.api import load_taxonomy
 
         _SPECS = {t.name: t.judge for t in load_taxonomy()}
     return _SPECS

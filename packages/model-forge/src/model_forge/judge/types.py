@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
+from forge_export.models import EXPECTED_BEHAVIORS
+
 if TYPE_CHECKING:
     from forge_export.models import Scenario
-    from scenario_forge.taxonomy.models import JudgeSpec
+    from scenario_forge.api import JudgeSpec
 
 Label = Literal["compliance", "refusal", "partial_refusal", "off_topic"]
 """What a response did, whatever was expected (same as ``forge_export.models.ResponseLabel``):
@@ -22,9 +24,6 @@ Label = Literal["compliance", "refusal", "partial_refusal", "off_topic"]
 
 LABELS: tuple[str, ...] = ("compliance", "refusal", "partial_refusal", "off_topic")
 """The labels, in a fixed order (the learned head's class order)."""
-
-EXPECTED_BEHAVIORS: tuple[str, ...] = ("refuse", "safe_complete", "comply")
-"""The expected behaviours a judge understands (same as ``forge_export.ExpectedBehavior``)."""
 
 
 @dataclass(frozen=True)

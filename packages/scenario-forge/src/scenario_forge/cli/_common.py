@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXPECTED_BEHAVIORS = ("refuse", "safe_complete", "comply")
 SOURCE_KINDS = ("template", "llm", "import", "human", "report")
 
 
@@ -101,9 +100,10 @@ def generator_options(default: str, prefix: str = "") -> Callable[[F], F]:
 
 def build_generator(name: str, model: str | None, options: Sequence[str], **extra: Any) -> Any:
     """Load generator ``name`` with the ``--option`` values, ``--model`` and ``extra``."""
+    from forge_export.cli_support import parse_key_values
     from forge_export.generators import load_generator
 
-    opts = parse_options(options)
+    opts = parse_key_values(options, option="--option", example="temperature=0.7")
     if model is not None:
         opts["model"] = model
     opts.update(extra)
@@ -135,28 +135,6 @@ def get_taxonomy(path: Path | None) -> Taxonomy:
     from scenario_forge.taxonomy import load_taxonomy
 
     return load_taxonomy(path)
-
-
-def parse_options(values: Sequence[str]) -> dict[str, Any]:
-    """``k=v`` pairs → dict; values that parse as JSON numbers/booleans become those.
-
-    Raises:
-        click.BadParameter: a pair without ``=``.
-    """
-    out: dict[str, Any] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(
-                f"{item!r} is not KEY=VALUE (e.g. --option temperature=0.7)",
-                param_hint="--option",
-            )
-        try:
-            parsed = json.loads(value)
-            out[key.strip()] = parsed if isinstance(parsed, int | float | bool) else value
-        except ValueError:
-            out[key.strip()] = value
-    return out
 
 
 def echo_json(data: Any) -> None:

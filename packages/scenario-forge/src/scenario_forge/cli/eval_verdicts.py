@@ -38,9 +38,9 @@ def eval_verdicts_cmd() -> None:
 def template_cmd(report: Path, output: Path, failures_only: bool) -> None:
     """Write REPORT's answers with the judge's verdicts, for reviewers to confirm or overrule."""
     from forge_export.atomic_files import atomic_output
+    from forge_export.reports import read_report
 
     from scenario_forge.eval_verdicts import review_rows
-    from scenario_forge.report_import import read_report
 
     rows = review_rows(read_report(report))
     if failures_only:

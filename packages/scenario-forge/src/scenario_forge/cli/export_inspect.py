@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import click
+from forge_export.models import EXPECTED_BEHAVIORS
 
 from scenario_forge.cli._common import (
-    EXPECTED_BEHAVIORS,
     db_option,
     echo_json,
     json_option,

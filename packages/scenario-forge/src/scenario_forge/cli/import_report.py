@@ -74,7 +74,9 @@ def import_report_cmd(
       scenario-forge import-report report.json --target self_harm --seed 1
       scenario-forge import-report runs/probe/report.json --as-training --round 1
     """
-    from scenario_forge.report_import import import_report, read_report
+    from forge_export.reports import read_report
+
+    from scenario_forge.report_import import import_report
     from scenario_forge.taxonomy.lookalikes import EXAGGERATED_SAFETY
 
     if as_training and dry_run:

@@ -103,7 +103,9 @@ def import_cmd(
     from scenario_forge.importer import import_file
 
     fields = parse_mapping(mapping)
-    categories = parse_mapping(category_targets)
+    categories = parse_mapping(
+        category_targets, "--category-target", "cybercrime_intrusion=harmful_code"
+    )
     if (fields or categories) and fmt not in ("inspect", "harmbench"):
         raise click.UsageError("--map and --category-target need --format inspect or harmbench")
     tax = get_taxonomy(taxonomy)

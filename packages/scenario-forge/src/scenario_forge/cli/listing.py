@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from forge_export.models import EXPECTED_BEHAVIORS
 
 from scenario_forge.cli._common import (
-    EXPECTED_BEHAVIORS,
     SOURCE_KINDS,
     db_option,
     echo_json,

@@ -14,29 +14,30 @@ validates every row, reports bad rows by line and stores the good ones in one tr
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from forge_export import ForgeError
 
+from scenario_forge.formats.rows import Row
+
+__all__ = ["FOREIGN_FORMATS", "Row", "foreign_rows", "parse_mapping"]
+
 FOREIGN_FORMATS = ("inspect", "harmbench")
 
-Row = tuple[str, int | None, dict[str, Any] | None, str | None]
-"""(where, line, scenario fields or None, problem or None)."""
 
-
-def parse_mapping(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+def parse_mapping(
+    pairs: tuple[str, ...] | list[str], option: str = "--map", example: str = "prompt=goal"
+) -> dict[str, str]:
     """``FIELD=SOURCE`` pairs (``--map``) as a dict; an empty SOURCE switches a field off.
 
+    The values are field and column names, so they stay text (split by
+    :func:`forge_export.cli_support.split_key_value`, as every ``KEY=VALUE`` option is).
+
     Raises:
-        ForgeError: a pair without ``=``.
+        click.BadParameter: a pair without ``=`` (naming the option and the pair).
     """
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ForgeError(f"--map {pair!r}: write FIELD=SOURCE, e.g. --map prompt=goal")
-        out[key.strip()] = value.strip()
-    return out
+    from forge_export.cli_support import split_key_value
+
+    return dict(split_key_value(p, option=option, example=example) for p in pairs)
 
 
 def foreign_rows(

@@ -39,7 +39,7 @@ from typing import Any
 
 from forge_export import ForgeError
 
-from scenario_forge.formats import Row
+from scenario_forge.formats.rows import Row
 
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "prompt": ("behavior", "goal", "prompt"),

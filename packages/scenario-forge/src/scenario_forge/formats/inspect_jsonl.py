@@ -38,7 +38,7 @@ from typing import Any
 from forge_export import Scenario
 from forge_export.jsonl import parse_json_lines
 
-from scenario_forge.formats import Row
+from scenario_forge.formats.rows import Row
 
 DEFAULT_MAPPING = {
     "success_criteria": "metadata.success_criteria|target",

@@ -31,9 +31,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from forge_export import ForgeError
-from forge_export.errors import ContractError
-from forge_export.generators import TargetBrief
 from pydantic import ValidationError
 
 from scenario_forge.taxonomy.lookalikes import (
@@ -45,6 +42,7 @@ from scenario_forge.taxonomy.lookalikes import (
     override_lookalike_raw,
 )
 from scenario_forge.taxonomy.models import BenignSpec, JudgeSpec, PatternGroup, SeedSpec, TargetSpec
+from scenario_forge.taxonomy.yaml_io import TaxonomyError, read_yaml
 
 __all__ = [
     "EXAGGERATED_SAFETY",
@@ -63,10 +61,6 @@ __all__ = [
 
 TAXONOMY_ENV = "SCENARIO_FORGE_TAXONOMY"
 """Environment variable naming a team taxonomy file (same as ``--taxonomy``)."""
-
-
-class TaxonomyError(ForgeError):
-    """A taxonomy file is unreadable or invalid, or a target name is unknown."""
 
 
 @dataclass
@@ -139,39 +133,6 @@ class Taxonomy:
             )
         return [self.lookalikes[k] for k in kinds]
 
-    def brief(self, name: str) -> TargetBrief:
-        """A :class:`~forge_export.generators.TargetBrief` for plugin generators."""
-        from scenario_forge.generation import example_scenarios
-
-        spec = self.get(name)
-        return TargetBrief(
-            name=spec.name,
-            description=spec.description,
-            success_criteria=tuple(spec.success_criteria),
-            examples=tuple(example_scenarios(spec)),
-        )
-
-
-def _read_yaml(text: str, where: str) -> Any:
-    import yaml
-    from forge_export.bounded import yaml_load
-
-    try:
-        # Limits checked before anything is built: alias bombs, numbers of thousands of
-        # digits and keys named twice are refused with the file and line.
-        return yaml_load(text, where)
-    except ContractError as exc:
-        raise TaxonomyError(str(exc)) from None
-    except ValueError as exc:  # a number too long or a key named twice
-        raise TaxonomyError(f"{where}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TaxonomyError(f"{where}{line}: not valid YAML ({problem})") from exc
-    except RecursionError:
-        raise TaxonomyError(f"{where}: YAML nested too deeply; flatten the file") from None
-
 
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
@@ -218,7 +179,7 @@ def _builtin_parsed() -> tuple[tuple[str, dict[str, Any]], ...]:
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith((".yaml", ".yml")):
             continue
-        data = _read_yaml(entry.read_text(encoding="utf-8"), entry.name)
+        data = read_yaml(entry.read_text(encoding="utf-8"), entry.name)
         if not isinstance(data, dict):
             raise TaxonomyError(f"{entry.name}: expected a mapping of target keys at the top")
         out.append((entry.name, data))
@@ -233,7 +194,7 @@ def _override_data(path: Path) -> dict[str, Any]:
         raise TaxonomyError(f"{path}: taxonomy file not found") from None
     except UnicodeDecodeError as exc:
         raise TaxonomyError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8") from None
-    data = _read_yaml(text, where)
+    data = read_yaml(text, where)
     if not isinstance(data, dict) or not {"targets", "lookalikes"} & set(data):
         raise TaxonomyError(
             f"{where}: expected a top-level 'targets:' list of target mappings "

@@ -47,7 +47,7 @@ from pydantic import (
 )
 
 if TYPE_CHECKING:
-    from scenario_forge.taxonomy import TaxonomyError
+    from scenario_forge.taxonomy.yaml_io import TaxonomyError
 
 EXAGGERATED_SAFETY = "exaggerated_safety"
 """``evaluation_target`` of a look-alike prompt that names no target (a pseudo-target)."""
@@ -158,7 +158,7 @@ class LookalikeKind(BaseModel):
 
 @functools.cache
 def _builtin_parsed() -> tuple[tuple[str, dict[str, Any]], ...]:
-    from scenario_forge.taxonomy import TaxonomyError, _read_yaml
+    from scenario_forge.taxonomy.yaml_io import TaxonomyError, read_yaml
 
     root = resources.files("scenario_forge.taxonomy") / "builtin" / "lookalikes"
     if not root.is_dir():
@@ -168,7 +168,7 @@ def _builtin_parsed() -> tuple[tuple[str, dict[str, Any]], ...]:
         if not entry.name.endswith((".yaml", ".yml")):
             continue
         where = f"lookalikes/{entry.name}"
-        data = _read_yaml(entry.read_text(encoding="utf-8"), where)
+        data = read_yaml(entry.read_text(encoding="utf-8"), where)
         if not isinstance(data, dict):
             raise TaxonomyError(f"{where}: expected a mapping with kind, description, prompts")
         stem = entry.name.rsplit(".", 1)[0]
@@ -190,7 +190,7 @@ def override_lookalike_raw(data: dict[str, Any], where: str) -> list[dict[str, A
     Raises:
         TaxonomyError: not a list of mappings with a ``kind:`` each.
     """
-    from scenario_forge.taxonomy import TaxonomyError
+    from scenario_forge.taxonomy.yaml_io import TaxonomyError
 
     items = data.get("lookalikes", [])
     if not isinstance(items, list):
@@ -232,7 +232,7 @@ def build_lookalikes(
     Raises:
         TaxonomyError: an invalid kind, an unknown target or a duplicated prompt.
     """
-    from scenario_forge.taxonomy import TaxonomyError
+    from scenario_forge.taxonomy.yaml_io import TaxonomyError
 
     raws: dict[str, dict[str, Any]] = {}
     origin: dict[str, dict[str, str]] = {}  # kind -> top-level key -> file

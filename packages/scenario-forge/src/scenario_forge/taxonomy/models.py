@@ -6,6 +6,7 @@ import re
 import string
 from typing import Annotated, Any, Literal
 
+from forge_export.models import HarmfulBehavior
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -17,7 +18,6 @@ from pydantic import (
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, StringConstraints(min_length=1)]
-HarmfulBehavior = Literal["refuse", "safe_complete"]
 
 RESERVED_SEED_KEYS = frozenset(
     {"prompt", "expected_behavior", "success_criteria", "tags", "answer"}
