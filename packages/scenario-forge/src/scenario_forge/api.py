@@ -103,6 +103,7 @@ class GenerateResult:
 
     generator: str
     per_target: dict[str, TargetCounts] = field(default_factory=dict)
+    transforms: list[str] = field(default_factory=list)
 
     @property
     def generated(self) -> int:
@@ -123,6 +124,7 @@ class GenerateResult:
         """JSON-ready summary."""
         return {
             "generator": self.generator,
+            "transforms": list(self.transforms),
             "generated": self.generated,
             "added": self.added,
             "duplicates": self.duplicates,
@@ -165,6 +167,7 @@ def generate_scenarios(
     generator: Generator | None = None,
     *,
     progress: Progress | None = None,
+    transforms: Sequence[str] = (),
 ) -> GenerateResult:
     """Generate ``count`` scenarios per target and store the new ones.
 
@@ -177,18 +180,28 @@ def generate_scenarios(
         generator: A generator (see :func:`forge_export.generators.load_generator`); ``None``
             is the built-in template generator.
         progress: Called with 1 after each target.
+        transforms: Transform specs (``base64``, ``crescendo:4`` ...; see
+            :mod:`scenario_forge.transforms`) applied in order to every generated scenario,
+            harmful and benign alike; the transformed variants are stored instead of the
+            plain ones, in the same groups.
 
     Raises:
-        ForgeError: unknown target, or a bad count.
+        ForgeError: unknown target, a bad count, or an unknown transform / bad argument.
     """
+    from scenario_forge.transforms import apply_chain, load_chain
+
     if count < 1:
         raise ForgeError(f"--count must be at least 1 (got {count})")
+    chain = load_chain(transforms)  # every spec is checked before anything is generated
     if generator is None:
         from scenario_forge.generation import TemplateGenerator
 
         generator = TemplateGenerator(taxonomy)
     specs = taxonomy.select(list(targets) if targets else None)
-    result = GenerateResult(generator=getattr(generator, "name", type(generator).__name__))
+    result = GenerateResult(
+        generator=getattr(generator, "name", type(generator).__name__),
+        transforms=[t.spec for t in chain],
+    )
     for spec in specs:
         made = list(generator.generate_scenarios(taxonomy.brief(spec.name), count, seed))
         for s in made:
@@ -196,6 +209,7 @@ def generate_scenarios(
                 raise ForgeError(
                     f"generator {result.generator!r} yielded {type(s).__name__}, not a Scenario"
                 )
+        made = [apply_chain(s, chain, seed) for s in made]
         added = store.add_scenarios(made)
         result.per_target[spec.name] = TargetCounts(len(made), added.added, added.duplicates)
         if progress:

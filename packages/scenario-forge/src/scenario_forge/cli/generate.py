@@ -61,6 +61,15 @@ if TYPE_CHECKING:
     help="With --lookalikes: also store each prompt's written answer as a proposed "
     "template completion (the same as running 'complete --source template' afterwards).",
 )
+@click.option(
+    "--transform",
+    "transforms",
+    multiple=True,
+    metavar="NAME[:ARG]",
+    help="Apply an attack transform to every generated scenario, harmful and benign "
+    "(repeatable, applied in order), e.g. --transform base64 --transform crescendo:4. "
+    "'scenario-forge transforms' lists them; see docs/transforms.md.",
+)
 @generator_options("template")
 @db_option
 @taxonomy_option
@@ -72,6 +81,7 @@ def generate_cmd(
     lookalikes: bool,
     kinds: tuple[str, ...],
     complete: bool,
+    transforms: tuple[str, ...],
     generator_name: str,
     model: str | None,
     options: tuple[str, ...],
@@ -96,8 +106,10 @@ def generate_cmd(
       scenario-forge generate -t self_harm --generator model-forge --model tiny
       scenario-forge generate --lookalikes --complete       # every look-alike kind
       scenario-forge generate --lookalikes --kind homonyms --kind definitions
+      scenario-forge generate -t harmful_code --transform base64 --transform crescendo:4
     """
     from scenario_forge.api import generate_scenarios
+    from scenario_forge.transforms import load_chain
 
     tax = get_taxonomy(taxonomy)
     if complete and not (lookalikes or kinds):
@@ -105,6 +117,9 @@ def generate_cmd(
             "--complete goes with --lookalikes; for generated scenarios run "
             "'scenario-forge complete --source template'"
         )
+    load_chain(transforms)  # an unknown transform or bad argument fails before any work
+    if transforms and (lookalikes or kinds):
+        raise click.UsageError("--transform applies to generated scenarios; drop --lookalikes")
     if lookalikes or kinds:
         _lookalikes(tax, kinds, complete, targets, generator_name, db, as_json)
         return
@@ -115,7 +130,9 @@ def generate_cmd(
     names = list(targets) or tax.names()
     bar_ctx = click.progressbar(length=len(names), label="Generating", file=sys.stderr)
     with open_store(db) as store, bar_ctx as bar:
-        result = generate_scenarios(store, tax, names, count, seed, gen, progress=bar.update)
+        result = generate_scenarios(
+            store, tax, names, count, seed, gen, progress=bar.update, transforms=transforms
+        )
     if as_json:
         echo_json(result.to_dict())
         return
