@@ -90,6 +90,9 @@ class TargetCounts:
     generated: int = 0
     added: int = 0
     duplicates: int = 0
+    screened_similar: int = 0
+    screened_off_target: int = 0
+    screened_unreadable: int = 0
 
 
 @dataclass
@@ -120,6 +123,14 @@ class GenerateResult:
         """Scenarios skipped because their id was already stored (or repeated)."""
         return sum(c.duplicates for c in self.per_target.values())
 
+    @property
+    def screened(self) -> int:
+        """Scenarios dropped by screening (near copies and off-target prompts)."""
+        return sum(
+            c.screened_similar + c.screened_off_target + c.screened_unreadable
+            for c in self.per_target.values()
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
         return {
@@ -128,6 +139,7 @@ class GenerateResult:
             "generated": self.generated,
             "added": self.added,
             "duplicates": self.duplicates,
+            "screened": self.screened,
             "targets": {t: vars(c) for t, c in self.per_target.items()},
         }
 
@@ -168,6 +180,7 @@ def generate_scenarios(
     *,
     progress: Progress | None = None,
     transforms: Sequence[str] = (),
+    screen: float | None = None,
 ) -> GenerateResult:
     """Generate ``count`` scenarios per target and store the new ones.
 
@@ -184,6 +197,10 @@ def generate_scenarios(
             :mod:`scenario_forge.transforms`) applied in order to every generated scenario,
             harmful and benign alike; the transformed variants are stored instead of the
             plain ones, in the same groups.
+        screen: When set, new scenarios are screened before they are stored (see
+            :mod:`scenario_forge.screening`): copies and near copies (word n-gram Jaccard
+            ``>= screen``) of stored scenarios or of each other, and prompts sharing no
+            keyword with the target, and unreadable text are dropped and counted. Used for model-written attacks.
 
     Raises:
         ForgeError: unknown target, a bad count, or an unknown transform / bad argument.
@@ -209,9 +226,20 @@ def generate_scenarios(
                 raise ForgeError(
                     f"generator {result.generator!r} yielded {type(s).__name__}, not a Scenario"
                 )
+        generated = len(made)
+        counts = TargetCounts(generated)
+        if screen is not None:
+            from scenario_forge.screening import ScreenCounts, screen_for
+
+            dropped = ScreenCounts()
+            made = screen_for(store, spec, screen).keep(made, dropped)
+            counts.screened_similar = dropped.similar
+            counts.screened_off_target = dropped.off_target
+            counts.screened_unreadable = dropped.unreadable
         made = [apply_chain(s, chain, seed) for s in made]
         added = store.add_scenarios(made)
-        result.per_target[spec.name] = TargetCounts(len(made), added.added, added.duplicates)
+        counts.added, counts.duplicates = added.added, added.duplicates
+        result.per_target[spec.name] = counts
         if progress:
             progress(1)
     return result
