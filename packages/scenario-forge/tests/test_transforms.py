@@ -279,3 +279,41 @@ def test_rng_is_not_global() -> None:
     random.seed(2)
     b = apply_chain(_scenario(TEXTS[0]), load_chain(["authority"]), 0).prompt
     assert a == b
+
+
+def test_probe_scenarios_with_transforms(store: ScenarioStore) -> None:
+    from scenario_forge.api import choose_test_set, probe_scenarios
+    from scenario_forge.lookalikes import lookalike_scenarios
+    from scenario_forge.taxonomy import load_taxonomy
+
+    full = load_taxonomy()
+    generate_scenarios(store, full, ["harmful_code"], count=16, seed=0)
+    ts = choose_test_set(store, seed=0, test_size=0.3)
+    looks = lookalike_scenarios(full)[:12]
+    kw = {
+        "round_": 1,
+        "seed": 0,
+        "harmful_per_target": 4,
+        "benign_per_target": 2,
+        "lookalike_pool": looks,
+        "lookalikes_per_round": 3,
+    }
+    plain = probe_scenarios(store, full, ts, **kw)  # type: ignore[arg-type]
+    again = probe_scenarios(store, full, ts, transforms=(), **kw)  # type: ignore[arg-type]
+    assert [p.scenario.id for p in again] == [p.scenario.id for p in plain]  # default unchanged
+    made = probe_scenarios(store, full, ts, transforms=["rot13", "crescendo:3"], **kw)  # type: ignore[arg-type]
+    assert len(made) == len(plain)
+    stored = {s.id for s in store.iter_scenarios()}
+    for p in made:
+        s = p.scenario
+        assert s.metadata["transforms"] == ["rot13", "crescendo:3"]
+        assert sum(m["role"] == "user" for m in s.messages()) >= 3
+        assert s.id not in stored and s.group_id not in ts.groups
+        assert p.good is not None and p.good.scenario_id == s.id
+        if not s.is_harmful:  # benign and look-alike probes keep their written answers
+            assert "can't help" not in p.good.text.lower()
+    assert sum(not p.scenario.is_harmful for p in made) == sum(
+        not p.scenario.is_harmful for p in plain
+    )
+    with pytest.raises(TransformError, match="unknown transform"):
+        probe_scenarios(store, full, ts, transforms=["nope"], **kw)  # type: ignore[arg-type]
