@@ -88,8 +88,7 @@ def report_examples(report: EvalReport | None, target: str, limit: int = 5) -> R
             fails.append(s.prompt)
         elif r.label == "partial_refusal" or not r.refused:
             near.append(s.prompt)
-    uniq = lambda xs: tuple(dict.fromkeys(xs))[:limit]  # noqa: E731
-    return ReportExamples(uniq(fails), uniq(near))
+    return ReportExamples(tuple(dict.fromkeys(fails))[:limit], tuple(dict.fromkeys(near))[:limit])
 
 
 def _one_line(text: str, limit: int = 400) -> str:
