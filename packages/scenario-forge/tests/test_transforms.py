@@ -317,3 +317,28 @@ def test_probe_scenarios_with_transforms(store: ScenarioStore) -> None:
     )
     with pytest.raises(TransformError, match="unknown transform"):
         probe_scenarios(store, full, ts, transforms=["nope"], **kw)  # type: ignore[arg-type]
+
+
+def test_export_carries_transformed_scenarios_in_their_groups_split(
+    store: ScenarioStore, tax: Taxonomy, tmp_path: Path
+) -> None:
+    import forge_export
+    from scenario_forge.api import complete_with_templates, export_store
+
+    generate_scenarios(store, tax, None, 16, 0)
+    generate_scenarios(store, tax, None, 16, 0, transforms=["base64", "crescendo:4"])
+    complete_with_templates(store, tax)
+    export_store(store, tmp_path / "out")
+    split_of: dict[str, set[str]] = {}
+    transformed = 0
+    for split in ("train", "test"):
+        for row in forge_export.load(tmp_path / "out", "eval", split):
+            split_of.setdefault(row["group_id"], set()).add(split)
+            transformed += "transform:base64" in row["tags"]
+        for row in forge_export.load(tmp_path / "out", "sft", split):
+            if "transform:crescendo:4" in row["tags"]:
+                roles = [m["role"] for m in row["messages"]]
+                assert roles[-1] == "assistant" and roles.count("user") >= 4  # + earlier turns
+    assert transformed >= 16
+    assert all(len(s) == 1 for s in split_of.values())  # no group straddles the split
+    assert {x for s in split_of.values() for x in s} == {"train", "test"}
