@@ -328,7 +328,9 @@ def test_export_carries_transformed_scenarios_in_their_groups_split(
     generate_scenarios(store, tax, None, 16, 0)
     generate_scenarios(store, tax, None, 16, 0, transforms=["base64", "crescendo:4"])
     complete_with_templates(store, tax)
-    export_store(store, tmp_path / "out")
+    from forge_export.exporters.huggingface import ExportOptions
+
+    export_store(store, tmp_path / "out", ExportOptions(test_size=0.5))
     split_of: dict[str, set[str]] = {}
     transformed = 0
     for split in ("train", "test"):
