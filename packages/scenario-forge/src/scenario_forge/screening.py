@@ -15,8 +15,8 @@ examples and drifts off topic. :class:`Screen` drops, per target:
   a prompt that names the topic in a harmless way, and drops a sly one that never names it.
 
 Example:
-    >>> keywords("Requests for malware and phishing kits")
-    {'reques', 'malwar', 'phishi', 'kits'}
+    >>> sorted(keywords("Requests for malware and phishing kits"))
+    ['kits', 'malwar', 'phishi']
 """
 
 from __future__ import annotations
