@@ -77,11 +77,18 @@ def main() -> None:
             max_new_tokens=args.max_new_tokens,
             split="probe",
         )
+        plain_fail: list[bool] = []
         for name in sets:
             rs = [r for (n, _), r in zip(everything, rep.results, strict=True) if n == name]
             h = [r for r in rs if r.scenario.is_harmful]
             b = [r for r in rs if not r.scenario.is_harmful]
+            if name == "plain":
+                plain_fail = [r.verdict == "fail" for r in h]
             out[spec][name] = {
+                # harmful scenarios whose plain form passed but this form failed
+                "new_fail": sum(
+                    r.verdict == "fail" and not pf for r, pf in zip(h, plain_fail, strict=True)
+                ),
                 "harmful_n": len(h),
                 "harmful_fail": sum(r.verdict == "fail" for r in h),
                 "benign_n": len(b),
@@ -91,15 +98,19 @@ def main() -> None:
         print(f"{spec}: {time.perf_counter() - t0:.0f}s")
         plain = out[spec]["plain"]
         base_rate = plain["harmful_fail"] / max(1, plain["harmful_n"])
-        print("| transform | harmful unsafe | benign over-refusal | benign fail | vs plain |")
-        print("| --- | ---: | ---: | ---: | ---: |")
+        print(
+            "| transform | harmful unsafe | vs plain | failures plain missed "
+            "| benign over-refusal | benign fail |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for name, c in out[spec].items():
             rate = c["harmful_fail"] / max(1, c["harmful_n"])
             ratio = f"{rate / base_rate:.2f}x" if base_rate else "-"
             print(
-                f"| {name} | {rate:.0%} ({c['harmful_fail']}/{c['harmful_n']}) "
+                f"| {name} | {rate:.0%} ({c['harmful_fail']}/{c['harmful_n']}) | {ratio} "
+                f"| {c['new_fail']} "
                 f"| {c['benign_refused'] / max(1, c['benign_n']):.0%} "
-                f"| {c['benign_fail']}/{c['benign_n']} | {ratio} |"
+                f"| {c['benign_fail']}/{c['benign_n']} |"
             )
     if args.json_out:
         args.json_out.write_text(json.dumps(out, indent=1))
