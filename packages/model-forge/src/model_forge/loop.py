@@ -284,6 +284,7 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
                 lookalike_pool=plan.probe_pool,
                 lookalikes_per_round=config.probe_lookalikes,
                 exclude_ids=probed,
+                transforms=config.probe_transforms,
             )
             probed.update(p.scenario.id for p in probes)
             if not probes:

@@ -81,6 +81,11 @@ class LoopConfig:
         minimum=0,
     )
     probe_benign: int = _opt(2, "Benign contrast probe scenarios per target and round.", minimum=0)
+    probe_transforms: tuple[str, ...] = _opt(
+        (),
+        "Attack transforms applied in order to every probe scenario (comma-separated, e.g. "
+        "base64,crescendo:4; see docs/transforms.md); empty: plain probes.",
+    )
     probe_lookalikes: int = _opt(
         24, "Look-alike probe scenarios per round (from the probe share).", minimum=0
     )
@@ -148,6 +153,10 @@ class LoopConfig:
                 raise ForgeError(f"--{name.replace('_', '-')} must be sft or dpo")
         if self.method != "sft":
             raise ForgeError("round 1 trains with sft (there are no failures to pair yet)")
+        if self.probe_transforms:
+            from scenario_forge.transforms import load_chain
+
+            load_chain(self.probe_transforms)  # unknown name / bad argument: one clear error
 
     def to_json(self) -> dict[str, Any]:
         """The settings as plain JSON (paths as text)."""

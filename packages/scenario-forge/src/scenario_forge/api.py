@@ -105,6 +105,9 @@ class TargetCounts:
     generated: int = 0
     added: int = 0
     duplicates: int = 0
+    screened_similar: int = 0
+    screened_off_target: int = 0
+    screened_unreadable: int = 0
 
 
 @dataclass
@@ -118,6 +121,7 @@ class GenerateResult:
 
     generator: str
     per_target: dict[str, TargetCounts] = field(default_factory=dict)
+    transforms: list[str] = field(default_factory=list)
 
     @property
     def generated(self) -> int:
@@ -134,13 +138,23 @@ class GenerateResult:
         """Scenarios skipped because their id was already stored (or repeated)."""
         return sum(c.duplicates for c in self.per_target.values())
 
+    @property
+    def screened(self) -> int:
+        """Scenarios dropped by screening (near copies and off-target prompts)."""
+        return sum(
+            c.screened_similar + c.screened_off_target + c.screened_unreadable
+            for c in self.per_target.values()
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
         return {
             "generator": self.generator,
+            "transforms": list(self.transforms),
             "generated": self.generated,
             "added": self.added,
             "duplicates": self.duplicates,
+            "screened": self.screened,
             "targets": {t: vars(c) for t, c in self.per_target.items()},
         }
 
@@ -180,6 +194,8 @@ def generate_scenarios(
     generator: Generator | None = None,
     *,
     progress: Progress | None = None,
+    transforms: Sequence[str] = (),
+    screen: float | None = None,
 ) -> GenerateResult:
     """Generate ``count`` scenarios per target and store the new ones.
 
@@ -192,18 +208,32 @@ def generate_scenarios(
         generator: A generator (see :func:`forge_export.generators.load_generator`); ``None``
             is the built-in template generator.
         progress: Called with 1 after each target.
+        transforms: Transform specs (``base64``, ``crescendo:4`` ...; see
+            :mod:`scenario_forge.transforms`) applied in order to every generated scenario,
+            harmful and benign alike; the transformed variants are stored instead of the
+            plain ones, in the same groups.
+        screen: When set, new scenarios are screened before they are stored (see
+            :mod:`scenario_forge.screening`): copies and near copies (word n-gram Jaccard
+            ``>= screen``) of stored scenarios or of each other, and prompts sharing no
+            keyword with the target, and unreadable text are dropped and counted. Used for model-written attacks.
 
     Raises:
-        ForgeError: unknown target, or a bad count.
+        ForgeError: unknown target, a bad count, or an unknown transform / bad argument.
     """
+    from scenario_forge.transforms import apply_chain, load_chain
+
     if count < 1:
         raise ForgeError(f"--count must be at least 1 (got {count})")
+    chain = load_chain(transforms)  # every spec is checked before anything is generated
     if generator is None:
         from scenario_forge.generation import TemplateGenerator
 
         generator = TemplateGenerator(taxonomy)
     specs = taxonomy.select(list(targets) if targets else None)
-    result = GenerateResult(generator=getattr(generator, "name", type(generator).__name__))
+    result = GenerateResult(
+        generator=getattr(generator, "name", type(generator).__name__),
+        transforms=[t.spec for t in chain],
+    )
     for spec in specs:
         made = list(generator.generate_scenarios(target_brief(taxonomy, spec.name), count, seed))
         for s in made:
@@ -211,8 +241,20 @@ def generate_scenarios(
                 raise ForgeError(
                     f"generator {result.generator!r} yielded {type(s).__name__}, not a Scenario"
                 )
+        generated = len(made)
+        counts = TargetCounts(generated)
+        if screen is not None:
+            from scenario_forge.screening import ScreenCounts, screen_for
+
+            dropped = ScreenCounts()
+            made = screen_for(store, spec, screen).keep(made, dropped)
+            counts.screened_similar = dropped.similar
+            counts.screened_off_target = dropped.off_target
+            counts.screened_unreadable = dropped.unreadable
+        made = [apply_chain(s, chain, seed) for s in made]
         added = store.add_scenarios(made)
-        result.per_target[spec.name] = TargetCounts(len(made), added.added, added.duplicates)
+        counts.added, counts.duplicates = added.added, added.duplicates
+        result.per_target[spec.name] = counts
         if progress:
             progress(1)
     return result

@@ -254,6 +254,7 @@ def probe_scenarios(
     lookalike_pool: Sequence[Scenario] = (),
     lookalikes_per_round: int = 0,
     exclude_ids: Iterable[str] = (),
+    transforms: Sequence[str] = (),
 ) -> list[Probe]:
     """Fresh probe scenarios for ``round_`` (never in the store, never in a test group).
 
@@ -272,21 +273,30 @@ def probe_scenarios(
         lookalike_pool: Look-alikes kept back for probes.
         lookalikes_per_round: Look-alikes per probe.
         exclude_ids: Scenario ids of earlier probes.
+        transforms: Attack transform specs (:mod:`scenario_forge.transforms`) applied to
+            every probe, harmful, benign and look-alike, before it is checked for freshness;
+            groups, expected behaviour and good answers are kept. Empty: plain probes.
     """
     from scenario_forge.response_templates import good_answer, template_completion
+    from scenario_forge.transforms import apply_chain, load_chain
 
     taken = set(exclude_ids)
     wording_seed = seed * 1_000 + round_
+    chain = load_chain(transforms)
+
+    def tf(s: Scenario) -> Scenario:
+        return apply_chain(s, chain, wording_seed)
+
     out: list[Probe] = []
     for spec in taxonomy:
         candidates: list[Scenario] = []
         for i in range(len(spec.seeds)):
             for framing in FRAMINGS:
-                candidates.append(seed_scenario(spec, i, framing, wording_seed))
+                candidates.append(tf(seed_scenario(spec, i, framing, wording_seed)))
         benign: list[Scenario] = []
         for i in range(len(spec.benign)):
             for framing in BENIGN_FRAMINGS:
-                benign.append(benign_scenario(spec, i, framing, wording_seed))
+                benign.append(tf(benign_scenario(spec, i, framing, wording_seed)))
         for pool, n in ((candidates, harmful_per_target), (benign, benign_per_target)):
             fresh = [s for s in pool if s.id not in taken and test_set.allows_probe(s)]
             known = store.existing_ids([s.id for s in fresh])
@@ -306,8 +316,9 @@ def probe_scenarios(
                 out.append(Probe(_tagged(s, round_), template_completion(s, spec)))
     if lookalikes_per_round and lookalike_pool:
         pool = [
-            s for s in lookalike_pool if s.id not in taken and s.id not in test_set.scenario_ids
+            tf(s) for s in lookalike_pool if s.id not in taken and s.id not in test_set.scenario_ids
         ]
+        pool = [s for s in pool if s.id not in taken]
         known = store.existing_ids([s.id for s in pool])
         pool = [s for s in pool if s.id not in known]
         _rng(seed, round_, "lookalike-probe").shuffle(pool)

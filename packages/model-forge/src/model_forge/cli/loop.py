@@ -103,10 +103,11 @@ def loop_command(quick: bool, as_json: bool, **given: Any) -> None:
     from model_forge.loop import format_rounds, run_loop
 
     overrides = {k: v for k, v in given.items() if v is not None}
-    if "held_out_kinds" in overrides:
-        overrides["held_out_kinds"] = tuple(
-            k.strip() for k in str(overrides["held_out_kinds"]).split(",") if k.strip()
-        )
+    for f in cli_fields():  # comma-separated lists (--held-out-kinds, --probe-transforms)
+        if f.type == "tuple[str, ...]" and f.name in overrides:
+            overrides[f.name] = tuple(
+                k.strip() for k in str(overrides[f.name]).split(",") if k.strip()
+            )
     config = LoopConfig.quick_config(**overrides) if quick else LoopConfig(**overrides)
 
     def progress(total: int, label: str) -> Any:

@@ -60,3 +60,6 @@ main.add_command(backup_cmd)
 from scenario_forge.cli.eval_verdicts import eval_verdicts_cmd  # noqa: E402
 
 main.add_command(eval_verdicts_cmd)
+from scenario_forge.cli.transforms import transforms_cmd  # noqa: E402
+
+main.add_command(transforms_cmd)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -61,6 +61,38 @@ if TYPE_CHECKING:
     help="With --lookalikes: also store each prompt's written answer as a proposed "
     "template completion (the same as running 'complete --source template' afterwards).",
 )
+@click.option(
+    "--transform",
+    "transforms",
+    multiple=True,
+    metavar="NAME[:ARG]",
+    help="Apply an attack transform to every generated scenario, harmful and benign "
+    "(repeatable, applied in order), e.g. --transform base64 --transform crescendo:4. "
+    "'scenario-forge transforms' lists them; see docs/transforms.md.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["scenarios", "attack"]),
+    default="scenarios",
+    show_default=True,
+    help="With a model generator: 'attack' asks the model for new attack prompts (few-shot "
+    "from the target's seeds and --from-report), screened for near copies and topic.",
+)
+@click.option(
+    "--from-report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --mode attack: an evaluation report (model-forge evaluate's report.json); its "
+    "failures and near misses are shown to the attacker model.",
+)
+@click.option(
+    "--max-similarity",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.8,
+    show_default=True,
+    help="With --mode attack: drop prompts at least this similar (word n-gram Jaccard) to a "
+    "stored scenario of the target.",
+)
 @generator_options("template")
 @db_option
 @taxonomy_option
@@ -72,6 +104,10 @@ def generate_cmd(
     lookalikes: bool,
     kinds: tuple[str, ...],
     complete: bool,
+    transforms: tuple[str, ...],
+    mode: str,
+    from_report: Path | None,
+    max_similarity: float,
     generator_name: str,
     model: str | None,
     options: tuple[str, ...],
@@ -96,8 +132,12 @@ def generate_cmd(
       scenario-forge generate -t self_harm --generator model-forge --model tiny
       scenario-forge generate --lookalikes --complete       # every look-alike kind
       scenario-forge generate --lookalikes --kind homonyms --kind definitions
+      scenario-forge generate -t harmful_code --transform base64 --transform crescendo:4
+      scenario-forge generate -t harmful_code --generator model-forge --mode attack \\
+          --model openai:my-model --from-report round-1/probe/report.json
     """
     from scenario_forge.api import generate_scenarios
+    from scenario_forge.transforms import load_chain
 
     tax = get_taxonomy(taxonomy)
     if complete and not (lookalikes or kinds):
@@ -105,19 +145,64 @@ def generate_cmd(
             "--complete goes with --lookalikes; for generated scenarios run "
             "'scenario-forge complete --source template'"
         )
+    load_chain(transforms)  # an unknown transform or bad argument fails before any work
+    if transforms and (lookalikes or kinds):
+        raise click.UsageError("--transform applies to generated scenarios; drop --lookalikes")
+    if from_report is not None and mode != "attack":
+        raise click.UsageError("--from-report goes with --mode attack")
+    if mode == "attack" and generator_name == "template":
+        raise click.UsageError(
+            "--mode attack needs a model generator: add --generator model-forge --model SPEC"
+        )
+    if mode == "attack" and (lookalikes or kinds):
+        raise click.UsageError("--mode attack writes new prompts; drop --lookalikes")
     if lookalikes or kinds:
         _lookalikes(tax, kinds, complete, targets, generator_name, db, as_json)
         return
     for t in targets:
         tax.get(t)
-    extra = {"taxonomy": tax} if generator_name == "template" else {}
+    extra: dict[str, Any] = {"taxonomy": tax} if generator_name == "template" else {}
+    if mode == "attack":
+        extra["mode"] = "attack"
+        if from_report is not None:
+            extra["from_report"] = str(from_report)
     gen = build_generator(generator_name, model, options, **extra)
     names = list(targets) or tax.names()
     bar_ctx = click.progressbar(length=len(names), label="Generating", file=sys.stderr)
     with open_store(db) as store, bar_ctx as bar:
-        result = generate_scenarios(store, tax, names, count, seed, gen, progress=bar.update)
+        result = generate_scenarios(
+            store,
+            tax,
+            names,
+            count,
+            seed,
+            gen,
+            progress=bar.update,
+            transforms=transforms,
+            screen=max_similarity if mode == "attack" else None,
+        )
     if as_json:
         echo_json(result.to_dict())
+        return
+    if mode == "attack":
+        cols = ("generated", "screened_unreadable", "screened_similar", "screened_off_target")
+        rows = [
+            (t, *(getattr(c, k) for k in cols), c.added, c.duplicates)
+            for t, c in result.per_target.items()
+        ]
+        rows.append(
+            (
+                "total",
+                *(sum(getattr(c, k) for c in result.per_target.values()) for k in cols),
+                result.added,
+                result.duplicates,
+            )
+        )
+        heads = ["target", "generated", "unreadable", "near copies", "off target", "added"]
+        heads.append("duplicates")
+        click.echo(table(rows, heads))
+        if not result.added:
+            click.echo("nothing stored: every prompt was screened out or already stored")
         return
     rows = [(t, c.generated, c.added, c.duplicates) for t, c in result.per_target.items()]
     rows.append(("total", result.generated, result.added, result.duplicates))
