@@ -4,7 +4,8 @@ Run: ``uv run python benchmarks/train_judge.py [--write]``
 
 * Training data: ``data/judge/own_rows.jsonl`` (split ``train``; see data/judge/build_rows.py).
 * Held-out: the ``holdout`` split of the same file, never used for fitting or tuning.
-* The off-topic threshold of the rule judge is calibrated on the ``train`` split only.
+* The off-topic thresholds of the rule judge (whole response, windows; see
+  ``model_forge/judge/relevance.py``) are calibrated on the ``train`` split only.
 * ``--write`` saves the head to the package (``model_forge/judge/data/head.npz``).
 
 Prints, for the rules and the learned judge on the held-out split: accuracy, Cohen's kappa,
@@ -20,6 +21,13 @@ from pathlib import Path
 
 import numpy as np
 from model_forge.judge.learned import LearnedJudge, default_head_path
+from model_forge.judge.relevance import (
+    OFF_TOPIC_THRESHOLD,
+    WINDOW_THRESHOLD,
+    needs_embedding,
+    relevance_embeddings,
+    windows,
+)
 from model_forge.judge.rules import RuleJudge
 from model_forge.judge.train import (
     agreement,
@@ -34,21 +42,29 @@ ROOT = Path(__file__).resolve().parents[1]
 ROWS = ROOT / "data" / "judge" / "own_rows.jsonl"
 
 
-def calibrate_threshold(rows, sims) -> tuple[float, float]:
-    """Best cosine threshold separating off_topic from compliance rows (F1)."""
-    pairs = [
-        (s, r["label"])
-        for r, s in zip(rows, sims, strict=True)
-        if r["label"] in ("off_topic", "compliance")
-    ]
-    best = (0.0, 0.0)
-    for t in np.arange(0.05, 0.6, 0.01):
-        tp = sum(s < t and lab == "off_topic" for s, lab in pairs)
-        fp = sum(s < t and lab != "off_topic" for s, lab in pairs)
-        fn = sum(s >= t and lab == "off_topic" for s, lab in pairs)
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f1 > best[1]:
-            best = (float(t), f1)
+def calibrate_thresholds(rows) -> tuple[float, float, float]:
+    """Best (whole-response, window) cosine thresholds of the rule judge's off-topic decision
+    (F1 of off_topic against compliance rows), with the F1."""
+    from model_forge.judge.embed import embed
+
+    pairs = [r for r in rows if r["label"] in ("off_topic", "compliance")]
+    p, _, rels = relevance_embeddings([r["prompt"] for r in pairs], [r["response"] for r in pairs])
+    cos = [embed(windows(r["response"])) @ p[i] for i, r in enumerate(pairs)]
+    gate = [needs_embedding(r["prompt"], r["response"]) for r in pairs]
+    off = np.array([r["label"] == "off_topic" for r in pairs])
+    best = (0.0, 0.0, 0.0)
+    for tw in np.arange(0.1, 0.5, 0.02):
+        for tn in np.arange(0.1, 0.5, 0.02):
+            pred = np.array(
+                [
+                    g and (rel.whole < tw or (c >= tn).mean() < 0.5)
+                    for g, rel, c in zip(gate, rels, cos, strict=True)
+                ]
+            )
+            tp, fp, fn = (pred & off).sum(), (pred & ~off).sum(), (~pred & off).sum()
+            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            if f1 > best[2] + 1e-9:
+                best = (round(float(tw), 2), round(float(tn), 2), float(f1))
     return best
 
 
@@ -62,11 +78,11 @@ def main() -> int:
     hold = [r for r in rows if r["split"] == "holdout"]
     print(f"rows: {len(train)} train, {len(hold)} held out")
 
-    from model_forge.judge.embed import cosine_pairs
-
-    sims = cosine_pairs([r["prompt"] for r in train], [r["response"] for r in train])
-    t, f1 = calibrate_threshold(train, sims)
-    print(f"off-topic cosine threshold calibrated on train: {t:.2f} (F1 {f1:.3f})")
+    tw, tn, f1 = calibrate_thresholds(train)
+    print(
+        f"rule judge off-topic thresholds calibrated on train: whole {tw:.2f}, window {tn:.2f} "
+        f"(F1 {f1:.3f}); in use: {OFF_TOPIC_THRESHOLD:.2f}, {WINDOW_THRESHOLD:.2f}"
+    )
 
     x = row_features(train)
     head = fit_head(
