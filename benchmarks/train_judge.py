@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from model_forge.judge.learned import LearnedJudge, default_head_path
 from model_forge.judge.relevance import (
+    DRIFT_WHOLE_MAX,
     OFF_TOPIC_THRESHOLD,
     WINDOW_THRESHOLD,
     needs_embedding,
@@ -42,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ROWS = ROOT / "data" / "judge" / "own_rows.jsonl"
 
 
-def calibrate_thresholds(rows) -> tuple[float, float, float]:
-    """Best (whole-response, window) cosine thresholds of the rule judge's off-topic decision
-    (F1 of off_topic against compliance rows), with the F1."""
+def calibrate_thresholds(rows) -> tuple[float, float, float, float]:
+    """Best (whole-response, window, drift) cosine thresholds of the rule judge's off-topic
+    decision (F1 of off_topic against compliance rows), with the F1."""
     from model_forge.judge.embed import embed
 
     pairs = [r for r in rows if r["label"] in ("off_topic", "compliance")]
@@ -52,19 +53,20 @@ def calibrate_thresholds(rows) -> tuple[float, float, float]:
     cos = [embed(windows(r["response"])) @ p[i] for i, r in enumerate(pairs)]
     gate = [needs_embedding(r["prompt"], r["response"]) for r in pairs]
     off = np.array([r["label"] == "off_topic" for r in pairs])
-    best = (0.0, 0.0, 0.0)
-    for tw in np.arange(0.1, 0.5, 0.02):
-        for tn in np.arange(0.1, 0.5, 0.02):
-            pred = np.array(
-                [
-                    g and (rel.whole < tw or (c >= tn).mean() < 0.5)
-                    for g, rel, c in zip(gate, rels, cos, strict=True)
-                ]
-            )
-            tp, fp, fn = (pred & off).sum(), (pred & ~off).sum(), (~pred & off).sum()
-            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-            if f1 > best[2] + 1e-9:
-                best = (round(float(tw), 2), round(float(tn), 2), float(f1))
+    best = (0.0, 0.0, 0.0, 0.0)
+    for tw in np.arange(0.2, 0.4, 0.02):
+        for tn in np.arange(0.1, 0.4, 0.02):
+            for tm in np.arange(0.3, 0.62, 0.02):
+                pred = np.array(
+                    [
+                        g and (rel.whole < tw or ((c >= tn).mean() < 0.5 and rel.whole < tm))
+                        for g, rel, c in zip(gate, rels, cos, strict=True)
+                    ]
+                )
+                tp, fp, fn = (pred & off).sum(), (pred & ~off).sum(), (~pred & off).sum()
+                f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+                if f1 > best[3] + 1e-9:
+                    best = (round(float(tw), 2), round(float(tn), 2), round(float(tm), 2), f1)
     return best
 
 
@@ -78,10 +80,11 @@ def main() -> int:
     hold = [r for r in rows if r["split"] == "holdout"]
     print(f"rows: {len(train)} train, {len(hold)} held out")
 
-    tw, tn, f1 = calibrate_thresholds(train)
+    tw, tn, tm, f1 = calibrate_thresholds(train)
     print(
-        f"rule judge off-topic thresholds calibrated on train: whole {tw:.2f}, window {tn:.2f} "
-        f"(F1 {f1:.3f}); in use: {OFF_TOPIC_THRESHOLD:.2f}, {WINDOW_THRESHOLD:.2f}"
+        f"rule judge off-topic thresholds calibrated on train: whole {tw:.2f}, window {tn:.2f}, "
+        f"drift {tm:.2f} (F1 {f1:.3f}); in use: {OFF_TOPIC_THRESHOLD:.2f}, "
+        f"{WINDOW_THRESHOLD:.2f}, {DRIFT_WHOLE_MAX:.2f}"
     )
 
     x = row_features(train)

@@ -13,7 +13,8 @@ Two signals, cheapest first:
 
 :func:`is_off_topic` (the rule judge's decision): the whole response is far from the prompt
 (cosine under :data:`OFF_TOPIC_THRESHOLD`), or most of it is (fewer than half of the windows
-reach :data:`WINDOW_THRESHOLD`). Only responses with a window that uses under half of the
+reach :data:`WINDOW_THRESHOLD`) and the whole is not close either (under
+:data:`DRIFT_WHOLE_MAX`). Only responses with a window that uses under half of the
 prompt's content words are embedded (:func:`needs_embedding`). The
 thresholds are calibrated on the ``train`` split of the project's own labelled rows by
 ``benchmarks/train_judge.py``, which prints off-topic precision/recall on the held-out split.
@@ -33,6 +34,11 @@ topic (calibrated)."""
 
 WINDOW_THRESHOLD = 0.22
 """Cosine similarity a window of the response needs to count as on topic (calibrated)."""
+
+DRIFT_WHOLE_MAX = 0.34
+"""Most windows off topic make a response off topic only when the whole response is under this
+similarity too (a technical answer whose command lines embed far from the question stays on
+topic; calibrated)."""
 
 WINDOW_WORDS = 14
 """Words per window of the response."""
@@ -157,7 +163,9 @@ def similarities(prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray
 
 def is_off_topic(rel: Relevance) -> bool:
     """The rule judge's relevance decision (see the module docstring)."""
-    return rel.whole < OFF_TOPIC_THRESHOLD or rel.on_share < 0.5
+    if rel.whole < OFF_TOPIC_THRESHOLD:
+        return True
+    return rel.on_share < 0.5 and rel.whole < DRIFT_WHOLE_MAX
 
 
 def relevance_flags(rel: Relevance) -> list[float]:
