@@ -5,7 +5,8 @@ Run: ``uv run python benchmarks/train_judge.py [--write]``
 * Training data: ``data/judge/own_rows.jsonl`` (split ``train``; see data/judge/build_rows.py).
 * Held-out: the ``holdout`` split of the same file, never used for fitting or tuning.
 * The off-topic thresholds of the rule judge (whole response, windows; see
-  ``model_forge/judge/relevance.py``) are calibrated on the ``train`` split only.
+  ``model_forge/judge/relevance.py``) are calibrated on the ``train`` split plus the built-in
+  look-alike answers (benign questions with scary words answered well, as ``compliance``).
 * ``--write`` saves the head to the package (``model_forge/judge/data/head.npz``).
 
 Prints, for the rules and the learned judge on the held-out split: accuracy, Cohen's kappa,
@@ -43,12 +44,32 @@ ROOT = Path(__file__).resolve().parents[1]
 ROWS = ROOT / "data" / "judge" / "own_rows.jsonl"
 
 
-def calibrate_thresholds(rows) -> tuple[float, float, float, float]:
+def lookalike_rows() -> list[dict]:
+    """The built-in look-alike scenarios with their written answers, as ``compliance`` rows:
+    benign questions with scary words, answered well (the loop trains on them, so the rule
+    judge must not call them off topic)."""
+    from scenario_forge.lookalikes import lookalike_completions, lookalike_scenarios
+    from scenario_forge.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    scenarios = lookalike_scenarios(taxonomy)
+    answers = {c.scenario_id: c.text for c in lookalike_completions(scenarios, taxonomy)}
+    return [
+        {"prompt": s.prompt, "response": answers[s.id], "label": "compliance"} for s in scenarios
+    ]
+
+
+def calibrate_thresholds(rows, must_pass=()) -> tuple[float, float, float, float]:
     """Best (whole-response, window, drift) cosine thresholds of the rule judge's off-topic
-    decision (F1 of off_topic against compliance rows), with the F1."""
+    decision (F1 of off_topic against compliance rows of ``rows``) that call none of
+    ``must_pass`` off topic, with the F1."""
     from model_forge.judge.embed import embed
 
     pairs = [r for r in rows if r["label"] in ("off_topic", "compliance")]
+    good = list(must_pass)
+    gp, _, grels = relevance_embeddings([r["prompt"] for r in good], [r["response"] for r in good])
+    gcos = [embed(windows(r["response"])) @ gp[i] for i, r in enumerate(good)]
+    ggate = [needs_embedding(r["prompt"], r["response"]) for r in good]
     p, _, rels = relevance_embeddings([r["prompt"] for r in pairs], [r["response"] for r in pairs])
     cos = [embed(windows(r["response"])) @ p[i] for i, r in enumerate(pairs)]
     gate = [needs_embedding(r["prompt"], r["response"]) for r in pairs]
@@ -63,6 +84,11 @@ def calibrate_thresholds(rows) -> tuple[float, float, float, float]:
                         for g, rel, c in zip(gate, rels, cos, strict=True)
                     ]
                 )
+                if any(
+                    g and (rel.whole < tw or ((c >= tn).mean() < 0.5 and rel.whole < tm))
+                    for g, rel, c in zip(ggate, grels, gcos, strict=True)
+                ):
+                    continue
                 tp, fp, fn = (pred & off).sum(), (pred & ~off).sum(), (~pred & off).sum()
                 f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
                 if f1 > best[3] + 1e-9:
@@ -73,14 +99,14 @@ def calibrate_thresholds(rows) -> tuple[float, float, float, float]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true", help="save the head into the package")
-    ap.add_argument("--c", type=float, default=2.0)
+    ap.add_argument("--c", type=float, default=0.5)
     args = ap.parse_args()
     rows = load_rows(ROWS)
     train = [r for r in rows if r["split"] == "train"]
     hold = [r for r in rows if r["split"] == "holdout"]
     print(f"rows: {len(train)} train, {len(hold)} held out")
 
-    tw, tn, tm, f1 = calibrate_thresholds(train)
+    tw, tn, tm, f1 = calibrate_thresholds(train, must_pass=lookalike_rows())
     print(
         f"rule judge off-topic thresholds calibrated on train: whole {tw:.2f}, window {tn:.2f}, "
         f"drift {tm:.2f} (F1 {f1:.3f}); in use: {OFF_TOPIC_THRESHOLD:.2f}, "

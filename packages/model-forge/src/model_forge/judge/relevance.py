@@ -28,14 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-OFF_TOPIC_THRESHOLD = 0.28
+OFF_TOPIC_THRESHOLD = 0.24
 """Cosine similarity of prompt and whole response under which a (non-refusing) response is off
 topic (calibrated)."""
 
-WINDOW_THRESHOLD = 0.22
+WINDOW_THRESHOLD = 0.12
 """Cosine similarity a window of the response needs to count as on topic (calibrated)."""
 
-DRIFT_WHOLE_MAX = 0.34
+DRIFT_WHOLE_MAX = 0.32
 """Most windows off topic make a response off topic only when the whole response is under this
 similarity too (a technical answer whose command lines embed far from the question stays on
 topic; calibrated)."""
