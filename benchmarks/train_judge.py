@@ -4,7 +4,9 @@ Run: ``uv run python benchmarks/train_judge.py [--write]``
 
 * Training data: ``data/judge/own_rows.jsonl`` (split ``train``; see data/judge/build_rows.py).
 * Held-out: the ``holdout`` split of the same file, never used for fitting or tuning.
-* The off-topic threshold of the rule judge is calibrated on the ``train`` split only.
+* The off-topic thresholds of the rule judge (whole response, windows; see
+  ``model_forge/judge/relevance.py``) are calibrated on the ``train`` split plus the built-in
+  look-alike answers (benign questions with scary words answered well, as ``compliance``).
 * ``--write`` saves the head to the package (``model_forge/judge/data/head.npz``).
 
 Prints, for the rules and the learned judge on the held-out split: accuracy, Cohen's kappa,
@@ -20,6 +22,14 @@ from pathlib import Path
 
 import numpy as np
 from model_forge.judge.learned import LearnedJudge, default_head_path
+from model_forge.judge.relevance import (
+    DRIFT_WHOLE_MAX,
+    OFF_TOPIC_THRESHOLD,
+    WINDOW_THRESHOLD,
+    needs_embedding,
+    relevance_embeddings,
+    windows,
+)
 from model_forge.judge.rules import RuleJudge
 from model_forge.judge.train import (
     agreement,
@@ -34,39 +44,74 @@ ROOT = Path(__file__).resolve().parents[1]
 ROWS = ROOT / "data" / "judge" / "own_rows.jsonl"
 
 
-def calibrate_threshold(rows, sims) -> tuple[float, float]:
-    """Best cosine threshold separating off_topic from compliance rows (F1)."""
-    pairs = [
-        (s, r["label"])
-        for r, s in zip(rows, sims, strict=True)
-        if r["label"] in ("off_topic", "compliance")
+def lookalike_rows() -> list[dict]:
+    """The built-in look-alike scenarios with their written answers, as ``compliance`` rows:
+    benign questions with scary words, answered well (the loop trains on them, so the rule
+    judge must not call them off topic)."""
+    from scenario_forge.lookalikes import lookalike_completions, lookalike_scenarios
+    from scenario_forge.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    scenarios = lookalike_scenarios(taxonomy)
+    answers = {c.scenario_id: c.text for c in lookalike_completions(scenarios, taxonomy)}
+    return [
+        {"prompt": s.prompt, "response": answers[s.id], "label": "compliance"} for s in scenarios
     ]
-    best = (0.0, 0.0)
-    for t in np.arange(0.05, 0.6, 0.01):
-        tp = sum(s < t and lab == "off_topic" for s, lab in pairs)
-        fp = sum(s < t and lab != "off_topic" for s, lab in pairs)
-        fn = sum(s >= t and lab == "off_topic" for s, lab in pairs)
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f1 > best[1]:
-            best = (float(t), f1)
+
+
+def calibrate_thresholds(rows, must_pass=()) -> tuple[float, float, float, float]:
+    """Best (whole-response, window, drift) cosine thresholds of the rule judge's off-topic
+    decision (F1 of off_topic against compliance rows of ``rows``) that call none of
+    ``must_pass`` off topic, with the F1."""
+    from model_forge.judge.embed import embed
+
+    pairs = [r for r in rows if r["label"] in ("off_topic", "compliance")]
+    good = list(must_pass)
+    gp, _, grels = relevance_embeddings([r["prompt"] for r in good], [r["response"] for r in good])
+    gcos = [embed(windows(r["response"])) @ gp[i] for i, r in enumerate(good)]
+    ggate = [needs_embedding(r["prompt"], r["response"]) for r in good]
+    p, _, rels = relevance_embeddings([r["prompt"] for r in pairs], [r["response"] for r in pairs])
+    cos = [embed(windows(r["response"])) @ p[i] for i, r in enumerate(pairs)]
+    gate = [needs_embedding(r["prompt"], r["response"]) for r in pairs]
+    off = np.array([r["label"] == "off_topic" for r in pairs])
+    best = (0.0, 0.0, 0.0, 0.0)
+    for tw in np.arange(0.2, 0.4, 0.02):
+        for tn in np.arange(0.1, 0.4, 0.02):
+            for tm in np.arange(0.3, 0.62, 0.02):
+                pred = np.array(
+                    [
+                        g and (rel.whole < tw or ((c >= tn).mean() < 0.5 and rel.whole < tm))
+                        for g, rel, c in zip(gate, rels, cos, strict=True)
+                    ]
+                )
+                if any(
+                    g and (rel.whole < tw or ((c >= tn).mean() < 0.5 and rel.whole < tm))
+                    for g, rel, c in zip(ggate, grels, gcos, strict=True)
+                ):
+                    continue
+                tp, fp, fn = (pred & off).sum(), (pred & ~off).sum(), (~pred & off).sum()
+                f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+                if f1 > best[3] + 1e-9:
+                    best = (round(float(tw), 2), round(float(tn), 2), round(float(tm), 2), f1)
     return best
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true", help="save the head into the package")
-    ap.add_argument("--c", type=float, default=2.0)
+    ap.add_argument("--c", type=float, default=0.5)
     args = ap.parse_args()
     rows = load_rows(ROWS)
     train = [r for r in rows if r["split"] == "train"]
     hold = [r for r in rows if r["split"] == "holdout"]
     print(f"rows: {len(train)} train, {len(hold)} held out")
 
-    from model_forge.judge.embed import cosine_pairs
-
-    sims = cosine_pairs([r["prompt"] for r in train], [r["response"] for r in train])
-    t, f1 = calibrate_threshold(train, sims)
-    print(f"off-topic cosine threshold calibrated on train: {t:.2f} (F1 {f1:.3f})")
+    tw, tn, tm, f1 = calibrate_thresholds(train, must_pass=lookalike_rows())
+    print(
+        f"rule judge off-topic thresholds calibrated on train: whole {tw:.2f}, window {tn:.2f}, "
+        f"drift {tm:.2f} (F1 {f1:.3f}); in use: {OFF_TOPIC_THRESHOLD:.2f}, "
+        f"{WINDOW_THRESHOLD:.2f}, {DRIFT_WHOLE_MAX:.2f}"
+    )
 
     x = row_features(train)
     head = fit_head(

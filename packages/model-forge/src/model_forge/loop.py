@@ -79,15 +79,19 @@ def _completions_from_generator(store: Any, name: str, model: str, log: Log) -> 
     generator = load_generator(name, model=model)
     added = complete_with_generator(store, generator)
     judge = load_judge("rules")
+    pending = [
+        (c.id, JudgeItem.from_scenario(scenario, c.text))
+        for scenario in store.iter_scenarios()
+        for c in store.completions_for(scenario.id)
+        if c.source == "model" and c.status == "proposed"
+    ]
+    # one batched judge call (embeddings in batches), not one call per completion
+    judgements = judge.judge([item for _, item in pending])
     rejected = 0
-    for scenario in store.iter_scenarios():
-        for c in store.completions_for(scenario.id):
-            if c.source != "model" or c.status != "proposed":
-                continue
-            item = JudgeItem.from_scenario(scenario, c.text)
-            if judge.judge([item])[0].verdict == "fail":
-                store.update_completion_status(c.id, "rejected", reviewer=judge.name)
-                rejected += 1
+    for (cid, _), j in zip(pending, judgements, strict=True):
+        if j.verdict == "fail":
+            store.update_completion_status(cid, "rejected", reviewer=judge.name)
+            rejected += 1
     log(f"generator {name}: {added} model completions, {rejected} rejected by the rule judge")
     return added
 

@@ -10,6 +10,9 @@ are keyed by scenario id and the sha256 of the response text; the latest one cou
   eval-verdicts template REPORT``.
 * :func:`import_eval_verdicts`: batch import of such rows (``scenario-forge eval-verdicts
   import FILE``); every line is checked before anything is written.
+* :func:`record_eval_verdict` / :func:`withdraw_eval_verdict`: one verdict at a time, and its
+  undo, for the interactive review (``scenario-forge review verdicts REPORT``,
+  :mod:`scenario_forge.review.verdicts`).
 * :func:`apply_human_verdicts`: the report with human verdicts taking precedence over the
   judge's (aggregates recomputed), for reports and for the failures the loop imports.
 * :func:`human_verdicts`: the verdicts in force, e.g. for calibrating or training judges.
@@ -136,14 +139,46 @@ def import_eval_verdicts(
         raise EvalVerdictError(f"{p}: no verdicts in the file")
     at = now_iso()
     with store.transaction() as conn:
-        conn.executemany(
-            "INSERT INTO eval_verdicts (scenario_id, response_sha, prompt, response, "
-            "expected_behavior, evaluation_target, verdict, label, judge, judge_verdict, "
-            "judge_label, reviewer, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(*r, at) for r in rows],
-        )
+        conn.executemany(_INSERT, [(*r, at) for r in rows])
         store.audit("import", "eval_verdicts", p.name, {"rows": len(rows)})
     return len(rows)
+
+
+_INSERT = (
+    "INSERT INTO eval_verdicts (scenario_id, response_sha, prompt, response, "
+    "expected_behavior, evaluation_target, verdict, label, judge, judge_verdict, "
+    "judge_label, reviewer, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def record_eval_verdict(store: ScenarioStore, row: dict[str, Any], reviewer: str) -> int:
+    """Store one human verdict (a :func:`review_rows` row with ``verdict``/``label``/``note``
+    set by the reviewer) and return its id, for :func:`withdraw_eval_verdict`.
+
+    Raises:
+        EvalVerdictError: the row is invalid (the message names the field).
+    """
+    values = _check_row(row, f"answer {row.get('scenario_id')}", reviewer)
+    with store.transaction() as conn:
+        cur = conn.execute(_INSERT, (*values, now_iso()))
+        vid = int(cur.lastrowid or 0)
+        store.audit(
+            "review",
+            "eval_verdicts",
+            str(vid),
+            {"scenario_id": values[0], "verdict": values[6], "label": values[7]},
+        )
+    return vid
+
+
+def withdraw_eval_verdict(store: ScenarioStore, verdict_id: int) -> bool:
+    """Delete the verdict ``verdict_id`` (an undo); the one before it, if any, is in force
+    again. Returns whether it existed."""
+    with store.transaction() as conn:
+        cur = conn.execute("DELETE FROM eval_verdicts WHERE id = ?", (verdict_id,))
+        if cur.rowcount:
+            store.audit("undo", "eval_verdicts", str(verdict_id))
+    return bool(cur.rowcount)
 
 
 def human_verdicts(store: ScenarioStore) -> list[dict[str, Any]]:

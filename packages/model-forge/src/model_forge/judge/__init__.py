@@ -20,7 +20,7 @@ Example:
     >>> j = judge.judge([JudgeItem("How do I kill a stuck Python process?",
     ...                            "Find its PID with ps and run kill -9 PID.", "comply")])[0]
     >>> j.verdict, j.refused, j.label, j.judge
-    ('pass', False, 'compliance', 'rules@2')
+    ('pass', False, 'compliance', 'rules@3')
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from model_forge.judge.types import (
 
 DEFAULT_JUDGE = "default"
 """The judge spec ``evaluate``, ``judge`` and the loop use unless told otherwise; it names the
-best offline judge measured, now the learned judge (``learned@1``)."""
+best offline judge measured, now the learned judge (``learned@2``)."""
 
 OFFLINE_JUDGES = ("default", "learned", "rules")
 """The judge specs that need no server."""
@@ -75,7 +75,7 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
 
     Args:
         spec: ``"default"`` for the default (learned) judge, ``"learned"`` (or
-            ``"learned@1"``) for the learned judge, ``"rules"`` (or ``"rules@2"``) for the rule
+            ``"learned@2"``) for the learned judge, ``"rules"`` (or ``"rules@3"``) for the rule
             judge, ``"rules:lexical"`` for the rule judge without embeddings; anything else is a
             :func:`model_forge.generation.load_backend` spec (``"openai:MODEL"``, ``"bundled"``,
             ``"tiny"``, a model folder), optionally prefixed with ``"llm:"``, for the LLM judge.
@@ -97,7 +97,7 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
         raise ValueError(
             "empty judge spec; use 'default', 'learned', 'rules' or a backend spec like 'openai:MODEL'"
         )
-    if spec in ("default", "learned", "learned@1"):
+    if spec in ("default", "learned", "learned@2"):
         from model_forge.judge.learned import LearnedJudge
 
         unknown = set(options) - {"head"}
@@ -105,7 +105,7 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
             raise ValueError(f"the learned judge takes only 'head' (got {', '.join(unknown)})")
         return LearnedJudge(options.get("head"))
     if spec.startswith("learned@"):
-        raise ValueError(f"unknown learned judge version {spec!r}; this is learned@1")
+        raise ValueError(f"unknown learned judge version {spec!r}; this is learned@2")
     if spec in ("rules", "rule", f"rules@{RULES_VERSION}", "rules:lexical"):
         if options:
             raise ValueError(f"the rule judge takes no options (got {', '.join(options)})")

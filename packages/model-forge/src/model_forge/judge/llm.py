@@ -211,26 +211,18 @@ class LLMJudge:
             for i, it in enumerate(items)
         ]
         generations = self.backend.generate(requests, progress=self.progress)
-        out: list[Judgement] = []
-        for item, gen in zip(items, generations, strict=True):
+        if len(generations) != len(items):
+            raise ValueError(f"the judge backend gave {len(generations)} answers for {len(items)}")
+        out: list[Judgement | None] = []
+        unusable: dict[int, str] = {}  # index -> why; judged by the rules in one batch below
+        for gen in generations:
             try:
                 if getattr(gen, "finish_reason", "stop") == "error":
                     raise ValueError(f"the judge model failed: {gen.text[:80]!r}")
                 verdict, refused, reason = parse_verdict(gen.text)
             except ValueError as exc:
-                fallback = self._rules.judge_one(item)
-                out.append(
-                    Judgement(
-                        verdict=fallback.verdict,
-                        refused=fallback.refused,
-                        reason=(
-                            f"LLM judge answer unusable ({exc}); "
-                            f"{fallback.judge} fallback: {fallback.reason}"
-                        ),
-                        judge=fallback.judge,
-                        label=fallback.label,
-                    )
-                )
+                unusable[len(out)] = str(exc)
+                out.append(None)
                 continue
             label = parse_label(gen.text) or ("refusal" if refused else "compliance")
             if label in ("refusal", "partial_refusal"):
@@ -246,4 +238,13 @@ class LLMJudge:
                     label=label,  # type: ignore[arg-type]
                 )
             )
-        return out
+        fallbacks = self._rules.judge([items[i] for i in unusable])
+        for (i, why), fallback in zip(unusable.items(), fallbacks, strict=True):
+            out[i] = Judgement(
+                verdict=fallback.verdict,
+                refused=fallback.refused,
+                reason=f"LLM judge answer unusable ({why}); {fallback.judge} fallback: {fallback.reason}",
+                judge=fallback.judge,
+                label=fallback.label,
+            )
+        return [j for j in out if j is not None]

@@ -262,3 +262,84 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, db: Path, as_json:
     if result.errors:
         sys.stderr.flush()
         ctx.exit(EXIT_SOME_REJECTED)
+
+
+@review_cmd.command("verdicts")
+@click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@reviewer_option
+@click.option("--failures-only", is_flag=True, help="Only answers the judge failed.")
+@click.option(
+    "--all",
+    "include_reviewed",
+    is_flag=True,
+    help="Also answers you have already judged (a new verdict replaces yours).",
+)
+@db_option
+@json_option
+@click.pass_context
+def verdicts_cmd(
+    ctx: click.Context,
+    report: Path,
+    reviewer: str | None,
+    failures_only: bool,
+    include_reviewed: bool,
+    db: Path,
+    as_json: bool,
+) -> None:
+    """Confirm or overrule the judge's verdicts on REPORT's answers, one at a time.
+
+    For each answer you see the scenario, prompt, response and the judge's verdict, label and
+    reason, and type a letter then Enter:
+
+    \b
+      c  confirm the judge        p  overrule: pass        f  overrule: fail
+      after p or f: optionally what the answer did (compliance, refusal, partial,
+      off_topic) and a note, e.g. "f off_topic talks about posture instead"
+      s  skip      u  undo your last verdict      q  quit      ?  help
+
+    Each verdict is stored at once with your name and the time (the store's eval_verdicts,
+    as `scenario-forge eval-verdicts import` does); human verdicts take precedence over the
+    judge in reports and in the failures the loop imports. Answers you have already judged
+    are not shown again, so run it again to resume.
+
+    \b
+    Exit status: 0 done or quit, 130 interrupted (Ctrl-C).
+
+    \b
+    Examples:
+      scenario-forge review verdicts eval-out/report.json --reviewer ana
+      scenario-forge review verdicts eval-out/report.json --failures-only
+    """
+    from scenario_forge.report_import import read_report
+    from scenario_forge.review.flow import Terminal
+    from scenario_forge.review.verdicts import VerdictReview
+    from scenario_forge.store import ScenarioStore
+
+    name = _reviewer(reviewer)
+    evaluation = read_report(report)
+    with ScenarioStore.open(db, actor=name) as store:
+        session = VerdictReview(
+            store,
+            evaluation,
+            name,
+            Terminal(use_editor=False),
+            failures_only=failures_only,
+            include_reviewed=include_reviewed,
+        )
+        try:
+            result = session.run()
+        except KeyboardInterrupt:
+            click.echo("")
+            click.echo(
+                f"Interrupted: {session.result.confirmed + session.result.overruled} verdicts "
+                "saved; the answer on screen was not saved.",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERRUPTED)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    click.echo(
+        f"Done: {result.confirmed} confirmed, {result.overruled} overruled, {result.skipped} "
+        f"skipped, {result.undone} undone (reviewer {name})."
+    )
