@@ -64,7 +64,7 @@ def read_attack_report(path: str | Path) -> EvalReport:
     Raises:
         ForgeError: naming the file when it is missing or not a forge EvalReport.
     """
-    from scenario_forge.report_import import read_report
+    from forge_export.reports import read_report
 
     p = Path(path)
     if not p.is_file():

@@ -154,7 +154,7 @@ class LoopConfig:
         if self.method != "sft":
             raise ForgeError("round 1 trains with sft (there are no failures to pair yet)")
         if self.probe_transforms:
-            from scenario_forge.transforms import load_chain
+            from scenario_forge.api import load_chain
 
             load_chain(self.probe_transforms)  # unknown name / bad argument: one clear error
 

@@ -56,6 +56,7 @@ from scenario_forge.roles import (
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from scenario_forge.taxonomy.models import JudgeSpec
+from scenario_forge.transforms import load_chain
 
 if TYPE_CHECKING:
     from forge_export.exporters.huggingface import ExportOptions, ExportSummary
@@ -67,6 +68,7 @@ __all__ = [
     "TaxonomyError",
     "human_verdicts",
     "load_taxonomy",
+    "load_chain",
     "CompleteResult",
     "FailureTraining",
     "apply_human_verdicts",
