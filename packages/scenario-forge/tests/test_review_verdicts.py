@@ -109,7 +109,7 @@ def test_confirm_overrule_undo_skip_quit_and_resume(tmp_path: Path) -> None:
     assert res.exit_code == 0 and "1 confirmed" in res.output
     with ScenarioStore.open(db) as store:
         assert len(human_verdicts(store)) == 3
-        from scenario_forge.report_import import read_report
+        from forge_export.reports import read_report
 
         judged = apply_human_verdicts(read_report(report), store)
     assert [r.verdict for r in judged.results] == ["fail", "pass", "fail"]
