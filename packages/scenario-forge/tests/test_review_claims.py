@@ -5,14 +5,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from forge_export import Provenance, Scenario
 from scenario_forge.review.claims import QueueFilter, ReviewQueue, explain_next
 from scenario_forge.review.decisions import Answer, apply_answer, undo_answer
 from scenario_forge.store import ScenarioStore
-
 
 # the store tests that exercise the store interface run on both backends
 BOTH_BACKENDS = pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)

@@ -11,7 +11,6 @@ from scenario_forge import migrations
 from scenario_forge import store as store_mod
 from scenario_forge.store import ScenarioStore, StoreError
 
-
 # the store tests that exercise the store interface run on both backends
 BOTH_BACKENDS = pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
 
