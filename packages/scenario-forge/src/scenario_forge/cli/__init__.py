@@ -60,3 +60,6 @@ main.add_command(backup_cmd)
 from scenario_forge.cli.eval_verdicts import eval_verdicts_cmd  # noqa: E402
 
 main.add_command(eval_verdicts_cmd)
+from scenario_forge.cli.migrate_store import migrate_store_cmd  # noqa: E402
+
+main.add_command(migrate_store_cmd)
