@@ -258,3 +258,18 @@ def m004_eval_verdicts(conn: sqlite3.Connection) -> None:
         CREATE INDEX idx_eval_verdicts_pair ON eval_verdicts(scenario_id, response_sha)
         """,
     )
+
+
+@migration
+def m005_web_users(conn: sqlite3.Connection) -> None:
+    """Accounts of the web review app (``scenario-forge users add``): a name and a scrypt hash.
+
+    Added by the web review work (``scenario_forge.web``).
+    """
+    conn.execute(
+        """CREATE TABLE web_users (
+            name TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )

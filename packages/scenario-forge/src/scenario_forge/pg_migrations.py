@@ -173,7 +173,15 @@ CREATE TABLE eval_verdicts (
 CREATE INDEX idx_eval_verdicts_pair ON eval_verdicts(scenario_id, response_sha)
 """
 
-PG_MIGRATIONS: list[str] = [M001, M002, M003, M004]
+M005 = f"""
+CREATE TABLE web_users (
+    name {_T} PRIMARY KEY,
+    password_hash {_T} NOT NULL,
+    created_at {_T} NOT NULL
+)
+"""
+
+PG_MIGRATIONS: list[str] = [M001, M002, M003, M004, M005]
 """Migration ``n`` (1-based) as one PostgreSQL script."""
 
 

@@ -44,7 +44,7 @@ DB_ENV = "SCENARIO_FORGE_DB"
 ACTOR_ENV = "SCENARIO_FORGE_REVIEWER"
 BUSY_TIMEOUT_MS = 30_000
 PAGE_SIZE = 500
-_TABLES = {"scenarios", "completions", "reviews", "review_claims", "audit_log"}
+_TABLES = {"scenarios", "completions", "reviews", "review_claims", "audit_log", "web_users"}
 
 
 class StoreError(ForgeError):
