@@ -178,8 +178,10 @@ class WebReview:
             applied = self._applied(audit_id)
             if applied is None:
                 continue
-            undo_answer(self.store, applied)
-            self.queue.claim(applied.scenario_id)
+            # one transaction: nobody can claim the scenario between the undo and her claim
+            with self.store.transaction():
+                undo_answer(self.store, applied)
+                self.queue.claim(applied.scenario_id)
             self.session["history"] = history
             self.session["answered"] = max(0, int(self.session.get("answered", 0)) - 1)
             self.session["undone"] = int(self.session.get("undone", 0)) + 1
