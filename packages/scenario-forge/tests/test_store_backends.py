@@ -148,3 +148,26 @@ def test_migrate_store_refuses_a_non_empty_destination(pg_url: str, tmp_path: Pa
         assert rest(digests(a)) == rest(digests(b))
     code, _, err = run(src, "migrate-store", str(tmp_path / "missing.db"), pg_url)
     assert code == 1 and "scenario-forge init" in err
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+def test_nul_characters_survive_both_backends(store: ScenarioStore, tmp_path: Path) -> None:
+    # PostgreSQL text cannot hold NUL; a random model's output can
+    s = Scenario(prompt="nul \x00 inside", evaluation_target="demo_code", success_criteria=["c"])
+    store.add_scenarios([s])
+    odd = "a\x00b \ue000 c \ue0000 \x00"
+    c = Completion(scenario_id=s.id, text=odd, source="model", origin="m\x00")
+    store.add_completions([c])
+    got = store.get_completion(c.id)
+    assert got is not None and got.text == odd and got.origin == "m\x00"
+    assert store.get_scenario(s.id) == s
+    assert [x.text for x in store.completions_for(s.id)] == [odd]
+    copy = tmp_path / "copy.db"
+    code, _, err = run(copy, "migrate-store", location(store), str(copy))
+    assert code == 0, err
+    with ScenarioStore.open(copy) as back:
+        assert back.completions_for(s.id) == store.completions_for(s.id)
+
+
+def location(store: ScenarioStore) -> str:
+    return str(getattr(store.connection, "url", store.path))

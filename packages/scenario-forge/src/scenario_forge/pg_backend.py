@@ -13,7 +13,9 @@ queue, nothing is lost); the review queue's claim transactions instead lock the 
 parallel and never get the same slot.
 
 Text columns use the ``"C"`` collation, so ``ORDER BY`` (ids, targets) gives the same order
-as SQLite and exports are byte-identical across backends.
+as SQLite and exports are byte-identical across backends. PostgreSQL text cannot hold NUL
+characters, which SQLite keeps (a model may well generate one): text with a NUL is stored with
+a reversible escape (:func:`encode_text`) and read back as it was.
 """
 
 from __future__ import annotations
@@ -31,6 +33,36 @@ STORE_LOCK_KEY = 0x5F0F0F01
 
 _SERIAL_TABLES = ("reviews", "audit_log", "eval_verdicts")
 _INSERT_RE = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
+
+
+NUL_ESCAPE = "\ue000"
+"""A private-use character: NUL is stored as ``NUL_ESCAPE + "0"`` and the escape itself as
+``NUL_ESCAPE + "e"``; text with neither is stored unchanged."""
+
+
+def encode_text(value: Any) -> Any:
+    """``value`` as stored in PostgreSQL (text with NUL or :data:`NUL_ESCAPE` escaped)."""
+    if isinstance(value, str) and ("\x00" in value or NUL_ESCAPE in value):
+        return value.replace(NUL_ESCAPE, NUL_ESCAPE + "e").replace("\x00", NUL_ESCAPE + "0")
+    return value
+
+
+def decode_text(value: Any) -> Any:
+    """The inverse of :func:`encode_text`."""
+    if not isinstance(value, str) or NUL_ESCAPE not in value:
+        return value
+    head, *rest = value.split(NUL_ESCAPE)
+    return head + "".join(("\x00" if p[:1] == "0" else NUL_ESCAPE) + p[1:] for p in rest)
+
+
+def _row(row: Any) -> Any:
+    if row is None or not any(type(v) is str and NUL_ESCAPE in v for v in row):
+        return row
+    return tuple(decode_text(v) for v in row)
+
+
+def _params(params: Sequence[Any] | None) -> list[Any]:
+    return [encode_text(v) for v in params or ()]
 
 
 def is_url(location: object) -> bool:
@@ -109,11 +141,11 @@ class PgCursor:
 
     def fetchone(self) -> Any:
         """The next row or ``None``."""
-        return self._cur.fetchone() if self._cur.description else None
+        return _row(self._cur.fetchone()) if self._cur.description else None
 
     def fetchall(self) -> list[Any]:
         """All remaining rows."""
-        return list(self._cur.fetchall()) if self._cur.description else []
+        return [_row(r) for r in self._cur.fetchall()] if self._cur.description else []
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.fetchall())
@@ -139,7 +171,7 @@ class PgConnection:
         """Run one statement (SQLite dialect) and return its cursor."""
         text, returning = translate(sql)
         try:
-            cur = self._conn.execute(text, list(params or ()))
+            cur = self._conn.execute(text, _params(params))
         except self._psycopg.IntegrityError as exc:
             raise sqlite3.IntegrityError(str(exc).strip()) from exc
         return PgCursor(cur, returning)
@@ -151,7 +183,7 @@ class PgConnection:
             text = text[: -len(" RETURNING id")]
         try:
             with self._conn.cursor() as cur:
-                cur.executemany(text, [list(r) for r in rows])
+                cur.executemany(text, [_params(r) for r in rows])
         except self._psycopg.IntegrityError as exc:
             raise sqlite3.IntegrityError(str(exc).strip()) from exc
 
