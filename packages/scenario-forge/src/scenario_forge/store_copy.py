@@ -182,4 +182,6 @@ def copy_store(
         )
         with dst.transaction():
             dst.audit("migrate_store", "store", str(dst.path), {"from": str(src.path)})
+        if dst.is_postgres:  # planner statistics for the new rows (the queue's index choice)
+            dst.connection.execute("ANALYZE")
     return report

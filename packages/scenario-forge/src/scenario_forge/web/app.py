@@ -39,6 +39,7 @@ from scenario_forge.store import ScenarioStore, StoreError
 from scenario_forge.terminal import visible
 from scenario_forge.web.auth import check_login, csrf_ok, new_csrf_token
 from scenario_forge.web.reviewing import (
+    CountCache,
     Settings,
     WebReview,
     answer_from_form,
@@ -142,6 +143,7 @@ def create_app(
     pool = StorePool(location)
     env = _env()
     targets_cache: dict[str, Any] = {"at": 0.0, "targets": []}
+    counts = CountCache()
 
     def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("user", request.session.get("user"))
@@ -206,7 +208,7 @@ def create_app(
         user = request.session["user"]
 
         def release() -> None:
-            review = WebReview(pool.get(user), user, dict(request.session), settings)
+            review = WebReview(pool.get(user), user, dict(request.session), settings, counts)
             review.queue.release(review.queue.claimed_by_me())
 
         await run_in_threadpool(release)
@@ -224,7 +226,7 @@ def create_app(
 
         def work() -> dict[str, Any]:
             store = pool.get(user)
-            review = WebReview(store, user, request.session, settings)
+            review = WebReview(store, user, request.session, settings, counts)
             sid = review.current()
             scenario = store.get_scenario(sid) if sid else None
             completions = store.completions_for(sid) if sid else []
@@ -247,7 +249,7 @@ def create_app(
 
         def work() -> dict[str, Any] | None:
             store = pool.get(user)
-            review = WebReview(store, user, request.session, settings)
+            review = WebReview(store, user, request.session, settings, counts)
             scenario = store.get_scenario(sid)
             if scenario is None:
                 raise AnswerError(f"scenario {sid[:40]!r} is not in the store")
@@ -284,14 +286,14 @@ def create_app(
         user = request.session["user"]
         sid = request.path_params["sid"]
         await run_in_threadpool(
-            lambda: WebReview(pool.get(user), user, request.session, settings).skip(sid)
+            lambda: WebReview(pool.get(user), user, request.session, settings, counts).skip(sid)
         )
         return RedirectResponse("/review", status_code=303)
 
     async def undo(request: Request, form: dict[str, str]) -> Response:
         user = request.session["user"]
         await run_in_threadpool(
-            lambda: WebReview(pool.get(user), user, request.session, settings).undo()
+            lambda: WebReview(pool.get(user), user, request.session, settings, counts).undo()
         )
         return RedirectResponse("/review", status_code=303)
 

@@ -10,7 +10,8 @@ answers and undo are :class:`~scenario_forge.review.claims.ReviewQueue`,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+import time
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,28 @@ MAX_SKIPPED = 50
 MAX_HISTORY = 20
 MAX_TEXT = 20_000
 CHOICES = ("leave", "accept", "reject", "edit")
+
+
+class CountCache:
+    """Queue counts shared by all requests for a few seconds (progress need not be exact).
+
+    Counting what is still waiting reads a whole index range; on a large store that would be
+    most of a page's time if every page counted anew.
+    """
+
+    def __init__(self, ttl_s: float = 5.0) -> None:
+        self.ttl_s = ttl_s
+        self._values: dict[Any, tuple[float, int]] = {}
+
+    def get(self, key: Any, compute: Callable[[], int]) -> int:
+        """The cached count for ``key``, recomputed when older than the TTL."""
+        now = time.monotonic()
+        hit = self._values.get(key)
+        if hit is not None and now - hit[0] < self.ttl_s:
+            return hit[1]
+        value = compute()
+        self._values[key] = (now, value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -112,7 +135,9 @@ class WebReview:
         reviewer: str,
         session: MutableMapping[str, Any],
         settings: Settings,
+        counts: CountCache | None = None,
     ) -> None:
+        self.counts = counts or CountCache(ttl_s=0)
         self.store = store
         self.reviewer = reviewer
         self.session = session
@@ -229,13 +254,15 @@ class WebReview:
             "skipped": int(self.session.get("skipped_count", 0)),
             "undone": int(self.session.get("undone", 0)),
             "mine": int(mine),
-            "waiting": self.queue.waiting(),
+            "waiting": self.counts.get(tuple(self.targets), self.queue.waiting),
             "can_undo": bool(self._list("history")),
         }
         if scenario is not None:
             target = scenario.evaluation_target
             out["target"] = target
-            out["target_waiting"] = self.queue.waiting(target)
+            out["target_waiting"] = self.counts.get(
+                (tuple(self.targets), target), lambda: self.queue.waiting(target)
+            )
             out["target_mine"] = int(
                 self.store.connection.execute(
                     "SELECT COUNT(*) FROM reviews r JOIN scenarios s ON s.id = r.scenario_id "
