@@ -300,3 +300,13 @@ def test_users_cli(db_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert runner.invoke(main, ["users", "remove", "ana"], env=env).exit_code == 0
     assert runner.invoke(main, ["users", "remove", "ana"], env=env).exit_code == 1
+
+
+def test_serve_and_users_need_a_store(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"SCENARIO_FORGE_DB": str(tmp_path / "missing.db")}
+    for args in (["serve"], ["users", "list"], ["users", "add", "ana", "--password-stdin"]):
+        r = runner.invoke(main, args, env=env, input=PASSWORD)
+        assert r.exit_code == 1 and "scenario-forge init" in r.stderr, args
+        assert "Traceback" not in r.output
+    assert not (tmp_path / "missing.db").exists()
