@@ -310,3 +310,23 @@ def test_serve_and_users_need_a_store(tmp_path: Path) -> None:
         assert r.exit_code == 1 and "scenario-forge init" in r.stderr, args
         assert "Traceback" not in r.output
     assert not (tmp_path / "missing.db").exists()
+
+
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)
+def test_a_lost_database_connection_is_replaced(store: ScenarioStore) -> None:
+    import psycopg
+    from scenario_forge.web.app import StorePool
+
+    pool = StorePool(location(store))
+    first = pool.get("ana")
+    assert first.count_scenarios() == 0
+    with psycopg.connect(location(store), autocommit=True) as admin:  # as a restart would
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    with pytest.raises(psycopg.OperationalError):
+        first.count_scenarios()  # the request that meets the dead connection fails ...
+    second = pool.get("ana")  # ... and the next one gets a new connection
+    assert second is not first and second.count_scenarios() == 0
+    pool.close()

@@ -188,6 +188,11 @@ class PgConnection:
             raise sqlite3.IntegrityError(str(exc).strip()) from exc
 
     @property
+    def broken(self) -> bool:
+        """Whether the connection is lost (server restart, network): open a new one."""
+        return bool(self._conn.broken or self._conn.closed)
+
+    @property
     def in_transaction(self) -> bool:
         """Whether a transaction is open (also an aborted one, which needs a ROLLBACK)."""
         status = self._conn.info.transaction_status

@@ -96,6 +96,10 @@ class StorePool:
     def get(self, actor: str) -> ScenarioStore:
         """This thread's store, its audit actor set to ``actor``."""
         store: ScenarioStore | None = getattr(self._local, "store", None)
+        if store is not None and getattr(store.connection, "broken", False):
+            with self._lock:  # PostgreSQL went away meanwhile: reconnect
+                self._all.remove(store)
+            store = None
         if store is None:
             store = ScenarioStore.open(self.location, create=False, actor=actor)
             self._local.store = store
