@@ -141,18 +141,20 @@ def test_review_three_edit_undo_then_validated_export(browser: object, tmp_path:
         page.set_viewport_size({"width": 1100, "height": 900})
         page.screenshot(path=str(tmp_path / "review-web.png"), full_page=True)
         page.click("#save")
-        page.wait_for_function(f"document.querySelector('#scenario').dataset.id !== '{seen[-1]}'")
+        # a selector, not wait_for_function: that evaluates a string, which the CSP forbids
+        page.wait_for_selector(f'#scenario:not([data-id="{seen[-1]}"])')
         # 3: rate 1 with a note typed after the n key
         current()
         page.keyboard.press("1")
         page.keyboard.press("n")
         page.keyboard.type("vague prompt")
         page.keyboard.press("Control+Enter")
-        page.wait_for_function(f"document.querySelector('#scenario').dataset.id !== '{seen[-1]}'")
+        # a selector, not wait_for_function: that evaluates a string, which the CSP forbids
+        page.wait_for_selector(f'#scenario:not([data-id="{seen[-1]}"])')
         assert page.text_content("#answered") == "3"
         # undo (u): the third answer is gone and its scenario is back on screen
         page.keyboard.press("u")
-        page.wait_for_function(f"document.querySelector('#scenario').dataset.id === '{seen[2]}'")
+        page.wait_for_selector(f'#scenario[data-id="{seen[2]}"]')
         assert page.text_content("#answered") == "2"
         assert page.input_value("#note") == ""
         page.close()
