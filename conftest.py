@@ -21,3 +21,36 @@ os.environ.setdefault("SCENARIO_FORGE_REVIEWER", "tester")
 # The converted bundled model is cached across sessions on purpose (conversion takes ~25 s);
 # tests that check the conversion itself point MODEL_FORGE_CACHE at a temp folder.
 os.environ.pop("SCENARIO_FORGE_DB", None)
+
+
+# ---------------------------------------------------------------- a throwaway PostgreSQL server
+
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server in a temp folder for this test session; yields its URL template.
+
+    Skipped when the server binaries are missing, except in CI (``CI=true``), where that fails.
+    As root (initdb refuses root) the server runs as the ``postgres`` user.
+    """
+    from scenario_forge.pg_throwaway import available, throwaway_server
+
+    if not available():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) are missing in CI")
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    with throwaway_server() as base:
+        yield base
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A new, empty database on the session's server: its ``postgresql://`` URL."""
+    from scenario_forge.pg_throwaway import create_database
+
+    return create_database(pg_server, "t_" + uuid.uuid4().hex[:12])

@@ -23,8 +23,26 @@ CONFIGS = ("sft", "prompt_completion", "preference", "kto", "eval")
 TRAIN_CONFIGS = ("sft", "prompt_completion", "preference", "kto")
 
 
+def _pg_store(request: pytest.FixtureRequest) -> list[str]:
+    """``--store URL`` of a new PostgreSQL database, or nothing without a server.
+
+    The loop runs on PostgreSQL here when it can (the docs' quickstart runs it on SQLite).
+    """
+    import uuid
+
+    from scenario_forge.pg_throwaway import create_database
+
+    try:
+        base = str(request.getfixturevalue("pg_server"))
+    except pytest.skip.Exception:
+        return []
+    return ["--store", create_database(base, "loop_" + uuid.uuid4().hex[:8])]
+
+
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoopSummary, str]:
+def run(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> tuple[Path, LoopSummary, str]:
     from model_forge.tiny_model import save_tiny
 
     root = tmp_path_factory.mktemp("loop")
@@ -32,6 +50,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoopSummary, st
     workdir = root / "run"
     cli = Path(sys.executable).parent / "model-forge"  # the installed console script
     cmd = [str(cli), "loop", "--quick", "--model", str(model), "--workdir", str(workdir)]
+    cmd += _pg_store(request)
     proc = subprocess.run(
         [*cmd, "--json"], capture_output=True, text=True, timeout=1200, env=os.environ.copy()
     )
@@ -117,7 +136,7 @@ def test_round_1_failures_become_round_2_training_rows(run: tuple[Path, LoopSumm
             "scenario_id"
         ]
     )
-    with ScenarioStore.open(workdir / "forge.db") as store:
+    with ScenarioStore.open(summary.store) as store:
         children = [s for s in store.iter_scenarios() if s.source.parent_id in failed]
         assert children
         for child in children:

@@ -15,8 +15,18 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from forge_export import Completion, Scenario
 from scenario_forge.store import ScenarioStore
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """The store: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "forge.db"
+    return str(request.getfixturevalue("pg_url"))
+
 
 # reviewer -> the keystrokes for one scenario (each scenario has one template completion)
 STYLES = {
@@ -33,7 +43,7 @@ def _exe() -> str:
     return str(exe) if exe.exists() else "scenario-forge"
 
 
-def _seed(db: Path, n: int) -> list[str]:
+def _seed(db: Path | str, n: int) -> list[str]:
     store = ScenarioStore.open(db)
     scenarios = [
         Scenario(
@@ -52,7 +62,9 @@ def _seed(db: Path, n: int) -> list[str]:
     return [s.id for s in scenarios]
 
 
-def _run_all(db: Path, tmp: Path, styles: dict[str, str], n: int, *extra: str) -> dict[str, int]:
+def _run_all(
+    db: Path | str, tmp: Path, styles: dict[str, str], n: int, *extra: str
+) -> dict[str, int]:
     """Start one review process per style and feed each its answers once *all* of them are
     waiting on their first scenario, so every reviewer holds a claim before anyone answers
     (a slow interpreter start cannot leave one of them with nothing to do)."""
@@ -94,8 +106,7 @@ def _run_all(db: Path, tmp: Path, styles: dict[str, str], n: int, *extra: str) -
     return answered
 
 
-def test_four_reviewers_no_scenario_twice_no_decision_lost(tmp_path: Path) -> None:
-    db = tmp_path / "forge.db"
+def test_four_reviewers_no_scenario_twice_no_decision_lost(tmp_path: Path, db: Path | str) -> None:
     n = 240
     ids = _seed(db, n)
     answered = _run_all(db, tmp_path, STYLES, n)
@@ -133,8 +144,9 @@ def test_four_reviewers_no_scenario_twice_no_decision_lost(tmp_path: Path) -> No
     store.close()
 
 
-def test_overlap_two_gives_each_scenario_to_two_different_reviewers(tmp_path: Path) -> None:
-    db = tmp_path / "forge.db"
+def test_overlap_two_gives_each_scenario_to_two_different_reviewers(
+    tmp_path: Path, db: Path | str
+) -> None:
     n = 60
     ids = _seed(db, n)
     answered = _run_all(db, tmp_path, {"a": "1\n", "b": "0\n", "c": "1\n"}, n, "--overlap", "2")

@@ -31,9 +31,16 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "forge.db"
 
 
+BOTH_BACKENDS = pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+"""Run a test on a SQLite store and on a PostgreSQL store (the ``store`` fixture)."""
+
+
 @pytest.fixture
-def store(db_path: Path) -> Iterator[ScenarioStore]:
-    s = ScenarioStore.open(db_path)
+def store(request: pytest.FixtureRequest, db_path: Path) -> Iterator[ScenarioStore]:
+    """An open, empty store: a SQLite file, or on ``postgresql`` (indirect param) a new database."""
+    backend = getattr(request, "param", "sqlite")
+    location = str(request.getfixturevalue("pg_url")) if backend == "postgresql" else db_path
+    s = ScenarioStore.open(location)
     yield s
     s.close()
 
@@ -55,3 +62,11 @@ class Cli:
 @pytest.fixture
 def cli(db_path: Path) -> Cli:
     return Cli(db_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store location on each backend: a SQLite file, then a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "forge.db")
+    return str(request.getfixturevalue("pg_url"))

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from forge_export import Provenance, Scenario
 from scenario_forge.review.claims import QueueFilter, ReviewQueue, explain_next
 from scenario_forge.review.decisions import Answer, apply_answer, undo_answer
 from scenario_forge.store import ScenarioStore
+
+# the store tests that exercise the store interface run on both backends
+BOTH_BACKENDS = pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
 
 
 def seed(store: ScenarioStore, n: int) -> list[str]:
@@ -28,9 +30,9 @@ def seed(store: ScenarioStore, n: int) -> list[str]:
     return [s.id for s in scenarios]
 
 
-def test_two_reviewers_never_get_the_same_scenario(db_path: Path) -> None:
-    a_store = ScenarioStore.open(db_path, actor="ana")
-    b_store = ScenarioStore.open(db_path, actor="bob")
+def test_two_reviewers_never_get_the_same_scenario(store_url: str) -> None:
+    a_store = ScenarioStore.open(store_url, actor="ana")
+    b_store = ScenarioStore.open(store_url, actor="bob")
     ids = seed(a_store, 5)
     ana, bob = ReviewQueue(a_store, "ana"), ReviewQueue(b_store, "bob")
     got: list[str] = []
@@ -46,17 +48,18 @@ def test_two_reviewers_never_get_the_same_scenario(db_path: Path) -> None:
     b_store.close()
 
 
-def test_own_live_claim_comes_back_first(db_path: Path) -> None:
-    s1 = ScenarioStore.open(db_path, actor="ana")
+def test_own_live_claim_comes_back_first(store_url: str) -> None:
+    s1 = ScenarioStore.open(store_url, actor="ana")
     seed(s1, 3)
     first = ReviewQueue(s1, "ana").claim_next()
     s1.close()  # the terminal died
-    s2 = ScenarioStore.open(db_path, actor="ana")
+    s2 = ScenarioStore.open(store_url, actor="ana")
     assert ReviewQueue(s2, "ana").claim_next() == first
     assert ReviewQueue(s2, "bob").claim_next() != first
     s2.close()
 
 
+@BOTH_BACKENDS
 def test_stale_lease_expires_and_the_scenario_comes_back(store: ScenarioStore) -> None:
     (only,) = seed(store, 1)
     ana = ReviewQueue(store, "ana", lease_minutes=0.01)  # 0.6 s
@@ -72,6 +75,7 @@ def test_stale_lease_expires_and_the_scenario_comes_back(store: ScenarioStore) -
     assert tuple(st) == (1, 1)
 
 
+@BOTH_BACKENDS
 def test_overlap_hands_a_scenario_to_n_different_reviewers(store: ScenarioStore) -> None:
     ids = seed(store, 3)
     queues = {name: ReviewQueue(store, name, QueueFilter(overlap=2)) for name in "abc"}
@@ -90,6 +94,7 @@ def test_overlap_hands_a_scenario_to_n_different_reviewers(store: ScenarioStore)
     assert ReviewQueue(store, "d").claim_next() is None
 
 
+@BOTH_BACKENDS
 def test_filters_and_unreviewed(store: ScenarioStore) -> None:
     ids = seed(store, 6)
     code = ReviewQueue(store, "ana", QueueFilter(targets=("demo_code",)))
@@ -106,6 +111,7 @@ def test_filters_and_unreviewed(store: ScenarioStore) -> None:
     assert got is not None and got not in (ids[2],)
 
 
+@BOTH_BACKENDS
 def test_undo_puts_the_scenario_back_to_unreviewed(store: ScenarioStore) -> None:
     (sid,) = seed(store, 1)
     q = ReviewQueue(store, "ana")

@@ -11,6 +11,9 @@ from scenario_forge import migrations
 from scenario_forge import store as store_mod
 from scenario_forge.store import ScenarioStore, StoreError
 
+# the store tests that exercise the store interface run on both backends
+BOTH_BACKENDS = pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+
 
 def scen(prompt: str, target: str = "demo_code", **kw: object) -> Scenario:
     data: dict[str, object] = {
@@ -59,6 +62,7 @@ def test_missing_store_without_create(tmp_path: Path) -> None:
         ScenarioStore.open(tmp_path / "nope.db", create=False)
 
 
+@BOTH_BACKENDS
 def test_add_scenarios_counts_duplicates_and_audits(store: ScenarioStore) -> None:
     a, b = scen("Write malware."), scen("Write a worm.")
     assert store.add_scenarios([a, b, scen("  WRITE   malware. ")]) == store_mod.AddResult(2, 1)
@@ -70,6 +74,7 @@ def test_add_scenarios_counts_duplicates_and_audits(store: ScenarioStore) -> Non
     assert all(e["action"] == "add" and e["actor"] for e in log)
 
 
+@BOTH_BACKENDS
 def test_completions_reviews_status_and_fk(store: ScenarioStore) -> None:
     s = scen("Write malware.")
     store.add_scenarios([s])
@@ -99,6 +104,7 @@ def test_completions_reviews_status_and_fk(store: ScenarioStore) -> None:
     assert [e["details"].get("to") for e in status_log[1:]] == ["accepted", "rejected"]
 
 
+@BOTH_BACKENDS
 def test_failed_transaction_leaves_nothing(store: ScenarioStore) -> None:
     good = scen("Write malware.")
 
@@ -112,6 +118,7 @@ def test_failed_transaction_leaves_nothing(store: ScenarioStore) -> None:
     assert store.audit_entries() == [e for e in store.audit_entries() if e["entity"] == "store"]
 
 
+@BOTH_BACKENDS
 def test_filters_and_prefix(store: ScenarioStore) -> None:
     rows = [
         scen("Write malware."),
@@ -134,6 +141,7 @@ def test_filters_and_prefix(store: ScenarioStore) -> None:
         store.resolve_id("xyz")
 
 
+@BOTH_BACKENDS
 def test_ambiguous_prefix(store: ScenarioStore) -> None:
     made = [scen(f"prompt number {i}") for i in range(40)]
     store.add_scenarios(made)
@@ -144,6 +152,7 @@ def test_ambiguous_prefix(store: ScenarioStore) -> None:
         store.resolve_id(digit)
 
 
+@BOTH_BACKENDS
 def test_iter_bundles_streams_pages_in_order(
     store: ScenarioStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -167,6 +176,7 @@ def test_iter_bundles_streams_pages_in_order(
     assert [b.scenario.prompt for b in only] == ["other target"]
 
 
+@BOTH_BACKENDS
 def test_stats(store: ScenarioStore) -> None:
     a, b = scen("Write malware."), scen("Kill time?", expected_behavior="comply")
     store.add_scenarios([a, b])

@@ -105,7 +105,13 @@ class _Runner:
         self.say = log
         self.progress = progress
         self.workdir = Path(config.workdir or default_workdir())
-        self.store_path = Path(config.store or self.workdir / "forge.db")
+        store = config.store
+        # a postgresql:// URL stays text (Path would fold its "//")
+        self.store_path: Path | str = (
+            str(store)
+            if isinstance(store, str) and store.startswith(("postgresql://", "postgres://"))
+            else Path(store or self.workdir / "forge.db")
+        )
         self.timings: dict[str, float] = {}
         self.started = time.perf_counter()
 
@@ -359,7 +365,7 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
 
     result = LoopSummary(
         workdir=str(run.workdir),
-        store=str(run.store_path),
+        store=str(store.path),  # a URL without its password
         config=config.to_json(),
         test_set=TestSetSummary(
             file=str(test_file),

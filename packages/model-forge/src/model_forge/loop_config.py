@@ -41,7 +41,9 @@ class LoopConfig:
         None, "Where everything is written [default: ./forge-runs/<UTC time>]."
     )
     store: Path | None = _opt(
-        None, "Scenario store to use, created if absent [default: WORKDIR/forge.db]."
+        None,
+        "Scenario store to use (a file or a postgresql:// URL), created if absent "
+        "[default: WORKDIR/forge.db].",
     )
     model: str = _opt("bundled", "bundled, tiny or a local model folder to start from.")
     rounds: int = _opt(

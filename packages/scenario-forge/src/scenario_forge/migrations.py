@@ -31,7 +31,11 @@ def latest_version() -> int:
 
 
 def current_version(conn: sqlite3.Connection) -> int:
-    """The ``user_version`` of the open database."""
+    """The ``user_version`` of the open database (PostgreSQL: ``forge_schema.version``)."""
+    if getattr(conn, "backend", "sqlite") == "postgresql":
+        from scenario_forge.pg_migrations import pg_current_version
+
+        return pg_current_version(conn)
     row = conn.execute("PRAGMA user_version").fetchone()
     return int(row[0])
 
@@ -42,6 +46,10 @@ def apply_migrations(conn: sqlite3.Connection, start: int) -> int:
     Returns:
         The new version.
     """
+    if getattr(conn, "backend", "sqlite") == "postgresql":
+        from scenario_forge.pg_migrations import pg_apply_migrations
+
+        return pg_apply_migrations(conn, start)
     for number, fn in enumerate(MIGRATIONS[start:], start=start + 1):
         fn(conn)
         # PRAGMA does not accept parameters; number is an int we computed.
@@ -249,4 +257,19 @@ def m004_eval_verdicts(conn: sqlite3.Connection) -> None:
         );
         CREATE INDEX idx_eval_verdicts_pair ON eval_verdicts(scenario_id, response_sha)
         """,
+    )
+
+
+@migration
+def m005_web_users(conn: sqlite3.Connection) -> None:
+    """Accounts of the web review app (``scenario-forge users add``): a name and a scrypt hash.
+
+    Added by the web review work (``scenario_forge.web``).
+    """
+    conn.execute(
+        """CREATE TABLE web_users (
+            name TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
     )

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from forge_export import Completion, ForgeError, Review, Scenario, aggregate_rating
 
 from scenario_forge.migrations import apply_migrations, current_version, latest_version
+from scenario_forge.pg_backend import STORE_LOCK_KEY, is_url, redact
 
 if TYPE_CHECKING:
     from forge_export.exporters.huggingface import ScenarioBundle
@@ -43,7 +44,7 @@ DB_ENV = "SCENARIO_FORGE_DB"
 ACTOR_ENV = "SCENARIO_FORGE_REVIEWER"
 BUSY_TIMEOUT_MS = 30_000
 PAGE_SIZE = 500
-_TABLES = {"scenarios", "completions", "reviews", "review_claims", "audit_log"}
+_TABLES = {"scenarios", "completions", "reviews", "review_claims", "audit_log", "web_users"}
 
 
 class StoreError(ForgeError):
@@ -61,6 +62,14 @@ class AddResult:
 def default_db_path() -> Path:
     """``$SCENARIO_FORGE_DB`` if set, else ``./forge.db``."""
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def default_location() -> str | Path:
+    """``$SCENARIO_FORGE_DB`` (a file or a ``postgresql://`` URL), else ``./forge.db``."""
+    env = os.environ.get(DB_ENV)
+    if env and is_url(env):
+        return env
+    return default_db_path()
 
 
 def default_actor() -> str:
@@ -94,19 +103,27 @@ def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
 
 
 class ScenarioStore:
-    """A scenario-forge store in one SQLite file. Open it with :meth:`open`.
+    """A scenario-forge store: one SQLite file, or a PostgreSQL database. Open it with :meth:`open`.
 
     Attributes:
-        path: The database file.
+        path: The database file (PostgreSQL: the URL without its password).
         actor: The name written to the audit log for changes made through this object.
+        backend: ``"sqlite"`` or ``"postgresql"``.
     """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, actor: str) -> None:
         self._conn = conn
         self.path = path
         self.actor = actor
+        self.backend: str = getattr(conn, "backend", "sqlite")
         self._in_tx = False
         self._snapshots = 0
+        self.created_now = False
+
+    @property
+    def is_postgres(self) -> bool:
+        """Whether the store lives in PostgreSQL."""
+        return self.backend == "postgresql"
 
     # ------------------------------------------------------------------ opening
 
@@ -117,7 +134,8 @@ class ScenarioStore:
         """Open (and create or migrate) the store at ``path``.
 
         Args:
-            path: The database file; ``None`` means ``$SCENARIO_FORGE_DB`` or ``./forge.db``.
+            path: The database file or a ``postgresql://user@host/db`` URL; ``None`` means
+                ``$SCENARIO_FORGE_DB`` or ``./forge.db``.
             create: Create the file if missing; with ``False`` a missing file is an error.
             actor: Name for the audit log (default ``$SCENARIO_FORGE_REVIEWER`` / OS user).
 
@@ -125,7 +143,10 @@ class ScenarioStore:
             StoreError: the file is missing (``create=False``), is not a scenario-forge store,
                 or was written by a newer scenario-forge.
         """
-        p = Path(path) if path is not None else default_db_path()
+        location = path if path is not None else default_location()
+        if is_url(location):
+            return cls._open_postgres(str(location), actor)
+        p = Path(location)
         if p.is_dir():
             raise StoreError(f"{p}: is a folder; give the store file, e.g. {p / DEFAULT_DB}")
         if not p.exists():
@@ -158,6 +179,19 @@ class ScenarioStore:
             raise
         return store
 
+    @classmethod
+    def _open_postgres(cls, url: str, actor: str | None) -> ScenarioStore:
+        from scenario_forge.pg_backend import connect
+
+        conn = connect(url)
+        store = cls(conn, redact(url), actor or default_actor())  # type: ignore[arg-type]
+        try:
+            store._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
     def _migrate(self) -> None:
         latest = latest_version()
         version = current_version(self._conn)
@@ -168,7 +202,17 @@ class ScenarioStore:
             )
         if version == latest:
             return
-        if version == 0:
+        self.created_now = version == 0
+        if version == 0 and self.is_postgres:
+            from scenario_forge.pg_migrations import pg_user_tables
+
+            tables = pg_user_tables(self._conn) - {"forge_schema"}
+            if tables:
+                raise StoreError(
+                    f"{self.path}: a PostgreSQL database that is not a scenario-forge store "
+                    f"(tables: {', '.join(sorted(tables))}); create an empty one (createdb)"
+                )
+        elif version == 0:
             tables = {
                 r[0]
                 for r in self._conn.execute(
@@ -181,7 +225,7 @@ class ScenarioStore:
                     f"{self.path}: a SQLite file that is not a scenario-forge store "
                     f"(tables: {', '.join(sorted(tables))}); choose another --db path"
                 )
-        else:
+        elif not self.is_postgres:  # PostgreSQL: the migration is one transaction
             self._backup(version)
         try:
             with self.transaction() as conn:
@@ -230,11 +274,16 @@ class ScenarioStore:
     # ------------------------------------------------------------------ writing helpers
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, shared: bool = False) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``); nested calls join the outer one.
 
         Everything in the block commits together or not at all. Other processes wait (up to
-        the busy timeout) instead of failing.
+        the busy timeout) instead of failing. On PostgreSQL the transaction takes one advisory
+        lock, so writers queue as they do on SQLite.
+
+        Args:
+            shared: PostgreSQL only: skip the store-wide lock; the block must lock the rows it
+                changes itself (the review queue's ``FOR UPDATE SKIP LOCKED`` claims).
         """
         if self._in_tx:
             yield self._conn
@@ -242,7 +291,12 @@ class ScenarioStore:
         if self._snapshots:
             raise StoreError(f"{self.path}: cannot write inside a read snapshot")
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            if self.is_postgres:
+                self._conn.execute("BEGIN")
+                if not shared:
+                    self._conn.execute("SELECT pg_advisory_xact_lock(?)", (STORE_LOCK_KEY,))
+            else:
+                self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self.path}: cannot lock the store for writing ({exc})") from exc
         self._in_tx = True
@@ -279,11 +333,16 @@ class ScenarioStore:
             finally:
                 self._snapshots -= 1
             return
-        self._conn.execute("BEGIN DEFERRED")
+        if self.is_postgres:
+            self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        else:
+            self._conn.execute("BEGIN DEFERRED")
         self._snapshots = 1
         try:
             # WAL: the snapshot is taken at the first read of the transaction, so read now
-            self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            self._conn.execute(
+                "SELECT 1" if self.is_postgres else "SELECT COUNT(*) FROM sqlite_master"
+            ).fetchone()
             yield
         finally:
             self._snapshots = 0

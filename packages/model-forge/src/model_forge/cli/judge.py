@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from scenario_forge.cli._common import STORE_LOCATION
 
 
 def _pct(x: float | None) -> str:
@@ -50,9 +51,10 @@ def _table(summary: dict[str, Any]) -> str:
 )
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=STORE_LOCATION,
     default=None,
-    help="Scenario store with the human verdicts [default: $SCENARIO_FORGE_DB or ./forge.db].",
+    help="Scenario store with the human verdicts, a file or a postgresql:// URL "
+    "[default: $SCENARIO_FORGE_DB or ./forge.db].",
 )
 @click.option(
     "--judges",
@@ -88,7 +90,7 @@ def judge_command(
     file: Path | None,
     calibrate: bool,
     train: bool,
-    db: Path | None,
+    db: Path | str | None,
     judges: str,
     judge_spec: str,
     judge_options: tuple[str, ...],
@@ -168,7 +170,7 @@ def _human_mode(
     calibrate: bool,
     train: bool,
     file: Path | None,
-    db: Path | None,
+    db: Path | str | None,
     judges: str,
     output: Path | None,
     as_json: bool,

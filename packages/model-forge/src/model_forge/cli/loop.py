@@ -68,9 +68,12 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
                 f"{name}/--no-{f.name.replace('_', '-')}", default=None, help=help_text
             )(fn)
         else:
-            fn = click.option(
-                name, type=_click_type(f.type, f.metadata.get("min")), default=None, help=help_text
-            )(fn)
+            kind = _click_type(f.type, f.metadata.get("min"))
+            if f.name == "store":  # a file or a postgresql:// URL
+                from scenario_forge.cli._common import STORE_LOCATION
+
+                kind = STORE_LOCATION
+            fn = click.option(name, type=kind, default=None, help=help_text)(fn)
     return fn
 
 

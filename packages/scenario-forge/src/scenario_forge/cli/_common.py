@@ -18,15 +18,32 @@ F = TypeVar("F", bound=Callable[..., Any])
 SOURCE_KINDS = ("template", "llm", "import", "human", "report")
 
 
+class StoreLocation(click.ParamType):
+    """A store file (→ :class:`~pathlib.Path`) or a ``postgresql://`` URL (kept as text)."""
+
+    name = "PATH|URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Path):
+            return value
+        text = str(value)
+        if text.startswith(("postgresql://", "postgres://")):
+            return text
+        return click.Path(dir_okay=False, path_type=Path).convert(text, param, ctx)
+
+
+STORE_LOCATION = StoreLocation()
+
+
 def db_option(f: F) -> F:
-    """``--db PATH`` (env ``SCENARIO_FORGE_DB``, default ``./forge.db``)."""
+    """``--db PATH|URL`` (env ``SCENARIO_FORGE_DB``, default ``./forge.db``)."""
     return click.option(
         "--db",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=STORE_LOCATION,
         envvar="SCENARIO_FORGE_DB",
         default="forge.db",
         show_default=True,
-        help="The store file (or set $SCENARIO_FORGE_DB).",
+        help="The store file, or a postgresql://user@host/db URL (or set $SCENARIO_FORGE_DB).",
     )(f)
 
 
@@ -110,7 +127,7 @@ def build_generator(name: str, model: str | None, options: Sequence[str], **extr
     return load_generator(name, **opts)
 
 
-def open_store(db: Path, *, create: bool = True) -> ScenarioStore:
+def open_store(db: Path | str, *, create: bool = True) -> ScenarioStore:
     """Open the store (created if missing when ``create``).
 
     A store created by any command but ``init`` is announced on stderr, so a mistyped
@@ -118,7 +135,8 @@ def open_store(db: Path, *, create: bool = True) -> ScenarioStore:
     """
     from scenario_forge.store import ScenarioStore
 
-    new = create and not Path(db).exists()
+    new = create and not str(db).startswith(("postgresql://", "postgres://"))
+    new = new and not Path(db).exists()
     store = ScenarioStore.open(db, create=create)
     ctx = click.get_current_context(silent=True)
     if new and (ctx is None or ctx.info_name != "init"):

@@ -28,6 +28,11 @@ def backup_cmd(dest: str, overwrite: bool, db: Path, as_json: bool) -> None:
       scenario-forge backup backups/            # backups/forge-20260131T120000Z.db
       scenario-forge backup nightly.db --overwrite --json
     """
+    if isinstance(db, str):
+        raise click.ClickException(
+            f"backup: {db} is a PostgreSQL store; `backup` handles SQLite files only "
+            "(use pg_dump, or `scenario-forge migrate-store` to copy it into a SQLite file)"
+        )
     from scenario_forge.maintenance import backup_store
 
     click.echo(f"Backing up {db} ...", err=True)

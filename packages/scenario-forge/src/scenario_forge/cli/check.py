@@ -36,6 +36,11 @@ def check_cmd(ctx: click.Context, quick: bool, db: Path, as_json: bool) -> None:
       scenario-forge check --db team.db --quick
       scenario-forge check --json | jq .problems
     """
+    if isinstance(db, str):
+        raise click.ClickException(
+            f"check: {db} is a PostgreSQL store; `check` handles SQLite files only "
+            "(use pg_dump, or `scenario-forge migrate-store` to copy it into a SQLite file)"
+        )
     from scenario_forge.maintenance import check_rows, check_store
 
     if quick or as_json:

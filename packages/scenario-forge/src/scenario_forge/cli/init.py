@@ -13,7 +13,7 @@ from scenario_forge.cli._common import db_option, echo_json, json_option, open_s
 @db_option
 @json_option
 def init_cmd(db: Path, as_json: bool) -> None:
-    """Create the scenario store (a SQLite file), or upgrade an existing one.
+    """Create the scenario store (a SQLite file or a PostgreSQL database), or upgrade an existing one.
 
     Running it again is harmless: an up-to-date store is left as it is, an older one is
     backed up (forge.db.bak-v<N>) and migrated.
@@ -22,11 +22,16 @@ def init_cmd(db: Path, as_json: bool) -> None:
     Examples:
       scenario-forge init
       scenario-forge init --db team/forge.db
+      scenario-forge init --db postgresql://forge@dbhost/forge
       SCENARIO_FORGE_DB=team/forge.db scenario-forge init --json
     """
-    existed = db.exists()
     with open_store(db) as store:
-        info = {"path": str(db), "schema_version": store.schema_version, "created": not existed}
+        existed = not store.created_now
+        info = {
+            "path": str(store.path),
+            "schema_version": store.schema_version,
+            "created": not existed,
+        }
     if as_json:
         echo_json(info)
     elif existed:

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
     from scenario_forge.store import ScenarioStore
 
+CLEANUP_LOCK_KEY = 0x5F0F0F02
+"""PostgreSQL: one claim transaction at a time deletes expired claims (the others skip it)."""
+
 DEFAULT_LEASE_MINUTES = 30.0
 """How long a claim of the interactive flow lives without activity."""
 
@@ -105,9 +108,16 @@ class ReviewQueue:
         Args:
             exclude: Scenario ids not to hand out (e.g. skipped in this session).
         """
-        with self.store.transaction() as conn:
+        # PostgreSQL: no store-wide lock; the picked review_state row is locked instead
+        with self.store.transaction(shared=True) as conn:
             now = datetime.now(UTC)
-            conn.execute("DELETE FROM review_claims WHERE expires_at <= ?", (timestamp(now),))
+            if (
+                not self.store.is_postgres
+                or conn.execute(
+                    "SELECT pg_try_advisory_xact_lock(?)", (CLEANUP_LOCK_KEY,)
+                ).fetchone()[0]
+            ):
+                conn.execute("DELETE FROM review_claims WHERE expires_at <= ?", (timestamp(now),))
             sid = self._own_claim(conn, exclude)
             if sid is not None:
                 self._renew(conn, sid, now)
@@ -276,6 +286,9 @@ class ReviewQueue:
         if sid is None and self._cursors:
             self._cursors.clear()
             sid = self._scan(conn, exclude)
+        if sid is None and self.store.is_postgres:
+            # SKIP LOCKED passed over rows other transactions held: wait for them, look again
+            sid = self._scan(conn, exclude, wait=True)
         return sid
 
     def _keys(self) -> list[tuple[str, str] | None]:
@@ -307,7 +320,9 @@ class ReviewQueue:
             tail_params.extend(exclude)
         return tail, tail_params
 
-    def _scan(self, conn: sqlite3.Connection, exclude: Collection[str]) -> str | None:
+    def _scan(
+        self, conn: sqlite3.Connection, exclude: Collection[str], wait: bool = False
+    ) -> str | None:
         # Fill partly reviewed scenarios first, so overlapping ratings complete early.
         buckets = range(self.filter.overlap - 1, -1, -1)
         keys = self._keys()
@@ -317,7 +332,10 @@ class ReviewQueue:
                 head, params = _bucket(key, taken)
                 bucket = ("", "", taken) if key is None else (*key, taken)
                 after = self._cursors.get(bucket, 0) if taken > 0 else 0
-                row = conn.execute(_next_sql(head, tail), [*params, after, *tail_params]).fetchone()
+                sql = _next_sql(head, tail)
+                if self.store.is_postgres:
+                    sql += " FOR UPDATE OF s" if wait else " FOR UPDATE OF s SKIP LOCKED"
+                row = conn.execute(sql, [*params, after, *tail_params]).fetchone()
                 if row is not None:
                     if taken > 0:
                         self._cursors[bucket] = int(row[1]) - 1  # this one is claimed next

@@ -286,8 +286,10 @@ class ReviewSession:
             self.term.say("Nothing to undo in this session.")
             return current
         last = self.history.pop()
-        undo_answer(self.store, last)
-        self.queue.claim(last.scenario_id)
+        # one transaction: nobody can claim the scenario between the undo and her claim
+        with self.store.transaction():
+            undo_answer(self.store, last)
+            self.queue.claim(last.scenario_id)
         self.held.add(last.scenario_id)
         self.result.answered -= 1
         self.result.undone += 1

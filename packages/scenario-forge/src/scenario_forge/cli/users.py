@@ -1,0 +1,113 @@
+"""``scenario-forge users``: accounts of the web review app (admin commands)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from scenario_forge.cli._common import db_option, echo_json, json_option, open_store, table
+
+
+@click.group("users")
+def users_cmd() -> None:
+    """Create, list and remove the accounts that sign in to `scenario-forge serve`.
+
+    \b
+    Examples:
+      scenario-forge users add ana
+      printf '%s\\n' "$PASS" | scenario-forge users add bob --password-stdin
+      scenario-forge users list
+      scenario-forge users remove bob
+    """
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_cmd.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin (scripts).")
+@db_option
+def add_cmd(name: str, password_stdin: bool, db: Path | str) -> None:
+    """Create the account NAME (asks for its password).
+
+    \b
+    Examples:
+      scenario-forge users add ana
+    """
+    from scenario_forge.web.auth import AccountError, add_user
+
+    with open_store(db, create=False) as store:
+        try:
+            made = add_user(store, name, _password(password_stdin))
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Account {made} created.")
+
+
+@users_cmd.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin (scripts).")
+@db_option
+def passwd_cmd(name: str, password_stdin: bool, db: Path | str) -> None:
+    """Set a new password for the account NAME.
+
+    \b
+    Examples:
+      scenario-forge users passwd ana
+    """
+    from scenario_forge.web.auth import AccountError, add_user, list_users
+
+    with open_store(db, create=False) as store:
+        if name not in {n for n, _ in list_users(store)}:
+            raise click.ClickException(f"no account {name!r}; create it with `users add`")
+        try:
+            add_user(store, name, _password(password_stdin), replace=True)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Password of {name} changed.")
+
+
+@users_cmd.command("list")
+@db_option
+@json_option
+def list_cmd(db: Path | str, as_json: bool) -> None:
+    """List the accounts.
+
+    \b
+    Examples:
+      scenario-forge users list --json
+    """
+    from scenario_forge.web.auth import list_users
+
+    with open_store(db, create=False) as store:
+        rows = list_users(store)
+    if as_json:
+        echo_json([{"name": n, "created_at": c} for n, c in rows])
+    elif rows:
+        click.echo(table(rows, ["name", "created"]))
+    else:
+        click.echo("No accounts yet: `scenario-forge users add NAME`.")
+
+
+@users_cmd.command("remove")
+@click.argument("name")
+@db_option
+def remove_cmd(name: str, db: Path | str) -> None:
+    """Remove the account NAME (its reviews stay in the store).
+
+    \b
+    Examples:
+      scenario-forge users remove bob
+    """
+    from scenario_forge.web.auth import remove_user
+
+    with open_store(db, create=False) as store:
+        if not remove_user(store, name):
+            raise click.ClickException(f"no account {name!r}")
+    click.echo(f"Account {name} removed.")

@@ -1,0 +1,219 @@
+"""The web review app in a real browser: headless Chromium driven by Playwright.
+
+The system Chromium is used (``/usr/bin/chromium``; Playwright's own browser download is not
+needed). Skipped when it is missing outside CI; in CI (``CI=true``) that fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import datasets
+import pytest
+import uvicorn
+from click.testing import CliRunner
+from forge_export import Completion, Scenario
+from scenario_forge.cli import main
+from scenario_forge.store import ScenarioStore
+from scenario_forge.web.app import create_app
+from scenario_forge.web.auth import add_user
+
+CHROMIUM = os.environ.get("FORGE_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "correct horse battery"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+HOSTILE = [
+    '<script>window.__pwned = "script"</script>',
+    '<img src="x" onerror="window.__pwned = \'img\'">',
+    '<a id="evil" href="javascript:window.__pwned=\'link\'">click me</a>',
+    '"><svg onload="window.__pwned=\'svg\'"></svg>',
+    "text with a terminal escape \x1b[2J and a bidi override \u202e reversed",
+]
+
+
+def _chromium() -> str:
+    if shutil.which(CHROMIUM) is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{CHROMIUM} is missing in CI (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    return CHROMIUM
+
+
+class Server:
+    """uvicorn serving the app in a thread, on a free local port."""
+
+    def __init__(self, location: str | Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        config = uvicorn.Config(
+            create_app(location), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        for _ in range(500):
+            if self.server.started:
+                return self
+            time.sleep(0.02)
+        raise RuntimeError("the server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    exe = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=exe,
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+def _seed(db: Path, prompts: list[str]) -> list[str]:
+    with ScenarioStore.open(db) as store:
+        made = [
+            Scenario(prompt=p, evaluation_target="demo_code", success_criteria=["Declines"])
+            for p in prompts
+        ]
+        store.add_scenarios(made)
+        store.add_completions(
+            Completion(scenario_id=s.id, text=f"Template reply {i}.", source="template")
+            for i, s in enumerate(made)
+        )
+        add_user(store, "ana", PASSWORD)
+        return [s.id for s in made]
+
+
+def _sign_in(page: object, url: str) -> None:
+    page.goto(url + "/review")  # type: ignore[attr-defined]
+    page.fill("#name", "ana")  # type: ignore[attr-defined]
+    page.fill("#password", PASSWORD)  # type: ignore[attr-defined]
+    page.click("#sign-in")  # type: ignore[attr-defined]
+    page.wait_for_selector("#answer-form")  # type: ignore[attr-defined]
+
+
+def test_review_three_edit_undo_then_validated_export(browser: object, tmp_path: Path) -> None:
+    db = tmp_path / "forge.db"
+    ids = _seed(db, [f"Explain how to pick lock number {i}." for i in range(4)])
+    errors: list[str] = []
+    with Server(db) as server:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        _sign_in(page, server.url)
+        seen: list[str] = []
+
+        def current() -> str:
+            sid = str(page.get_attribute("#scenario", "data-id"))
+            seen.append(sid)
+            return sid
+
+        # 1: keys only: rate 2, accept the completion, save with Ctrl+Enter
+        current()
+        page.keyboard.press("2")
+        page.keyboard.press("a")
+        page.keyboard.press("Control+Enter")
+        page.wait_for_selector("#undo")
+        # 2: clicks: rate 3, edit the completion's text, save
+        current()
+        page.click("#rating-3")
+        page.click(".completion.current .choice-edit")
+        page.fill(".completion.current textarea", "A better reply, written in the browser.")
+        page.set_viewport_size({"width": 1100, "height": 900})
+        page.screenshot(path=str(tmp_path / "review-web.png"), full_page=True)
+        page.click("#save")
+        # a selector, not wait_for_function: that evaluates a string, which the CSP forbids
+        page.wait_for_selector(f'#scenario:not([data-id="{seen[-1]}"])')
+        # 3: rate 1 with a note typed after the n key
+        current()
+        page.keyboard.press("1")
+        page.keyboard.press("n")
+        page.keyboard.type("vague prompt")
+        page.keyboard.press("Control+Enter")
+        # a selector, not wait_for_function: that evaluates a string, which the CSP forbids
+        page.wait_for_selector(f'#scenario:not([data-id="{seen[-1]}"])')
+        assert page.text_content("#answered") == "3"
+        # undo (u): the third answer is gone and its scenario is back on screen
+        page.keyboard.press("u")
+        page.wait_for_selector(f'#scenario[data-id="{seen[2]}"]')
+        assert page.text_content("#answered") == "2"
+        assert page.input_value("#note") == ""
+        page.close()
+    assert not errors, errors
+    assert len(set(seen)) == 3 and set(seen) <= set(ids)
+    if os.environ.get("FORGE_UPDATE_SCREENSHOTS") == "1":  # refresh the docs' screenshot
+        shutil.copy(tmp_path / "review-web.png", DOCS / "review-web.png")
+
+    with ScenarioStore.open(db) as store:
+        assert [r.rating for r in store.reviews_for(seen[0])] == [2]
+        assert [r.rating for r in store.reviews_for(seen[1])] == [3]
+        assert store.reviews_for(seen[2]) == []  # undone
+    out = tmp_path / "export"
+    res = CliRunner().invoke(
+        main,
+        ["export", str(out), "--only-validated", "--config", "sft", "--test-size", "0"],
+        env={"SCENARIO_FORGE_DB": str(db)},
+    )
+    assert res.exit_code == 0, res.output
+    ds = datasets.load_dataset(str(out), "sft")
+    rows = {r["scenario_id"]: r for split in ds for r in ds[split]}
+    assert set(rows) == {seen[0], seen[1]}
+    assert rows[seen[1]]["messages"][-1]["content"] == "A better reply, written in the browser."
+    assert rows[seen[0]]["messages"][-1]["content"].startswith("Template reply")
+    assert rows[seen[1]]["validated_by"] == ["ana"]
+
+
+def test_hostile_scenario_text_runs_nothing_in_the_browser(browser: object, tmp_path: Path) -> None:
+    db = tmp_path / "forge.db"
+    ids = _seed(db, [" ".join(HOSTILE)])
+    with ScenarioStore.open(db) as store:
+        store.add_completions(
+            [Completion(scenario_id=ids[0], text=h, source="model", origin=h[:30]) for h in HOSTILE]
+        )
+    with Server(db) as server:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        dialogs: list[str] = []
+        violations: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on(
+            "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+        )
+        _sign_in(page, server.url)
+        for path in ("/review", f"/scenario/{ids[0]}"):
+            page.goto(server.url + path)
+            page.wait_for_load_state("load")
+            assert page.evaluate("window.__pwned === undefined")
+            # the hostile markup is text on the page, not elements
+            assert page.query_selector("#evil") is None
+            assert page.query_selector("main img, main svg") is None
+            assert page.evaluate("document.querySelectorAll('script').length") == (
+                1 if path == "/review" else 0
+            )
+            body = page.text_content("main") or ""
+            assert '<script>window.__pwned = "script"</script>' in body
+            assert "\\x1b[2J" in body and "\\u202e" in body
+        # clicking the text of the would-be link does nothing either
+        page.goto(server.url + "/review")
+        page.click("text=click me")
+        assert page.evaluate("window.__pwned === undefined")
+        page.close()
+    assert dialogs == []
