@@ -29,7 +29,7 @@ def test_the_registry() -> None:
 def test_no_module_restates_the_behaviours() -> None:
     found = []
     for f in sorted((ROOT / "packages").glob("*/src/**/*.py")):
-        if f == REGISTRY or f.name == "migrations.py":
+        if f == REGISTRY or f.name in ("migrations.py", "pg_migrations.py"):  # frozen SQL
             continue
         for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
             if RESTATED.search(line):

@@ -18,6 +18,7 @@ import math
 import sqlite3
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,6 +27,8 @@ from forge_export.errors import ForgeError
 from forge_export.redact import redact
 
 __all__ = [
+    "STORE_LOCATION",
+    "StoreLocation",
     "ForgeGroup",
     "coerce_option_value",
     "describe_environment_error",
@@ -232,3 +235,20 @@ def option_bool(value: Any, *, name: str) -> bool:
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     raise ForgeError(f"option {name}={value!r}: expected true or false")
+
+
+class StoreLocation(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A store file (→ :class:`~pathlib.Path`) or a ``postgresql://`` URL (kept as text)."""
+
+    name = "PATH|URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Path):
+            return value
+        text = str(value)
+        if text.startswith(("postgresql://", "postgres://")):
+            return text
+        return click.Path(dir_okay=False, path_type=Path).convert(text, param, ctx)
+
+
+STORE_LOCATION = StoreLocation()

@@ -211,7 +211,7 @@ def connect(url: str) -> PgConnection:
     """
     import psycopg
 
-    from scenario_forge.store import StoreError
+    from scenario_forge.store_errors import StoreError
 
     try:
         return PgConnection(url)

@@ -31,10 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forge_export import Completion, ForgeError, Review, Scenario, aggregate_rating
+from forge_export import Completion, Review, Scenario, aggregate_rating
 
 from scenario_forge.migrations import apply_migrations, current_version, latest_version
 from scenario_forge.pg_backend import STORE_LOCK_KEY, is_url, redact
+from scenario_forge.store_errors import StoreError
 
 if TYPE_CHECKING:
     from forge_export.exporters.huggingface import ScenarioBundle
@@ -45,10 +46,6 @@ ACTOR_ENV = "SCENARIO_FORGE_REVIEWER"
 BUSY_TIMEOUT_MS = 30_000
 PAGE_SIZE = 500
 _TABLES = {"scenarios", "completions", "reviews", "review_claims", "audit_log", "web_users"}
-
-
-class StoreError(ForgeError):
-    """The store file cannot be opened or used (wrong file, newer schema, missing)."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from scenario_forge.cli._common import STORE_LOCATION
+from forge_export.cli_support import STORE_LOCATION
 
 
 def _pct(x: float | None) -> str:

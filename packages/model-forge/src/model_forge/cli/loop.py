@@ -70,7 +70,7 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
         else:
             kind = _click_type(f.type, f.metadata.get("min"))
             if f.name == "store":  # a file or a postgresql:// URL
-                from scenario_forge.cli._common import STORE_LOCATION
+                from forge_export.cli_support import STORE_LOCATION
 
                 kind = STORE_LOCATION
             fn = click.option(name, type=kind, default=None, help=help_text)(fn)

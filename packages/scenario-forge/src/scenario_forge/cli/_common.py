@@ -13,26 +13,11 @@ if TYPE_CHECKING:
     from scenario_forge.store import ScenarioStore
     from scenario_forge.taxonomy import Taxonomy
 
+from forge_export.cli_support import STORE_LOCATION, StoreLocation  # noqa: F401
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 SOURCE_KINDS = ("template", "llm", "import", "human", "report")
-
-
-class StoreLocation(click.ParamType):
-    """A store file (→ :class:`~pathlib.Path`) or a ``postgresql://`` URL (kept as text)."""
-
-    name = "PATH|URL"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, Path):
-            return value
-        text = str(value)
-        if text.startswith(("postgresql://", "postgres://")):
-            return text
-        return click.Path(dir_okay=False, path_type=Path).convert(text, param, ctx)
-
-
-STORE_LOCATION = StoreLocation()
 
 
 def db_option(f: F) -> F:

@@ -311,6 +311,7 @@ def verdicts_cmd(
       scenario-forge review verdicts eval-out/report.json --failures-only
     """
     from forge_export.reports import read_report
+
     from scenario_forge.review.flow import Terminal
     from scenario_forge.review.verdicts import VerdictReview
     from scenario_forge.store import ScenarioStore
