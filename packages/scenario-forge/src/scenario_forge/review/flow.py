@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import click
@@ -154,15 +154,7 @@ class SessionResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON."""
-        return {
-            "reviewer": self.reviewer,
-            "answered": self.answered,
-            "skipped": self.skipped,
-            "undone": self.undone,
-            "stopped": self.stopped,
-            "per_target": dict(self.per_target),
-            "answers": list(self.answers),
-        }
+        return asdict(self)
 
 
 def _indent(text: str, prefix: str = "    ") -> str:

@@ -21,7 +21,7 @@ UTF-8, piped input echoed).
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from forge_export.models import EvalReport
@@ -79,15 +79,7 @@ class VerdictSessionResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON."""
-        return {
-            "reviewer": self.reviewer,
-            "confirmed": self.confirmed,
-            "overruled": self.overruled,
-            "skipped": self.skipped,
-            "undone": self.undone,
-            "stopped": self.stopped,
-            "verdicts": list(self.verdicts),
-        }
+        return asdict(self)
 
 
 def render_answer(row: dict[str, Any], position: str) -> str:
