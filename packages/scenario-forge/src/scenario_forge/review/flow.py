@@ -100,6 +100,20 @@ class Terminal:
             if text is not None:
                 return text
 
+    def command(self, prompt: str, help_text: str) -> tuple[str, str, str]:
+        """The next non-empty line as ``(text, key, rest)``; ``?``/``h``/``help`` print
+        ``help_text`` and ask again. ``key`` is the first word, lower-cased."""
+        while True:
+            text = self.line(prompt).strip()
+            if not text:
+                continue
+            key, _, rest = text.partition(" ")
+            key = key.lower()
+            if key in ("?", "h", "help"):
+                self.say(help_text)
+                continue
+            return text, key, rest
+
     def multiline(self, intro: str) -> str:
         """Lines until one holding a single ``.``; ``..`` alone raises :class:`_Back`."""
         self.say(intro)
@@ -311,14 +325,9 @@ class ReviewSession:
         self.term.say(self._progress(scenario))
         self.term.say(render_scenario(scenario, completions))
         while True:
-            text = self.term.line("Rate 0-3 (+ note), s skip, u undo, q quit, ? help > ").strip()
-            if not text:
-                continue
-            key, _, rest = text.partition(" ")
-            key = key.lower()
-            if key in ("?", "h", "help"):
-                self.term.say(HELP)
-                continue
+            text, key, rest = self.term.command(
+                "Rate 0-3 (+ note), s skip, u undo, q quit, ? help > ", HELP
+            )
             if key in ("s", "skip"):
                 return "skip"
             if key in ("u", "undo"):

@@ -178,14 +178,7 @@ class VerdictReview:
         self.term.say("")
         self.term.say(render_answer(row, f"{i + 1}/{len(self.rows)}"))
         while True:
-            text = self.term.line(PROMPT).strip()
-            if not text:
-                continue
-            key, _, rest = text.partition(" ")
-            key = key.lower()
-            if key in ("?", "h", "help"):
-                self.term.say(HELP)
-                continue
+            text, key, rest = self.term.command(PROMPT, HELP)
             if key in ("s", "skip"):
                 self.result.skipped += 1
                 return "skip"
