@@ -157,6 +157,30 @@ class _Encoding(_Base):
         return transformed_prompt
 
 
+class _RandomEncoding(_Encoding):
+    """An encoding that touches a random share (``RATE``) of the characters, no instruction.
+
+    Inside :meth:`apply` the round's ``rng`` decides which characters; called on its own,
+    :meth:`encode` is deterministic (every eligible character).
+    """
+
+    default_rate = 0.5
+
+    def __init__(self, arg: str | None = None) -> None:
+        super().__init__(arg)
+        self.rate = _rate_arg(self.name, arg, self.default_rate)
+        self._rng: random.Random | None = None
+
+    def apply(
+        self, prompt: str, context: Sequence[Turn], rng: random.Random, *, topic: str
+    ) -> Rewrite:
+        self._rng = rng
+        try:
+            return Rewrite(self.encode(prompt), tuple(context))
+        finally:
+            self._rng = None
+
+
 class Base64(_Encoding):
     """``base64``: the prompt as UTF-8 base64, with an instruction to decode and answer it."""
 
@@ -241,7 +265,7 @@ _HOMOGLYPHS = {
 _UNHOMOGLYPHS = {v: k for k, v in _HOMOGLYPHS.items()}
 
 
-class Homoglyph(_Encoding):
+class Homoglyph(_RandomEncoding):
     """``homoglyph[:RATE]``: a share (default 0.5) of the letters swapped for look-alikes.
 
     Latin letters that have a Cyrillic or Greek twin (a c e i o p x y, A B E H K M O P T)
@@ -253,10 +277,7 @@ class Homoglyph(_Encoding):
     name = "homoglyph"
     takes = "RATE (0-1, default 0.5)"
 
-    def __init__(self, arg: str | None = None) -> None:
-        super().__init__(arg)
-        self.rate = _rate_arg(self.name, arg, 0.5)
-        self._rng: random.Random | None = None
+    default_rate = 0.5
 
     def encode(self, text: str) -> str:
         """Swap letters for twins (all of them when called outside :meth:`apply`)."""
@@ -271,30 +292,18 @@ class Homoglyph(_Encoding):
         """Map every twin back to its Latin letter."""
         return "".join(_UNHOMOGLYPHS.get(c, c) for c in text)
 
-    def apply(
-        self, prompt: str, context: Sequence[Turn], rng: random.Random, *, topic: str
-    ) -> Rewrite:
-        self._rng = rng
-        try:
-            return Rewrite(self.encode(prompt), tuple(context))
-        finally:
-            self._rng = None
-
 
 ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060")
 
 
-class ZeroWidth(_Encoding):
+class ZeroWidth(_RandomEncoding):
     """``zero_width[:RATE]``: invisible characters (U+200B/C/D, U+2060) after a share of the
     characters (default 0.3). :meth:`decode` removes them all."""
 
     name = "zero_width"
     takes = "RATE (0-1, default 0.3)"
 
-    def __init__(self, arg: str | None = None) -> None:
-        super().__init__(arg)
-        self.rate = _rate_arg(self.name, arg, 0.3)
-        self._rng: random.Random | None = None
+    default_rate = 0.3
 
     def encode(self, text: str) -> str:
         """Insert zero-width characters (after every character outside :meth:`apply`)."""
@@ -309,15 +318,6 @@ class ZeroWidth(_Encoding):
     def decode(self, text: str) -> str:
         """Remove every zero-width character."""
         return "".join(c for c in text if c not in ZERO_WIDTH)
-
-    def apply(
-        self, prompt: str, context: Sequence[Turn], rng: random.Random, *, topic: str
-    ) -> Rewrite:
-        self._rng = rng
-        try:
-            return Rewrite(self.encode(prompt), tuple(context))
-        finally:
-            self._rng = None
 
 
 def _split_points(words: list[str], parts: int) -> list[str]:

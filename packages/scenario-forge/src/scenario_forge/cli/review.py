@@ -7,7 +7,9 @@ batch mode.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from forge_export.cli_support import ForgeGroup
@@ -51,6 +53,16 @@ target_filter = click.option(
     metavar="TARGET",
     help="Only scenarios of this evaluation target (repeatable).",
 )
+
+
+def _run_session(ctx: click.Context, session: Any, saved: Callable[[], str]) -> Any:
+    """``session.run()``; Ctrl-C prints what was saved (``saved()``) and exits 130."""
+    try:
+        return session.run()
+    except KeyboardInterrupt:
+        click.echo("")
+        click.echo(f"Interrupted: {saved()}", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(
@@ -140,16 +152,13 @@ def review_cmd(
     with ScenarioStore.open(db, create=False, actor=name) as store:
         queue = ReviewQueue(store, name, filt, lease_minutes)
         session = ReviewSession(store, queue, Terminal(use_editor=not no_editor))
-        try:
-            result = session.run()
-        except KeyboardInterrupt:
-            click.echo("")
-            click.echo(
-                f"Interrupted: {session.result.answered} answers saved; the scenario on "
-                "screen was not saved.",
-                err=True,
-            )
-            ctx.exit(EXIT_INTERRUPTED)
+        result = _run_session(
+            ctx,
+            session,
+            lambda: (
+                f"{session.result.answered} answers saved; the scenario on screen was not saved."
+            ),
+        )
     if as_json:
         echo_json(result.to_dict())
         return
@@ -327,16 +336,14 @@ def verdicts_cmd(
             failures_only=failures_only,
             include_reviewed=include_reviewed,
         )
-        try:
-            result = session.run()
-        except KeyboardInterrupt:
-            click.echo("")
-            click.echo(
-                f"Interrupted: {session.result.confirmed + session.result.overruled} verdicts "
-                "saved; the answer on screen was not saved.",
-                err=True,
-            )
-            ctx.exit(EXIT_INTERRUPTED)
+        result = _run_session(
+            ctx,
+            session,
+            lambda: (
+                f"{session.result.confirmed + session.result.overruled} verdicts saved; the "
+                "answer on screen was not saved."
+            ),
+        )
     if as_json:
         echo_json(result.to_dict())
         return

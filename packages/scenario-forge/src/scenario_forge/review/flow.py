@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import click
@@ -100,6 +100,20 @@ class Terminal:
             if text is not None:
                 return text
 
+    def command(self, prompt: str, help_text: str) -> tuple[str, str, str]:
+        """The next non-empty line as ``(text, key, rest)``; ``?``/``h``/``help`` print
+        ``help_text`` and ask again. ``key`` is the first word, lower-cased."""
+        while True:
+            text = self.line(prompt).strip()
+            if not text:
+                continue
+            key, _, rest = text.partition(" ")
+            key = key.lower()
+            if key in ("?", "h", "help"):
+                self.say(help_text)
+                continue
+            return text, key, rest
+
     def multiline(self, intro: str) -> str:
         """Lines until one holding a single ``.``; ``..`` alone raises :class:`_Back`."""
         self.say(intro)
@@ -154,15 +168,7 @@ class SessionResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON."""
-        return {
-            "reviewer": self.reviewer,
-            "answered": self.answered,
-            "skipped": self.skipped,
-            "undone": self.undone,
-            "stopped": self.stopped,
-            "per_target": dict(self.per_target),
-            "answers": list(self.answers),
-        }
+        return asdict(self)
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
@@ -319,14 +325,9 @@ class ReviewSession:
         self.term.say(self._progress(scenario))
         self.term.say(render_scenario(scenario, completions))
         while True:
-            text = self.term.line("Rate 0-3 (+ note), s skip, u undo, q quit, ? help > ").strip()
-            if not text:
-                continue
-            key, _, rest = text.partition(" ")
-            key = key.lower()
-            if key in ("?", "h", "help"):
-                self.term.say(HELP)
-                continue
+            text, key, rest = self.term.command(
+                "Rate 0-3 (+ note), s skip, u undo, q quit, ? help > ", HELP
+            )
             if key in ("s", "skip"):
                 return "skip"
             if key in ("u", "undo"):

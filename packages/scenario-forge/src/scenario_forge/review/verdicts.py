@@ -21,7 +21,7 @@ UTF-8, piped input echoed).
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from forge_export.models import EvalReport
@@ -79,15 +79,7 @@ class VerdictSessionResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON."""
-        return {
-            "reviewer": self.reviewer,
-            "confirmed": self.confirmed,
-            "overruled": self.overruled,
-            "skipped": self.skipped,
-            "undone": self.undone,
-            "stopped": self.stopped,
-            "verdicts": list(self.verdicts),
-        }
+        return asdict(self)
 
 
 def render_answer(row: dict[str, Any], position: str) -> str:
@@ -186,14 +178,7 @@ class VerdictReview:
         self.term.say("")
         self.term.say(render_answer(row, f"{i + 1}/{len(self.rows)}"))
         while True:
-            text = self.term.line(PROMPT).strip()
-            if not text:
-                continue
-            key, _, rest = text.partition(" ")
-            key = key.lower()
-            if key in ("?", "h", "help"):
-                self.term.say(HELP)
-                continue
+            text, key, rest = self.term.command(PROMPT, HELP)
             if key in ("s", "skip"):
                 self.result.skipped += 1
                 return "skip"
