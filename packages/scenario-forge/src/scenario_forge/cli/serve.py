@@ -41,13 +41,27 @@ def _loopback(host: str) -> bool:
     help="Minutes a reviewer keeps a scenario without answering before it goes back.",
 )
 @click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An evaluation report (model-forge evaluate's report.json) whose answers reviewers "
+    "confirm or overrule on /verdicts; repeatable.",
+)
+@click.option(
     "--https-only",
     is_flag=True,
     help="Send the session cookie over HTTPS only (behind a TLS proxy).",
 )
 @db_option
 def serve_cmd(
-    host: str, port: int, overlap: int, lease_minutes: float, https_only: bool, db: Path | str
+    host: str,
+    port: int,
+    overlap: int,
+    lease_minutes: float,
+    reports: tuple[Path, ...],
+    https_only: bool,
+    db: Path | str,
 ) -> None:
     """Serve the review app in the browser: sign in, rate, accept/edit/reject, undo.
 
@@ -61,8 +75,10 @@ def serve_cmd(
       scenario-forge serve
       scenario-forge serve --db postgresql://forge@dbhost/forge --overlap 2
       scenario-forge serve --host 0.0.0.0 --port 8080 --https-only
+      scenario-forge serve --report eval-out/report.json    # + judge verdicts to review
     """
     import uvicorn
+    from forge_export.reports import read_report
 
     from scenario_forge.web.app import create_app
     from scenario_forge.web.reviewing import Settings
@@ -72,6 +88,7 @@ def serve_cmd(
         settings=Settings(overlap=overlap, lease_minutes=lease_minutes),
         secret_key=os.environ.get(SECRET_ENV) or None,
         https_only=https_only,
+        reports=[read_report(r) for r in reports],
     )
     if not _loopback(host):
         click.echo(

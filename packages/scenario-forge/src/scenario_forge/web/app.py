@@ -16,12 +16,13 @@ import contextlib
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from forge_export import aggregate_rating
+from forge_export.models import EvalReport
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -32,8 +33,16 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scenario_forge.eval_verdicts import (
+    LABELS,
+    EvalVerdictError,
+    human_verdicts,
+    record_eval_verdict,
+    response_sha,
+    review_rows,
+)
 from scenario_forge.review.agreement import review_stats
-from scenario_forge.review.decisions import AnswerError
+from scenario_forge.review.decisions import AnswerError, clean_text
 from scenario_forge.review.flow import RATINGS
 from scenario_forge.store import ScenarioStore, StoreError
 from scenario_forge.terminal import visible
@@ -132,6 +141,7 @@ def create_app(
     settings: Settings | None = None,
     secret_key: str | None = None,
     https_only: bool = False,
+    reports: Sequence[EvalReport] = (),
 ) -> Starlette:
     """The ASGI app over the store at ``location`` (a file or ``postgresql://`` URL).
 
@@ -141,6 +151,8 @@ def create_app(
         secret_key: Signs session cookies; random per start when not given (sessions then
             end when the server restarts).
         https_only: Mark the session cookie ``Secure`` (behind HTTPS).
+        reports: Evaluation reports whose answers reviewers confirm or overrule on
+            ``/verdicts`` (the judge's verdict next to each answer).
     """
     settings = settings or Settings()
     ScenarioStore.open(location, create=False).close()  # fail now, not on the first request
@@ -148,6 +160,7 @@ def create_app(
     env = _env()
     targets_cache: dict[str, Any] = {"at": 0.0, "targets": []}
     counts = CountCache()
+    answers = [row for report in reports for row in review_rows(report)]
 
     def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("user", request.session.get("user"))
@@ -339,6 +352,51 @@ def create_app(
         st = await run_in_threadpool(lambda: review_stats(pool.get(user)))
         return render(request, "agreement.html", stats=st)
 
+    # ------------------------------------------------------------------ judge verdicts
+
+    def verdict_rows(store: ScenarioStore, user: str) -> list[dict[str, Any]]:
+        mine = {
+            (h["scenario_id"], h["response_sha"]): h
+            for h in human_verdicts(store)
+            if h["reviewer"] == user
+        }
+        return [
+            {**row, "i": i, "mine": mine.get((row["scenario_id"], response_sha(row["response"])))}
+            for i, row in enumerate(answers)
+        ]
+
+    @signed_in
+    async def verdicts_page(request: Request) -> Response:
+        user = request.session["user"]
+        rows = await run_in_threadpool(lambda: verdict_rows(pool.get(user), user))
+        return render(request, "verdicts.html", rows=rows, labels=LABELS)
+
+    async def verdict(request: Request, form: dict[str, str]) -> Response:
+        user = request.session["user"]
+        try:
+            row = answers[int(request.path_params["i"])]
+        except (ValueError, IndexError):
+            return HTMLResponse("No such answer.", 404)
+        choice = form.get("verdict", "")
+        if choice == "confirm":
+            chosen, label = row["judge_verdict"], row["judge_label"]
+        elif choice in ("pass", "fail"):
+            chosen, label = choice, form.get("label") or None
+        else:
+            return HTMLResponse("Choose confirm, pass or fail.", 400)
+        note = clean_text(form.get("note", ""))
+
+        def save() -> None:
+            record_eval_verdict(
+                pool.get(user), {**row, "verdict": chosen, "label": label, "note": note}, user
+            )
+
+        try:
+            await run_in_threadpool(save)
+        except EvalVerdictError as exc:
+            return HTMLResponse(str(exc), 400)
+        return RedirectResponse(f"/verdicts#a{request.path_params['i']}", status_code=303)
+
     async def home(request: Request) -> Response:
         return RedirectResponse("/review", status_code=303)
 
@@ -354,6 +412,8 @@ def create_app(
         Route("/scenario/{sid}", scenario_page, methods=["GET"]),
         Route("/stats", stats_page, methods=["GET"]),
         Route("/agreement", agreement_page, methods=["GET"]),
+        Route("/verdicts", verdicts_page, methods=["GET"]),
+        Route("/verdicts/{i}", posted(verdict), methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
