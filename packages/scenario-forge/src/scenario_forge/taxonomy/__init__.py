@@ -42,7 +42,7 @@ from scenario_forge.taxonomy.lookalikes import (
     override_lookalike_raw,
 )
 from scenario_forge.taxonomy.models import BenignSpec, JudgeSpec, PatternGroup, SeedSpec, TargetSpec
-from scenario_forge.taxonomy.yaml_io import TaxonomyError, read_yaml
+from scenario_forge.taxonomy.yaml_io import Located, TaxonomyError, read_yaml
 
 __all__ = [
     "EXAGGERATED_SAFETY",
@@ -260,22 +260,8 @@ def load_taxonomy(path: str | Path | None = None, *, builtin: bool = True) -> Ta
             files.setdefault(name, []).append(str(p))
     targets: dict[str, TargetSpec] = {}
     for name, raw in raws.items():
-        by_key = origin[name]
-        pre = prefixes[name]
-        default_file = files[name][-1].rsplit("/", 1)[-1]
-        default_prefix = next((v for v in pre.values() if v), "")
-
-        def file_for(key: Any, by_key: dict[str, str] = by_key, d: str = default_file) -> str:
-            return by_key.get(str(key), d)
-
-        def prefix_for(key: Any, pre: dict[str, str] = pre, d: str = default_prefix) -> str:
-            return pre.get(str(key), d)
-
-        try:
-            spec = TargetSpec.model_validate(raw)
-        except ValidationError as exc:
-            raise _describe(exc, file_for, prefix_for) from None
-        targets[name] = spec
+        located = Located(origin[name], prefixes[name], files[name][-1].rsplit("/", 1)[-1])
+        targets[name] = located.validate(TargetSpec, raw, _describe)
     lookalikes, lookalike_files = build_lookalikes(
         builtin_lookalike_raw() if builtin else [],
         override_lookalike_raw(override, Path(path).name) if path is not None else [],

@@ -34,7 +34,7 @@ import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from forge_export.ids import normalize_text
 from pydantic import (
@@ -46,8 +46,7 @@ from pydantic import (
     field_validator,
 )
 
-if TYPE_CHECKING:
-    from scenario_forge.taxonomy.yaml_io import TaxonomyError
+from scenario_forge.taxonomy.yaml_io import Located, TaxonomyError
 
 EXAGGERATED_SAFETY = "exaggerated_safety"
 """``evaluation_target`` of a look-alike prompt that names no target (a pseudo-target)."""
@@ -254,23 +253,12 @@ def build_lookalikes(
     kinds: dict[str, LookalikeKind] = {}
     seen: dict[str, str] = {}  # normalised prompt -> "kind prompts[i]"
     for name, raw in raws.items():
-        by_key, pre = origin[name], prefixes[name]
         last = files[name][-1]
         default_file = short if override_file and last == str(override_file) else last
-        default_prefix = next((v for v in pre.values() if v), "")
-
-        def file_for(key: Any, by_key: dict[str, str] = by_key, d: str = default_file) -> str:
-            return by_key.get(str(key), d)
-
-        def prefix_for(key: Any, pre: dict[str, str] = pre, d: str = default_prefix) -> str:
-            return pre.get(str(key), d)
-
-        try:
-            spec = LookalikeKind.model_validate(raw)
-        except ValidationError as exc:
-            raise describe(exc, file_for, prefix_for) from None
-        where = file_for("prompts")
-        base = ".".join(p for p in (prefix_for("prompts"), "prompts") if p)
+        located = Located(origin[name], prefixes[name], default_file)
+        spec = located.validate(LookalikeKind, raw, describe)
+        where = located.file("prompts")
+        base = ".".join(p for p in (located.prefix("prompts"), "prompts") if p)
         for j, entry in enumerate(spec.prompts):
             if entry.target is not None and entry.target not in known_targets:
                 known = ", ".join(known_targets) or "none"

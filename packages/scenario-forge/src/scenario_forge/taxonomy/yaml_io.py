@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from forge_export import ForgeError
 from forge_export.errors import ContractError
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class TaxonomyError(ForgeError):
@@ -36,3 +41,34 @@ def read_yaml(text: str, where: str) -> Any:
         raise TaxonomyError(f"{where}{line}: not valid YAML ({problem})") from exc
     except RecursionError:
         raise TaxonomyError(f"{where}: YAML nested too deeply; flatten the file") from None
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where each top-level key of one merged YAML mapping came from (file and key prefix),
+    so a validation error names the file that holds the bad value."""
+
+    by_key: dict[str, str]
+    prefixes: dict[str, str]
+    default_file: str
+
+    def file(self, key: Any) -> str:
+        """The file that holds ``key``."""
+        return self.by_key.get(str(key), self.default_file)
+
+    def prefix(self, key: Any) -> str:
+        """The key path ``key`` sits under in its file ("" at the top)."""
+        default = next((v for v in self.prefixes.values() if v), "")
+        return self.prefixes.get(str(key), default)
+
+    def validate(
+        self,
+        model: type[M],
+        raw: Any,
+        describe: Callable[[ValidationError, Any, Any], TaxonomyError],
+    ) -> M:
+        """``raw`` as ``model``; an invalid value raises ``describe``'s one-line error."""
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            raise describe(exc, self.file, self.prefix) from None
