@@ -117,14 +117,7 @@ def run_scenarios(
     requests = [GenerationRequest(s.id, s.messages(), sampling) for s in scenarios]
     generations = backend.generate(requests, progress=progress)
     items = [
-        JudgeItem(
-            prompt=s.prompt,
-            response=g.text,
-            expected_behavior=s.expected_behavior,
-            evaluation_target=s.evaluation_target,
-            success_criteria=tuple(s.success_criteria),
-        )
-        for s, g in zip(scenarios, generations, strict=True)
+        JudgeItem.from_scenario(s, g.text) for s, g in zip(scenarios, generations, strict=True)
     ]
     judgements = judge.judge(items)
     return [
