@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +47,21 @@ ACTOR_ENV = "SCENARIO_FORGE_REVIEWER"
 BUSY_TIMEOUT_MS = 30_000
 PAGE_SIZE = 500
 _TABLES = {"scenarios", "completions", "reviews", "review_claims", "audit_log", "web_users"}
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    """Switch ``conn`` to WAL. SQLite answers "database is locked" at once, without waiting
+    for the busy timeout, when another connection is switching the same new file at that
+    moment (concurrent first opens), so the switch is retried for up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @dataclass(frozen=True)
@@ -157,7 +173,7 @@ class ScenarioStore:
             )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _set_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
             text = str(exc)
