@@ -152,6 +152,32 @@ def test_round_1_failures_become_round_2_training_rows(run: tuple[Path, LoopSumm
             assert all(r["rejected_origin"].endswith("@round-1") for r in rows)
 
 
+def test_round_2_trains_on_failures_and_benign_rows(run: tuple[Path, LoopSummary, str]) -> None:
+    """Later rounds drop round 1's template harmful rows and weight failures and benign rows."""
+    from scenario_forge.store import ScenarioStore
+
+    workdir, summary, _ = run
+    config = summary.config
+    assert config["later_harmful"] == "failures"
+    with ScenarioStore.open(summary.store) as store:
+        from_failures = {s.id for s in store.iter_scenarios() if s.source.parent_id}
+    rows = forge_export.load(workdir / "round-2" / "export", "prompt_completion", "train")
+    kept = trained = 0  # rows before and after benign rows are repeated
+    for behaviour, sid in zip(rows["expected_behavior"], rows["scenario_id"], strict=True):
+        weight = config["failure_repeat"] if sid in from_failures else 0
+        if behaviour == "comply":
+            weight = max(weight, 1)
+        kept += weight
+        trained += weight * (config["later_benign_repeat"] if behaviour == "comply" else 1)
+    harmful_templates = sum(
+        b != "comply" and s not in from_failures
+        for b, s in zip(rows["expected_behavior"], rows["scenario_id"], strict=True)
+    )
+    assert harmful_templates > 0 and from_failures & set(rows["scenario_id"])
+    metrics = json.loads((workdir / "round-2" / "model" / "metrics.json").read_text())
+    assert (metrics["rows"], metrics["train_rows"]) == (kept, trained)
+
+
 def test_trained_models_load_and_generate(run: tuple[Path, LoopSummary, str]) -> None:
     from model_forge.generation import GenerationRequest, SamplingParams, load_backend
 
@@ -186,6 +212,7 @@ def test_the_table_has_a_column_per_round(run: tuple[Path, LoopSummary, str]) ->
         (["--rounds", "0"], "--rounds"),
         (["--held-out-kinds", "no_such_kind"], "no_such_kind"),
         (["--later-method", "ppo"], "--later-method"),
+        (["--later-harmful", "some"], "--later-harmful"),
     ],
 )
 def test_bad_settings_are_one_line_errors(args: list[str], message: str, tmp_path: Path) -> None:

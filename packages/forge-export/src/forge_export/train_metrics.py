@@ -42,7 +42,8 @@ class TrainMetrics(_Model):
         base_model: The folder the run started from.
         export: The export folder (absolute).
         dataset_fingerprint: The export manifest's fingerprint (empty without a manifest).
-        rows: Rows of the export's train split.
+        rows: Rows given to training before benign rows were repeated (the export's train
+            split, or the caller's dataset made from it, as the loop's later rounds pass).
         train_rows: Rows trained on (after repeating benign rows).
         global_step: Optimizer steps done.
         resumed_from: The checkpoint resumed from, if any.

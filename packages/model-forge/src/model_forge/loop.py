@@ -417,7 +417,9 @@ def _train_round(
         per_device_train_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accum,
         learning_rate=lr,
-        benign_repeat=config.benign_repeat if method == "sft" else 1,
+        benign_repeat=(config.later_benign_repeat if later else config.benign_repeat)
+        if method == "sft"
+        else 1,
         max_length=config.max_length,
         seed=config.seed + r,
         save_steps=10_000,
@@ -425,19 +427,35 @@ def _train_round(
         extra=dict(config.extra),
     )
     dataset: Dataset | None = None
-    if method == "sft" and later and failure_ids and config.failure_repeat > 1:
-        dataset = _weighted(
-            load_train_split(export, options.export_config()), failure_ids, config.failure_repeat
-        )
+    if method == "sft" and later and failure_ids:
+        dataset = load_train_split(export, options.export_config())
+        if config.later_harmful == "failures":
+            dataset = _failures_and_benign(dataset, failure_ids)
+        dataset = _weighted(dataset, failure_ids, config.failure_repeat)
     return train(
         export, run.workdir / f"round-{r}" / "model", options, dataset=dataset, log=run.say
     )
+
+
+def _failures_and_benign(ds: Dataset, failure_ids: set[str]) -> Dataset:
+    """The rows of ``ds`` that are benign or made from a probe failure.
+
+    Later rounds start from a model that has learned the template refusals already; training
+    them again mostly teaches the refusal opener to benign questions.
+    """
+
+    def keep(behaviours: list[str], ids: list[str]) -> list[bool]:
+        return [b == "comply" or s in failure_ids for b, s in zip(behaviours, ids, strict=True)]
+
+    return ds.filter(keep, batched=True, input_columns=["expected_behavior", "scenario_id"])
 
 
 def _weighted(ds: Dataset, ids: set[str], repeat: int) -> Dataset:
     """``ds`` with the rows of scenarios ``ids`` appearing ``repeat`` times."""
     from datasets import concatenate_datasets
 
+    if repeat < 2:
+        return ds
     chosen = ds.filter(lambda b: [s in ids for s in b], batched=True, input_columns="scenario_id")
     if not len(chosen):
         return ds

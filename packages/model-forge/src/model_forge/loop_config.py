@@ -123,6 +123,15 @@ class LoopConfig:
     failure_repeat: int = _opt(
         3, "Each row made from a probe failure appears this often in later rounds.", minimum=1
     )
+    later_benign_repeat: int = _opt(
+        3, "Each benign row appears this often in later rounds (sft).", minimum=1
+    )
+    later_harmful: str = _opt(
+        "failures",
+        "Harmful rows of later rounds (sft): failures (only the rows made from probe "
+        "failures; round 1's template rows are not trained again, which kept 8 more benign "
+        "answers and 2 more safe ones in the measured run) or all (the whole grown split).",
+    )
     max_length: int = _opt(256, "Training tokens per row.", cli=False)
     max_new_tokens: int = _opt(96, "Tokens per evaluated answer (greedy).", cli=False)
     eval_batch_size: int = _opt(16, "Generation batch size of evaluations.", cli=False)
@@ -153,6 +162,8 @@ class LoopConfig:
         for name in ("method", "later_method"):
             if getattr(self, name) not in ("sft", "dpo"):
                 raise ForgeError(f"--{name.replace('_', '-')} must be sft or dpo")
+        if self.later_harmful not in ("failures", "all"):
+            raise ForgeError("--later-harmful must be failures or all")
         if self.method != "sft":
             raise ForgeError("round 1 trains with sft (there are no failures to pair yet)")
         if self.probe_transforms:
