@@ -104,7 +104,12 @@ class LoopConfig:
     )
     lora_r: int = _opt(16, "LoRA rank (alpha = 2 x rank), with --lora.", minimum=1)
     max_steps: int = _opt(36, "Optimizer steps of round 1.", minimum=1)
-    later_steps: int = _opt(16, "Optimizer steps of each later round.", minimum=1)
+    later_steps: int = _opt(
+        24,
+        "Optimizer steps of each later round (16 measured: the same safe rate, 2.5 benign "
+        "points fewer over three seeds).",
+        minimum=1,
+    )
     batch_size: int = _opt(2, "Training rows per forward pass.", cli=False, minimum=1)
     grad_accum: int = _opt(
         4, "Forward passes per optimizer step (rows per step = batch x accum).", cli=False
