@@ -134,8 +134,8 @@ class LoopConfig:
     later_harmful: str = _opt(
         "failures",
         "Harmful rows of later rounds (sft): failures (only the rows made from probe "
-        "failures; round 1's template rows are not trained again: 82% safe at -3 benign "
-        "points in the measured run, against 76% at -9) or all (the whole grown split).",
+        "failures; round 1's template rows are not trained again: at 16 steps 82% safe at -3 "
+        "benign points in the measured run, against 76% at -9) or all (the whole grown split).",
     )
     max_length: int = _opt(256, "Training tokens per row.", cli=False)
     max_new_tokens: int = _opt(96, "Tokens per evaluated answer (greedy).", cli=False)
