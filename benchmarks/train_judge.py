@@ -32,6 +32,7 @@ from model_forge.judge.relevance import (
 )
 from model_forge.judge.rules import RuleJudge
 from model_forge.judge.train import (
+    DEFAULT_C,
     agreement,
     fit_head,
     format_agreement,
@@ -99,7 +100,7 @@ def calibrate_thresholds(rows, must_pass=()) -> tuple[float, float, float, float
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true", help="save the head into the package")
-    ap.add_argument("--c", type=float, default=0.5)
+    ap.add_argument("--c", type=float, default=DEFAULT_C, help="inverse regularisation")
     args = ap.parse_args()
     rows = load_rows(ROWS)
     train = [r for r in rows if r["split"] == "train"]

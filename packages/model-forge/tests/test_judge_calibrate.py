@@ -110,3 +110,22 @@ def test_mode_errors_are_one_line(store: Path, tmp_path: Path) -> None:
     assert res.exit_code != 0 and "no human verdicts" in res.output
     res = runner.invoke(main, ["judge"])
     assert res.exit_code != 0 and "give FILE" in res.output
+
+
+def test_train_on_the_own_rows_alone_refits_the_shipped_head(tmp_path: Path) -> None:
+    """`judge train` regularises like the shipped head: on the project's rows alone (a store
+    without human labels) it fits the same weights, so a team's retrained head differs from the
+    shipped one only by the labels they add."""
+    from model_forge.judge.calibrate import DEFAULT_ROWS, train_from_store
+    from model_forge.judge.learned import Head, default_head_path
+    from scenario_forge.store import ScenarioStore
+
+    if not DEFAULT_ROWS.is_file():
+        pytest.skip("the labelled rows live in the source checkout")
+    with ScenarioStore.open(tmp_path / "empty.db") as st:
+        result = train_from_store(st, tmp_path / "head.npz")
+    assert result["human_rows"] == 0 and result["own_rows"] > 500
+    ours, shipped = Head.load(tmp_path / "head.npz"), Head.load(default_head_path())
+    assert ours.labels == shipped.labels
+    assert abs(ours.weights - shipped.weights).max() < 1e-3
+    assert abs(ours.bias - shipped.bias).max() < 1e-3

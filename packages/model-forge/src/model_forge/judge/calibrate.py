@@ -107,7 +107,7 @@ def format_calibration(result: dict[str, Any]) -> str:
 
 
 def train_from_store(
-    store: Any, output: str | Path, *, rows_path: str | Path | None = None, c: float = 2.0
+    store: Any, output: str | Path, *, rows_path: str | Path | None = None, c: float | None = None
 ) -> dict[str, Any]:
     """Refit the learned head on the labelled rows' train split plus the store's human labels.
 
@@ -117,7 +117,8 @@ def train_from_store(
             ``load_judge("learned", head=output)``.
         rows_path: The project's labelled rows (default: ``data/judge/own_rows.jsonl`` of the
             source checkout; skipped when absent).
-        c: Inverse regularisation strength of the logistic regression.
+        c: Inverse regularisation strength of the logistic regression (default: the shipped
+            head's, :data:`model_forge.judge.train.DEFAULT_C`).
 
     Returns:
         ``{"output", "own_rows", "human_rows", "classes"}``.
@@ -127,7 +128,7 @@ def train_from_store(
     """
     from scenario_forge.api import human_verdicts
 
-    from model_forge.judge.train import fit_head, load_rows, row_features
+    from model_forge.judge.train import DEFAULT_C, fit_head, load_rows, row_features
 
     path = Path(rows_path) if rows_path is not None else DEFAULT_ROWS
     own = [r for r in load_rows(path) if r.get("split") == "train"] if path.is_file() else []
@@ -142,7 +143,7 @@ def train_from_store(
     head = fit_head(
         row_features(rows),
         [r["label"] for r in rows],
-        c=c,
+        c=DEFAULT_C if c is None else c,
         meta=f"{len(own)} own rows + {len(human)} human-labelled rows",
     )
     head.save(output)
