@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scenario_forge.store import ScenarioStore, StoreError
+from scenario_forge.store import ScenarioStore
+from scenario_forge.store_errors import StoreError
 
 PAGE = 2000
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from forge_export import aggregate_rating
+from forge_export import Completion, Scenario, aggregate_rating
 from forge_export.models import EvalReport
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -44,7 +44,8 @@ from scenario_forge.eval_verdicts import (
 from scenario_forge.review.agreement import review_stats
 from scenario_forge.review.decisions import AnswerError, clean_text
 from scenario_forge.review.flow import RATINGS
-from scenario_forge.store import ScenarioStore, StoreError
+from scenario_forge.store import ScenarioStore
+from scenario_forge.store_errors import StoreError
 from scenario_forge.terminal import visible
 from scenario_forge.web.auth import check_login, csrf_ok, new_csrf_token
 from scenario_forge.web.reviewing import (
@@ -176,6 +177,24 @@ def create_app(
             targets_cache.update(at=time.monotonic(), targets=[str(r[0]) for r in rows])
         return list(targets_cache["targets"])
 
+    def page_context(
+        store: ScenarioStore,
+        review: WebReview,
+        user: str,
+        scenario: Scenario | None,
+        completions: list[Completion],
+    ) -> dict[str, Any]:
+        """What review.html shows of one scenario (the review page and a refused answer)."""
+        return {
+            "scenario": scenario,
+            "completions": completions,
+            "asked": {c.id for c in asked_completions(completions, user)},
+            "progress": review.progress(scenario),
+            "targets": all_targets(store),
+            "chosen": review.targets,
+            "overlap": settings.overlap,
+        }
+
     Handler = Callable[[Request], Awaitable[Response]]
 
     def signed_in(fn: Handler) -> Handler:
@@ -247,15 +266,7 @@ def create_app(
             sid = review.current()
             scenario = store.get_scenario(sid) if sid else None
             completions = store.completions_for(sid) if sid else []
-            return {
-                "scenario": scenario,
-                "completions": completions,
-                "asked": {c.id for c in asked_completions(completions, user)},
-                "progress": review.progress(scenario),
-                "targets": all_targets(store),
-                "chosen": review.targets,
-                "overlap": settings.overlap,
-            }
+            return page_context(store, review, user, scenario, completions)
 
         ctx = await run_in_threadpool(work)
         return render(request, "review.html", ratings=RATINGS, form={}, **ctx)
@@ -282,13 +293,7 @@ def create_app(
             except AnswerError as exc:
                 return {
                     "error": str(exc),
-                    "scenario": scenario,
-                    "completions": completions,
-                    "asked": {c.id for c in asked_completions(completions, user)},
-                    "progress": review.progress(scenario),
-                    "targets": all_targets(store),
-                    "chosen": review.targets,
-                    "overlap": settings.overlap,
+                    **page_context(store, review, user, scenario, completions),
                 }
 
         try:
