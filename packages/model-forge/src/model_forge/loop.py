@@ -400,13 +400,14 @@ def _train_round(
     run: _Runner, r: int, method: str, previous: str, export: Path, failure_ids: set[str]
 ) -> Any:
     """Train round ``r`` from ``previous`` on ``export`` (failure rows weighted in SFT)."""
-    from model_forge.train import TrainOptions, load_train_split, train
+    from model_forge.train import TrainOptions, load_train_split, repeat_rows, train
 
     config = run.config
     later = r > 1
     lr = config.learning_rate if not later else config.later_learning_rate
     if method == "dpo":
         lr = lr / 10
+    benign_repeat = config.later_benign_repeat if later else config.benign_repeat
     options = TrainOptions(
         method=method,  # type: ignore[arg-type]
         model=previous,
@@ -417,9 +418,7 @@ def _train_round(
         per_device_train_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accum,
         learning_rate=lr,
-        benign_repeat=(config.later_benign_repeat if later else config.benign_repeat)
-        if method == "sft"
-        else 1,
+        benign_repeat=benign_repeat if method == "sft" else 1,
         max_length=config.max_length,
         seed=config.seed + r,
         save_steps=10_000,
@@ -431,7 +430,9 @@ def _train_round(
         dataset = load_train_split(export, options.export_config())
         if config.later_harmful == "failures":
             dataset = _failures_and_benign(dataset, failure_ids)
-        dataset = _weighted(dataset, failure_ids, config.failure_repeat)
+        dataset = repeat_rows(
+            dataset, "scenario_id", failure_ids.__contains__, config.failure_repeat
+        )
     return train(
         export, run.workdir / f"round-{r}" / "model", options, dataset=dataset, log=run.say
     )
@@ -448,18 +449,6 @@ def _failures_and_benign(ds: Dataset, failure_ids: set[str]) -> Dataset:
         return [b == "comply" or s in failure_ids for b, s in zip(behaviours, ids, strict=True)]
 
     return ds.filter(keep, batched=True, input_columns=["expected_behavior", "scenario_id"])
-
-
-def _weighted(ds: Dataset, ids: set[str], repeat: int) -> Dataset:
-    """``ds`` with the rows of scenarios ``ids`` appearing ``repeat`` times."""
-    from datasets import concatenate_datasets
-
-    if repeat < 2:
-        return ds
-    chosen = ds.filter(lambda b: [s in ids for s in b], batched=True, input_columns="scenario_id")
-    if not len(chosen):
-        return ds
-    return concatenate_datasets([ds, *([chosen] * (repeat - 1))])
 
 
 def _write_outputs(summary: LoopSummary, workdir: Path) -> None:

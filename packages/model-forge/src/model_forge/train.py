@@ -126,14 +126,24 @@ def load_train_split(export: str | Path, config: str) -> Dataset:
     return ds
 
 
+def repeat_rows(ds: Dataset, column: str, chosen: Callable[[Any], bool], times: int) -> Dataset:
+    """``ds`` with each row whose ``column`` value is ``chosen`` appearing ``times`` times."""
+    from datasets import concatenate_datasets
+
+    if times < 2:
+        return ds
+    rows = ds.filter(lambda b: [chosen(v) for v in b], batched=True, input_columns=column)
+    if not len(rows):
+        return ds
+    return concatenate_datasets([ds, *([rows] * (times - 1))])
+
+
 def prepare_dataset(ds: Dataset, config: str, benign_repeat: int = 1) -> Dataset:
     """Keep the trainer's columns of ``config``, repeating benign rows ``benign_repeat`` times.
 
     Raises:
         ForgeError: a column the trainer needs is missing.
     """
-    from datasets import concatenate_datasets
-
     columns = TRAINER_COLUMNS[config]
     missing = [c for c in columns if c not in ds.column_names]
     if missing:
@@ -141,12 +151,8 @@ def prepare_dataset(ds: Dataset, config: str, benign_repeat: int = 1) -> Dataset
             f"config '{config}' lacks column(s) {', '.join(missing)}; re-export the data "
             "with this version of forge-export"
         )
-    if benign_repeat > 1 and "expected_behavior" in ds.column_names:
-        benign = ds.filter(
-            lambda b: [e == "comply" for e in b], batched=True, input_columns="expected_behavior"
-        )
-        if len(benign):
-            ds = concatenate_datasets([ds, *([benign] * (benign_repeat - 1))])
+    if "expected_behavior" in ds.column_names:
+        ds = repeat_rows(ds, "expected_behavior", lambda e: e == "comply", benign_repeat)
     return ds.select_columns(list(columns))
 
 
