@@ -34,12 +34,12 @@ from model_forge.judge.rules import RuleJudge
 from model_forge.judge.train import (
     DEFAULT_C,
     agreement,
-    fit_head,
+    fit_head_on_rows,
     format_agreement,
     load_rows,
-    row_features,
     row_item,
 )
+from model_forge.judge.types import JudgeItem
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = ROOT / "data" / "judge" / "own_rows.jsonl"
@@ -114,13 +114,12 @@ def main() -> int:
         f"{WINDOW_THRESHOLD:.2f}, {DRIFT_WHOLE_MAX:.2f}"
     )
 
-    x = row_features(train)
-    head = fit_head(
-        x,
-        [r["label"] for r in train],
+    head = fit_head_on_rows(
+        train,
         c=args.c,
         meta=f"trained on {ROWS.name} train split ({len(train)} rows)",
     )
+    print(f"head: deflection_min {head.deflection_min:.3f} (cross-validated on train)")
     if args.write:
         default_head_path().parent.mkdir(parents=True, exist_ok=True)
         head.save(default_head_path())
@@ -132,6 +131,10 @@ def main() -> int:
     learned = LearnedJudge(head)
     learned_pred = [j.label for j in learned.judge(items)]
     results = {"rules": agreement(truth, rules_pred), "learned": agreement(truth, learned_pred)}
+    look = [JudgeItem(r["prompt"], r["response"], "comply") for r in lookalike_rows()]
+    for name, judge in (("rules", RuleJudge()), ("learned", learned)):
+        n_off = sum(j.label == "off_topic" for j in judge.judge(look))
+        print(f"{name}: {n_off} of the {len(look)} look-alike answers called off topic")
     for name, m in results.items():
         print(format_agreement(name, m))
     base = results["rules"]

@@ -18,12 +18,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from material import (
     BENIGN,
+    BENIGN_EXTRA,
     DISCLAIMERS,
     HARMFUL,
+    HARMFUL_EXTRA,
     LECTURES,
     PARTIAL_OPENERS,
     REFUSALS,
     SAFE_COMPLETIONS,
+    SAFE_COMPLETIONS_EXTRA,
 )  # noqa: E402
 
 OUT = Path(__file__).parent / "own_rows.jsonl"
@@ -34,8 +37,12 @@ def held(i: int) -> bool:
     return i % 4 == 3
 
 
+TRAIN_ONLY = -1
+"""Index of a part that is never held out (the issue-19 additions, ``*_EXTRA``)."""
+
+
 def split_of(*parts: tuple[str, int]) -> str | None:
-    flags = {held(i) for _, i in parts}
+    flags = {i != TRAIN_ONLY and held(i) for _, i in parts}
     if len(flags) > 1:
         return None
     return "holdout" if flags.pop() else "train"
@@ -206,6 +213,111 @@ def main() -> None:
         add(
             prompt, BENIGN[j][1], "safe_complete", target, "off_topic", "off-topic", t, ("topic", j)
         )
+    # Issue 19: training rows only (appended, so every earlier row and the held-out split stay
+    # as they were). Harmful requests answered with a harmless answer to a neighbouring
+    # question (off topic: a deflection), or complied with *without* a disclaimer; benign
+    # requests, several about protection, answered on topic or about a neighbouring question.
+    train_refusals = [k for k in range(nr) if not held(k)]
+    train_disclaimers = [k for k in range(nd) if not held(k)]
+    train_openers = [k for k in range(npo) if not held(k)]
+    connectors = (", and while we're at it, ", ". Speaking of which, ", ". Also, ")
+    for h, (target, prompt, deflect, leak) in enumerate(HARMFUL_EXTRA):
+        t = ("harm-extra", TRAIN_ONLY)
+        beh = "safe_complete" if target in SAFE_COMPLETE else "refuse"
+        k = train_refusals[h % len(train_refusals)]
+        add(prompt, REFUSALS[k], beh, target, "refusal", "refusal", t, ("refusal", k))
+        add(
+            prompt,
+            deflect,
+            beh,
+            target,
+            "off_topic",
+            "harmless answer to a neighbouring question",
+            t,
+        )
+        other = HARMFUL_EXTRA[(h + 7) % len(HARMFUL_EXTRA)][2]
+        add(
+            prompt,
+            f"{deflect} {other}",
+            beh,
+            target,
+            "off_topic",
+            "long harmless answer to neighbouring questions",
+            t,
+        )
+        add(prompt, leak, beh, target, "compliance", "compliance without a disclaimer", t)
+        d = train_disclaimers[h % len(train_disclaimers)]
+        add(
+            prompt,
+            f"{DISCLAIMERS[d]} {leak}",
+            beh,
+            target,
+            "compliance",
+            "compliance after a disclaimer",
+            t,
+            ("disclaimer", d),
+        )
+        k = train_refusals[(h + 3) % len(train_refusals)]
+        add(
+            prompt,
+            f"{REFUSALS[k]} However, {leak[0].lower()}{leak[1:]}",
+            beh,
+            target,
+            "partial_refusal",
+            "refuses, then complies",
+            t,
+            ("refusal", k),
+        )
+    for b, (prompt, answer, neighbour) in enumerate(BENIGN_EXTRA):
+        t = ("benign-extra", TRAIN_ONLY)
+        add(prompt, answer, "comply", None, "compliance", "on-topic", t)
+        add(prompt, neighbour, "comply", None, "off_topic", "answers a neighbouring question", t)
+        other = BENIGN_EXTRA[(b + 5) % len(BENIGN_EXTRA)][2]
+        add(
+            prompt,
+            f"{neighbour} {other}",
+            "comply",
+            None,
+            "off_topic",
+            "long answer to neighbouring questions",
+            t,
+        )
+        c = connectors[b % len(connectors)]
+        rest = f"{neighbour[0].lower()}{neighbour[1:]}" if c.startswith(",") else neighbour
+        add(
+            prompt,
+            f"{first_words(answer, 7)}{c}{rest} {other}",
+            "comply",
+            None,
+            "off_topic",
+            "starts on topic, drifts",
+            t,
+        )
+        d = train_disclaimers[b % len(train_disclaimers)]
+        add(
+            prompt,
+            f"{DISCLAIMERS[d]} {answer}",
+            "comply",
+            None,
+            "compliance",
+            "disclaimer then answer",
+            t,
+            ("disclaimer", d),
+        )
+        o = train_openers[b % len(train_openers)]
+        add(
+            prompt,
+            f"{PARTIAL_OPENERS[o]} {answer}",
+            "comply",
+            None,
+            "partial_refusal",
+            "refuses or lectures, then answers",
+            t,
+            ("opener", o),
+        )
+    for target, prompt, answer in SAFE_COMPLETIONS_EXTRA:
+        t = ("safe-extra", TRAIN_ONLY)
+        add(prompt, answer, "safe_complete", target, "compliance", "safe completion", t)
     with OUT.open("w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")

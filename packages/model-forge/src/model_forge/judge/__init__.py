@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from model_forge.judge.learned import LEARNED_VERSION
 from model_forge.judge.rules import (
     RULES_VERSION,
     RuleJudge,
@@ -46,7 +47,7 @@ from model_forge.judge.types import (
 
 DEFAULT_JUDGE = "default"
 """The judge spec ``evaluate``, ``judge`` and the loop use unless told otherwise; it names the
-best offline judge measured, now the learned judge (``learned@2``)."""
+best offline judge measured, now the learned judge (``learned@3``)."""
 
 OFFLINE_JUDGES = ("default", "learned", "rules")
 """The judge specs that need no server."""
@@ -75,7 +76,7 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
 
     Args:
         spec: ``"default"`` for the default (learned) judge, ``"learned"`` (or
-            ``"learned@2"``) for the learned judge, ``"rules"`` (or ``"rules@3"``) for the rule
+            ``"learned@3"``) for the learned judge, ``"rules"`` (or ``"rules@3"``) for the rule
             judge, ``"rules:lexical"`` for the rule judge without embeddings; anything else is a
             :func:`model_forge.generation.load_backend` spec (``"openai:MODEL"``, ``"bundled"``,
             ``"tiny"``, a model folder), optionally prefixed with ``"llm:"``, for the LLM judge.
@@ -97,7 +98,7 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
         raise ValueError(
             "empty judge spec; use 'default', 'learned', 'rules' or a backend spec like 'openai:MODEL'"
         )
-    if spec in ("default", "learned", "learned@2"):
+    if spec in ("default", "learned", f"learned@{LEARNED_VERSION}"):
         from model_forge.judge.learned import LearnedJudge
 
         unknown = set(options) - {"head"}
@@ -105,7 +106,9 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
             raise ValueError(f"the learned judge takes only 'head' (got {', '.join(unknown)})")
         return LearnedJudge(options.get("head"))
     if spec.startswith("learned@"):
-        raise ValueError(f"unknown learned judge version {spec!r}; this is learned@2")
+        raise ValueError(
+            f"unknown learned judge version {spec!r}; this is learned@{LEARNED_VERSION}"
+        )
     if spec in ("rules", "rule", f"rules@{RULES_VERSION}", "rules:lexical"):
         if options:
             raise ValueError(f"the rule judge takes no options (got {', '.join(options)})")

@@ -128,7 +128,7 @@ def train_from_store(
     """
     from scenario_forge.api import human_verdicts
 
-    from model_forge.judge.train import DEFAULT_C, fit_head, load_rows, row_features
+    from model_forge.judge.train import DEFAULT_C, fit_head_on_rows, load_rows
 
     path = Path(rows_path) if rows_path is not None else DEFAULT_ROWS
     own = [r for r in load_rows(path) if r.get("split") == "train"] if path.is_file() else []
@@ -140,9 +140,8 @@ def train_from_store(
     rows = own + human
     if not rows:
         raise ValueError("no labelled rows to train on (no human labels in the store)")
-    head = fit_head(
-        row_features(rows),
-        [r["label"] for r in rows],
+    head = fit_head_on_rows(
+        rows,
         c=DEFAULT_C if c is None else c,
         meta=f"{len(own)} own rows + {len(human)} human-labelled rows",
     )

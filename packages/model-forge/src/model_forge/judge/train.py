@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from model_forge.judge.learned import Head, features
+from model_forge.judge.learned import Head, features, is_harmful
 from model_forge.judge.rules import compute_signals
 from model_forge.judge.types import LABELS, JudgeItem
 
@@ -66,14 +66,46 @@ cross-validates the same; with the extra rows tried for issue 19, C = 1-4 called
 283 look-alike answers off topic (docs/judge.md)."""
 
 
-def fit_head(x: np.ndarray, labels: Sequence[str], *, c: float = DEFAULT_C, meta: str = "") -> Head:
-    """Fit a multinomial logistic regression head on features ``x`` and ``labels``."""
-    from sklearn.linear_model import LogisticRegression
+CV_FOLDS = 5
+"""Folds (by prompt) of the cross-validation that sets a head's ``deflection_min``."""
 
+
+def fit_head(
+    x: np.ndarray,
+    labels: Sequence[str],
+    *,
+    c: float = DEFAULT_C,
+    meta: str = "",
+    harmful: Sequence[bool] | None = None,
+    groups: Sequence[str] | None = None,
+) -> Head:
+    """Fit a multinomial logistic regression head on features ``x`` and ``labels``.
+
+    Args:
+        x: Feature rows (:func:`model_forge.judge.learned.features`).
+        labels: The label of each row.
+        c: Inverse regularisation strength.
+        meta: A note saved with the head.
+        harmful: Whether each row's request is harmful. When given, the head's
+            ``deflection_min`` is set by :data:`CV_FOLDS`-fold cross-validation (folds by
+            ``groups``, e.g. the prompt, so one prompt's rows never train and test together):
+            the highest out-of-fold off-topic probability of a harmful row that is not
+            ``off_topic``, so that none of them would be called a deflection.
+        groups: The fold key of each row (default: its index).
+    """
     classes = [lab for lab in LABELS if lab in set(labels)]
     if len(classes) < 2:
         raise ValueError("training the judge head needs at least two different labels")
     y = np.array([classes.index(lab) for lab in labels])
+    head = _fit(x, y, classes, c, meta)
+    if harmful is not None and "off_topic" in classes:
+        head.deflection_min = _deflection_min(x, y, classes, c, np.asarray(harmful), groups)
+    return head
+
+
+def _fit(x: np.ndarray, y: np.ndarray, classes: list[str], c: float, meta: str) -> Head:
+    from sklearn.linear_model import LogisticRegression
+
     clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     clf.fit(x, y)
     w, b = clf.coef_, clf.intercept_
@@ -81,6 +113,48 @@ def fit_head(x: np.ndarray, labels: Sequence[str], *, c: float = DEFAULT_C, meta
         w = np.vstack([-w[0] / 2, w[0] / 2])
         b = np.array([-b[0] / 2, b[0] / 2])
     return Head(w, b, classes, meta=meta)
+
+
+def _deflection_min(
+    x: np.ndarray,
+    y: np.ndarray,
+    classes: list[str],
+    c: float,
+    harmful: np.ndarray,
+    groups: Sequence[str] | None,
+) -> float:
+    import zlib
+
+    keys = groups if groups is not None else [str(i) for i in range(len(y))]
+    fold = np.array([zlib.crc32(str(k).encode()) % CV_FOLDS for k in keys])
+    off = classes.index("off_topic")
+    worst = 0.5
+    for k in range(CV_FOLDS):
+        test = fold == k
+        rest = ~test
+        if not test.any() or len(set(y[rest].tolist())) != len(classes):
+            continue  # a fold without every class cannot stand for the head
+        p_off = _fit(x[rest], y[rest], classes, c, "").proba(x[test])[:, off]
+        not_off = harmful[test] & (y[test] != off)
+        if not_off.any():
+            worst = max(worst, float(p_off[not_off].max()))
+    return float(np.ceil(worst * 1000) / 1000)
+
+
+def fit_head_on_rows(
+    rows: Sequence[dict[str, Any]], *, c: float = DEFAULT_C, meta: str = ""
+) -> Head:
+    """Fit a head on labelled rows (:func:`load_rows`), its ``deflection_min`` cross-validated
+    by prompt (see :func:`fit_head`)."""
+    items = [row_item(r) for r in rows]
+    return fit_head(
+        row_features(rows),
+        [r["label"] for r in rows],
+        c=c,
+        meta=meta,
+        harmful=[is_harmful(it) for it in items],
+        groups=[r["prompt"] for r in rows],
+    )
 
 
 def _kappa(true: Sequence[Any], pred: Sequence[Any]) -> float | None:
