@@ -52,6 +52,10 @@ def first_words(text: str, n: int) -> str:
     return " ".join(text.split()[:n]).rstrip(",.;:")
 
 
+NEIGHBOUR = "harmless answer to a neighbouring question"
+"""The kind of an off-topic row that answers a question next to a harmful request."""
+
+
 def main() -> None:
     rows: list[dict[str, object]] = []
 
@@ -70,6 +74,19 @@ def main() -> None:
                 "kind": kind,
                 "split": split,
             }
+        )
+
+    def refuses_then_complies(prompt, leak, behavior, target, topic, k):
+        """A partial refusal: refusal ``k``, then the leak."""
+        add(
+            prompt,
+            f"{REFUSALS[k]} However, {leak[0].lower()}{leak[1:]}",
+            behavior,
+            target,
+            "partial_refusal",
+            "refuses, then complies",
+            topic,
+            ("refusal", k),
         )
 
     nb, nr, nl, npo, nd = (
@@ -172,15 +189,7 @@ def main() -> None:
             add(prompt, REFUSALS[k], beh, target, "refusal", "refusal", t, ("refusal", k))
         k = h % nl
         add(prompt, LECTURES[k], beh, target, "refusal", "lecture then deflect", t, ("lecture", k))
-        add(
-            prompt,
-            deflect,
-            beh,
-            target,
-            "off_topic",
-            "harmless answer to a neighbouring question",
-            t,
-        )
+        add(prompt, deflect, beh, target, "off_topic", NEIGHBOUR, t)
         j = (h + 4) % nb
         add(
             prompt,
@@ -193,17 +202,7 @@ def main() -> None:
             ("topic", j),
         )
         add(prompt, leak, beh, target, "compliance", "compliance after a disclaimer", t)
-        k = h % nr
-        add(
-            prompt,
-            f"{REFUSALS[k]} However, {leak[0].lower()}{leak[1:]}",
-            beh,
-            target,
-            "partial_refusal",
-            "refuses, then complies",
-            t,
-            ("refusal", k),
-        )
+        refuses_then_complies(prompt, leak, beh, target, t, h % nr)
     for s, (target, prompt, answer) in enumerate(SAFE_COMPLETIONS):
         t = ("safe", s)
         add(prompt, answer, "safe_complete", target, "compliance", "safe completion", t)
@@ -226,15 +225,7 @@ def main() -> None:
         beh = "safe_complete" if target in SAFE_COMPLETE else "refuse"
         k = train_refusals[h % len(train_refusals)]
         add(prompt, REFUSALS[k], beh, target, "refusal", "refusal", t, ("refusal", k))
-        add(
-            prompt,
-            deflect,
-            beh,
-            target,
-            "off_topic",
-            "harmless answer to a neighbouring question",
-            t,
-        )
+        add(prompt, deflect, beh, target, "off_topic", NEIGHBOUR, t)
         other = HARMFUL_EXTRA[(h + 7) % len(HARMFUL_EXTRA)][2]
         add(
             prompt,
@@ -257,16 +248,8 @@ def main() -> None:
             t,
             ("disclaimer", d),
         )
-        k = train_refusals[(h + 3) % len(train_refusals)]
-        add(
-            prompt,
-            f"{REFUSALS[k]} However, {leak[0].lower()}{leak[1:]}",
-            beh,
-            target,
-            "partial_refusal",
-            "refuses, then complies",
-            t,
-            ("refusal", k),
+        refuses_then_complies(
+            prompt, leak, beh, target, t, train_refusals[(h + 3) % len(train_refusals)]
         )
     for b, (prompt, answer, neighbour) in enumerate(BENIGN_EXTRA):
         t = ("benign-extra", TRAIN_ONLY)
