@@ -188,6 +188,9 @@ def test_trained_models_load_and_generate(run: tuple[Path, LoopSummary, str]) ->
         metrics = json.loads((model_dir / "metrics.json").read_text())
         steps = summary.config["max_steps"] if r.round == 1 else summary.config["later_steps"]
         assert metrics["global_step"] == r.train_steps == steps
+        # a round is never resumed, so it leaves no trainer checkpoints behind (with the
+        # optimizer state they were about three times the model, per round)
+        assert not (model_dir / "checkpoints").exists()
     backend = load_backend(str(workdir / "round-2" / "model"))
     [gen] = backend.generate(
         [GenerationRequest("x", [{"role": "user", "content": "hello"}], SamplingParams(4))]

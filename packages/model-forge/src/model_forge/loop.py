@@ -421,7 +421,7 @@ def _train_round(
         benign_repeat=benign_repeat if method == "sft" else 1,
         max_length=config.max_length,
         seed=config.seed + r,
-        save_steps=10_000,
+        save_steps=None,  # a round is never resumed: no checkpoints (~3x the model each)
         overwrite=True,
         extra=dict(config.extra),
     )

@@ -10,6 +10,7 @@ Output folder layout::
     DIR/adapter/                                     the LoRA adapter alone (LoRA runs only);
                                                      its base is recorded in adapter_config.json
     DIR/checkpoints/checkpoint-N/                    Trainer checkpoints, for ``resume=True``
+                                                     (none with ``save_steps=None``)
     DIR/metrics.json                                 options, rows, steps, losses, timings
 
 The code never places tensors on a device itself: the ``transformers.Trainer`` (through
@@ -185,8 +186,8 @@ def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
         "gradient_accumulation_steps": options.gradient_accumulation_steps,
         "max_length": options.max_length,
         "seed": options.seed,
-        "save_strategy": "steps",
-        "save_steps": options.save_steps,
+        "save_strategy": "steps" if options.save_steps else "no",
+        "save_steps": options.save_steps or 500,
         "save_total_limit": 2,
         "logging_steps": options.logging_steps or max(1, steps_hint // 10),
         "activation_checkpointing": options.gradient_checkpointing,
@@ -350,6 +351,8 @@ def _train(
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.perf_counter() - started
+    if options.save_steps is None:  # the trainer makes its output folder even to save nothing
+        shutil.rmtree(checkpoints, ignore_errors=True)
     adapter = _save_outputs(trainer, tokenizer, out, base_path, options)
 
     metrics = TrainMetrics(

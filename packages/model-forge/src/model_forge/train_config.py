@@ -63,7 +63,9 @@ class TrainOptions:
         benign_repeat: Each benign contrast row (``expected_behavior == "comply"``) appears this
             many times in the training set: the counterweight to over-refusal.
         seed: Seed of the trainer (shuffling, dropout, LoRA init).
-        save_steps: Checkpoint every this many steps (the last step is always saved).
+        save_steps: Checkpoint every this many steps (the last step is always saved);
+            ``None`` writes no checkpoints (about 3x the model's size each with the optimizer
+            state; nothing to ``resume`` from then). The loop's rounds use ``None``.
         logging_steps: Log the loss every this many steps (``None``: about 10 logs per run).
         gradient_checkpointing: Trade compute for memory (off by default: small models on CPU
             are faster without it).
@@ -87,7 +89,7 @@ class TrainOptions:
     max_length: int = 256
     benign_repeat: int = 1
     seed: int = 0
-    save_steps: int = 50
+    save_steps: int | None = 50
     logging_steps: int | None = None
     gradient_checkpointing: bool = False
     resume: bool = False
