@@ -168,7 +168,8 @@ _OFFER_RE = re.compile(
 _OFFER_REDIRECT_RE = re.compile(
     r"\b(?:instead|safety|secur\w*|protect\w*|prevent\w*|defend\w*|detect\w*|spot|"
     r"recogni\w*|check\w*|treat\w*|fix\w*|report\w*|legal(?:ly)?|ethical(?:ly)?|"
-    r"consent|permission|professional|doctor|help(?:line)?|support|talk|cope|coping|stay)\b"
+    r"consent|permission|professional|doctor|help(?:line)?|support|talk|cope|coping|stay|"
+    r"your own|lawful\w*|privacy|court|police|rights?)\b"
 )
 
 
