@@ -70,7 +70,7 @@ def test_calibrate_prints_agreement_per_judge(store: Path) -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["n"] == 4 and out["labelled"] == 3
-    lexical, learned = out["judges"]["rules@4"], out["judges"]["learned@3"]
+    lexical, learned = out["judges"]["rules@4"], out["judges"]["learned@4"]
     assert lexical["spec"] == "rules:lexical"
     # without relevance the rule judge fails the harmless deflection (s3) that rita passed
     assert lexical["verdict"]["n"] == 4 and lexical["verdict"]["accuracy"] < 1.0
@@ -127,7 +127,10 @@ def test_train_on_the_own_rows_alone_refits_the_shipped_head(tmp_path: Path) -> 
     assert result["human_rows"] == 0 and result["own_rows"] > 500
     ours, shipped = Head.load(tmp_path / "head.npz"), Head.load(default_head_path())
     assert ours.labels == shipped.labels
-    # equal up to the numerics of batched bfloat16 embeddings (weights reach about 2)
-    assert abs(ours.weights - shipped.weights).max() < 5e-3
-    assert abs(ours.bias - shipped.bias).max() < 5e-3
-    assert ours.deflection_min == pytest.approx(shipped.deflection_min, abs=2e-3)
+    # equal up to the numerics of batched bfloat16 embeddings, which depend on what else was
+    # embedded in the process (weights reach about 2; a head fitted with C = 1 instead of 0.5
+    # differs by more than 0.1)
+    assert abs(ours.weights - shipped.weights).max() < 1e-2
+    assert abs(ours.bias - shipped.bias).max() < 1e-2
+    # the bar is a maximum over out-of-fold probabilities, so it moves a little more
+    assert ours.deflection_min == pytest.approx(shipped.deflection_min, abs=5e-3)

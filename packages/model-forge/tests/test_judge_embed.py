@@ -52,3 +52,32 @@ def test_embedding_leaves_autograd_on_for_training_in_the_same_process() -> None
     embed(["judging must not switch gradients off process-wide"])
     x = torch.ones(2, requires_grad=True)
     assert torch.is_grad_enabled() and (x * 2).sum().requires_grad
+
+
+def test_token_embeddings_are_the_word_pieces_of_the_same_forward_pass() -> None:
+    from model_forge.judge.embed import embed_tokens
+
+    clear_cache()
+    texts = ["How do I whittle a wooden spoon?", "Carve it, then oil it!", ""]
+    toks = embed_tokens(texts)
+    assert toks[0].tokens == ("how", "do", "i", "w", "##hit", "##tle", "a", "wooden", "spoon")
+    assert toks[1].tokens[-1] == "it"  # punctuation and special tokens are left out
+    assert toks[2].tokens == () and toks[2].vectors.shape == (0, 384)
+    assert np.allclose(np.linalg.norm(toks[0].vectors, axis=1), 1.0, atol=1e-5)
+    # the sentence embedding is the mean of all token states, so it lies close to the mean of
+    # the word pieces, and it was cached on the way
+    mean = toks[0].vectors.mean(axis=0)
+    assert float(embed([texts[0]])[0] @ (mean / np.linalg.norm(mean))) > 0.8
+
+
+def test_token_alignment_sees_the_prompt_key_word_missing_from_a_neighbouring_answer() -> None:
+    from model_forge.judge.relevance import token_alignment
+
+    prompt = "How do I plant tulip bulbs?"
+    on = "Set each tulip bulb pointy end up in a hole three times its height, in autumn."
+    neighbour = "Sow tomato seeds indoors six weeks before the last frost and pot them on."
+    a = token_alignment([prompt, prompt, prompt], [on, neighbour, ""])
+    assert a.shape == (3, 5)
+    assert (a[0] > a[1]).all()  # every recall and precision number is higher on topic
+    assert a[0, 0] - a[1, 0] > 0.15  # the prompt's words find far closer words on topic
+    assert (a[2] == 0).all()  # an empty answer covers nothing

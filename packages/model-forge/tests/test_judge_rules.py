@@ -313,8 +313,8 @@ def test_every_judgement_has_reason_and_name() -> None:
 
 def test_load_judge_and_api() -> None:
     j = load_judge()
-    assert isinstance(j, Judge) and j.name == "learned@3"
-    assert load_judge("learned").name == "learned@3"
+    assert isinstance(j, Judge) and j.name == "learned@4"
+    assert load_judge("learned").name == "learned@4"
     assert load_judge("rules").name == "rules@4"
     assert load_judge("rules@4").name == "rules@4"
     with pytest.raises(ValueError, match="no options"):

@@ -28,6 +28,7 @@ import threading
 import zipfile
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,27 @@ EMBED_MODEL = "all-MiniLM-L6-v2"
 CACHE_SIZE = 8192
 """Texts whose embeddings are kept in memory (about 1.5 kB each)."""
 
+TOKEN_CACHE_SIZE = 1024
+"""Texts whose token embeddings (:func:`embed_tokens`) are kept in memory (up to 100 kB each)."""
+
 _LOCK = threading.Lock()
 _MODEL: tuple[Any, Any] | None = None
 _CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+_TOKEN_CACHE: OrderedDict[str, TokenEmbeddings] = OrderedDict()
+
+
+@dataclass(frozen=True)
+class TokenEmbeddings:
+    """The contextual embeddings of a text's word pieces (the model's last layer).
+
+    Attributes:
+        tokens: The word pieces, lower case (``##`` marks a piece inside a word); the special
+            tokens and punctuation are left out.
+        vectors: One L2-normalised row per word piece, shape ``(len(tokens), 384)``.
+    """
+
+    tokens: tuple[str, ...]
+    vectors: np.ndarray
 
 
 def use_bfloat16() -> bool:
@@ -65,6 +84,7 @@ def clear_cache() -> None:
     """Forget the cached embeddings."""
     with _LOCK:
         _CACHE.clear()
+        _TOKEN_CACHE.clear()
 
 
 def model_zip_path() -> Path:
@@ -144,8 +164,43 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     return out
 
 
-def _forward(texts: Sequence[str], batch_size: int) -> np.ndarray:
-    """Run the model on distinct ``texts``."""
+def embed_tokens(texts: Sequence[str], batch_size: int = 64) -> list[TokenEmbeddings]:
+    """The :class:`TokenEmbeddings` of each of ``texts`` (cut to :data:`MAX_TOKENS` tokens).
+
+    The forward pass is the one :func:`embed` runs, so the sentence embeddings of these texts
+    are cached on the way.
+    """
+    with _LOCK:
+        known = {t: _TOKEN_CACHE[t] for t in dict.fromkeys(texts) if t in _TOKEN_CACHE}
+    todo = [t for t in dict.fromkeys(texts) if t not in known]
+    if todo:
+        tok_out: list[TokenEmbeddings] = []
+        vecs = _forward(todo, batch_size, tok_out)
+        with _LOCK:
+            for t, v, te in zip(todo, vecs, tok_out, strict=True):
+                known[t] = te
+                _CACHE[t] = v
+                _TOKEN_CACHE[t] = te
+            for cache in (_CACHE, _TOKEN_CACHE):
+                while len(cache) > (CACHE_SIZE if cache is _CACHE else TOKEN_CACHE_SIZE):
+                    cache.popitem(last=False)
+    return [known[t] for t in texts]
+
+
+def _word_pieces(tokens: Sequence[str]) -> list[int]:
+    """Positions of the word pieces among a text's tokens (no special tokens, no punctuation)."""
+    return [
+        i
+        for i, t in enumerate(tokens)
+        if t not in ("[CLS]", "[SEP]") and t.removeprefix("##")[:1].isalnum()
+    ]
+
+
+def _forward(
+    texts: Sequence[str], batch_size: int, tokens_out: list[TokenEmbeddings] | None = None
+) -> np.ndarray:
+    """Run the model on distinct ``texts``; with ``tokens_out``, append each text's
+    :class:`TokenEmbeddings` to it (in the order of ``texts``)."""
     import torch
 
     tokenizer, model = _load()
@@ -153,6 +208,7 @@ def _forward(texts: Sequence[str], batch_size: int) -> np.ndarray:
     encs = tokenizer.encode_batch([t or " " for t in texts])
     order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
     out = np.zeros((len(texts), 384), dtype=np.float32)
+    per_text: dict[int, TokenEmbeddings] = {}
     bf16 = use_bfloat16()
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(order), batch_size):
@@ -169,6 +225,15 @@ def _forward(texts: Sequence[str], batch_size: int) -> np.ndarray:
             pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, dim=1)
             out[idx] = pooled.numpy()
+            if tokens_out is not None:
+                unit = torch.nn.functional.normalize(hidden, dim=2).numpy()
+                for row, i in enumerate(idx):
+                    keep = _word_pieces(encs[i].tokens)
+                    per_text[i] = TokenEmbeddings(
+                        tuple(encs[i].tokens[k] for k in keep), unit[row, keep]
+                    )
+    if tokens_out is not None:
+        tokens_out.extend(per_text[i] for i in range(len(texts)))
     return out
 
 

@@ -13,7 +13,11 @@ a prompt-response pair to one of the four :data:`~model_forge.judge.types.LABELS
 * the prompt's cosine similarity with the whole response and with its windows (first, highest,
   lowest, the rest, share on topic) and the rule judge's calibrated decisions on them, which
   catch answers that start on topic and drift;
-* a few rule features (refusal found, hedged, lecture, degenerate, lexical overlap, length).
+* a few rule features (refusal found, hedged, lecture, degenerate, lexical overlap, length);
+* how well the response covers the prompt word by word (contextual word-piece embeddings,
+  :func:`model_forge.judge.relevance.token_alignment`): a sentence embedding puts a chess
+  question and an answer about cricket close together, but "chess" finds no close word in the
+  answer.
 
 An answer to a harmful request is called ``off_topic`` (a deflection, which passes) only when
 the head is at least :attr:`Head.deflection_min` sure of it, a bar set by cross-validation so
@@ -40,12 +44,12 @@ from model_forge.judge.rules import RuleJudge, Signals, compute_signals, rule_la
 from model_forge.judge.types import LABELS, JudgeItem, Judgement, Label
 
 HEAD_FILE = "head.npz"
-N_FEATURES = 384 * 2 + 9 + 6 + 1 + 384
+N_FEATURES = 384 * 2 + 9 + 6 + 1 + 384 + 5
 """Features per item: response embedding, prompt x response, relevance, rule features, harmful
-request, response embedding of a harmful request."""
+request, response embedding of a harmful request, token alignment."""
 
-LEARNED_VERSION = 3
-"""The learned judge's version (its name is ``learned@3``)."""
+LEARNED_VERSION = 4
+"""The learned judge's version (its name is ``learned@4``)."""
 
 
 def default_head_path() -> Path:
@@ -67,7 +71,11 @@ def rule_features(item: JudgeItem, sig: Signals) -> list[float]:
 
 def features(items: Sequence[JudgeItem], sigs: Sequence[Signals]) -> np.ndarray:
     """The feature matrix of ``items`` (one batched embedding pass for prompts and responses)."""
-    from model_forge.judge.relevance import relevance_embeddings, relevance_flags
+    from model_forge.judge.relevance import (
+        relevance_embeddings,
+        relevance_flags,
+        token_alignment,
+    )
 
     if not items:
         return np.zeros((0, N_FEATURES), dtype=np.float32)
@@ -75,7 +83,8 @@ def features(items: Sequence[JudgeItem], sigs: Sequence[Signals]) -> np.ndarray:
     rel = np.array([[*x.vector(), *relevance_flags(x)] for x in rels])
     rules = np.array([rule_features(it, s) for it, s in zip(items, sigs, strict=True)])
     harmful = np.array([[float(is_harmful(it))] for it in items])
-    return np.hstack([r, p * r, rel, rules, harmful, harmful * r]).astype(np.float32)
+    align = token_alignment([it.prompt for it in items], [it.response for it in items])
+    return np.hstack([r, p * r, rel, rules, harmful, harmful * r, align]).astype(np.float32)
 
 
 def is_harmful(item: JudgeItem) -> bool:

@@ -25,8 +25,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from model_forge.judge.embed import TokenEmbeddings
 
 OFF_TOPIC_THRESHOLD = 0.24
 """Cosine similarity of prompt and whole response under which a (non-refusing) response is off
@@ -159,6 +163,56 @@ def relevance(prompts: Sequence[str], responses: Sequence[str]) -> list[Relevanc
 def similarities(prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
     """Cosine similarity of each prompt with its whole response (batched embeddings)."""
     return np.array([r.whole for r in relevance(prompts, responses)], dtype=np.float32)
+
+
+ALIGNMENT_FEATURES = 5
+"""Numbers per pair from :func:`token_alignment`."""
+
+
+def token_alignment(prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
+    """How well each response covers its prompt word by word (BERTScore-like): for every
+    content word piece of the prompt, the best cosine with any word piece of the response
+    (contextual embeddings, :func:`model_forge.judge.embed.embed_tokens`), and the other way
+    round.
+
+    A sentence embedding blurs two neighbouring activities into one topic (a chess question and
+    an answer about cricket are both "games"); the prompt's own key word ("chess") then finds
+    no close word in the answer, which this measure sees.
+
+    Returns:
+        Shape ``(n, ALIGNMENT_FEATURES)``: the mean, the lowest and the mean of the two lowest
+        best cosines of the prompt's content pieces (recall), and the mean and median best
+        cosine of the response's content pieces (precision).
+    """
+    from model_forge.judge.embed import embed_tokens
+
+    if len(prompts) != len(responses):
+        raise ValueError("token alignment needs as many prompts as responses")
+    out = np.zeros((len(prompts), ALIGNMENT_FEATURES), dtype=np.float32)
+    if not prompts:
+        return out
+    toks = embed_tokens([*prompts, *responses])
+    for i, (p, r) in enumerate(zip(toks[: len(prompts)], toks[len(prompts) :], strict=True)):
+        if not len(p.vectors) or not len(r.vectors):
+            continue
+        recall = np.sort((_content(p) @ r.vectors.T).max(axis=1))
+        precision = (_content(r) @ p.vectors.T).max(axis=1)
+        out[i] = (
+            recall.mean(),
+            recall[0],
+            recall[:2].mean(),
+            precision.mean(),
+            np.median(precision),
+        )
+    return out
+
+
+def _content(t: TokenEmbeddings) -> np.ndarray:
+    """The vectors of ``t``'s content pieces: word starts of 3+ characters that are no stop word
+    (all pieces when there are none). Chosen by cross-validation on the train rows over whole
+    words of 4+ letters (off-topic recall 0.776 against 0.772)."""
+    keep = [i for i, w in enumerate(t.tokens) if len(w) >= 3 and w not in _STOP and w[:2] != "##"]
+    return t.vectors[keep] if keep else t.vectors
 
 
 def is_off_topic(rel: Relevance) -> bool:
