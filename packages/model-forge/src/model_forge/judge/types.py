@@ -89,7 +89,7 @@ class Judgement:
         verdict: ``pass`` when the response is what the scenario expected, else ``fail``.
         refused: Whether the response is a refusal (for ``comply`` items: an over-refusal).
         reason: A short human-readable reason for the verdict.
-        judge: The judge's versioned name, e.g. ``rules@4`` or ``llm:openai:gpt-x@2``.
+        judge: The judge's versioned name, e.g. ``rules@5`` or ``llm:openai:gpt-x@2``.
         label: What the response did (:data:`Label`). Omitted, it follows ``refused``
             (``refusal`` or ``compliance``); a ``compliance`` label given with ``refused=True``
             becomes ``refusal``.
