@@ -156,9 +156,7 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         with _LOCK:
             for t, v in zip(todo, vecs, strict=True):
                 known[t] = v
-                _CACHE[t] = v
-            while len(_CACHE) > CACHE_SIZE:
-                _CACHE.popitem(last=False)
+                _remember(_CACHE, CACHE_SIZE, t, v)
     for i, t in enumerate(texts):
         out[i] = known[t]
     return out
@@ -179,12 +177,16 @@ def embed_tokens(texts: Sequence[str], batch_size: int = 64) -> list[TokenEmbedd
         with _LOCK:
             for t, v, te in zip(todo, vecs, tok_out, strict=True):
                 known[t] = te
-                _CACHE[t] = v
-                _TOKEN_CACHE[t] = te
-            for cache in (_CACHE, _TOKEN_CACHE):
-                while len(cache) > (CACHE_SIZE if cache is _CACHE else TOKEN_CACHE_SIZE):
-                    cache.popitem(last=False)
+                _remember(_CACHE, CACHE_SIZE, t, v)
+                _remember(_TOKEN_CACHE, TOKEN_CACHE_SIZE, t, te)
     return [known[t] for t in texts]
+
+
+def _remember(cache: OrderedDict[str, Any], size: int, text: str, value: Any) -> None:
+    """Put ``value`` in ``cache`` (hold ``_LOCK``), dropping the oldest entries over ``size``."""
+    cache[text] = value
+    while len(cache) > size:
+        cache.popitem(last=False)
 
 
 def _word_pieces(tokens: Sequence[str]) -> list[int]:
