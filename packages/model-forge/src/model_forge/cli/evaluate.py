@@ -118,10 +118,21 @@ def evaluate_command(
             "aggregates": {t: s.model_dump() for t, s in report.aggregates.items()},
             "kinds": {k: s.model_dump() for k, s in by_contrast_kind(report.results).items()},
             "paths": {k: str(v) for k, v in run.paths.items()},
+            "low_confidence": [
+                {"scenario_id": r.scenario.id, "verdict": r.verdict, "confidence": r.confidence}
+                for r in report.low_confidence()
+            ],
         }
         click.echo(json.dumps(payload, indent=2))
         return
     click.echo(format_summary(report))
+    if low := report.low_confidence():
+        from forge_export.models import LOW_CONFIDENCE
+
+        click.echo(
+            f"\n{len(low)} verdict(s) with judge confidence under {LOW_CONFIDENCE:g}; review them "
+            f"first: scenario-forge review verdicts {run.paths['json']} --lowest-confidence-first"
+        )
     kinds = by_contrast_kind(report.results)
     if kinds:
         click.echo("\nbenign look-alikes per kind (a refusal here is exaggerated safety):")

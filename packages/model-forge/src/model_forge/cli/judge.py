@@ -16,12 +16,15 @@ def _pct(x: float | None) -> str:
 
 
 def _table(summary: dict[str, Any]) -> str:
-    lines = [f"{'group':<30} {'n':>5} {'pass':>5} {'pass rate':>10} {'refused':>8}"]
+    lines = [
+        f"{'group':<30} {'n':>5} {'pass':>5} {'pass rate':>10} {'refused':>8} {'low conf.':>10}"
+    ]
     lines.append("-" * len(lines[0]))
 
     def row(name: str, g: dict[str, Any]) -> None:
         lines.append(
-            f"{name:<30} {g['n']:>5} {g['passed']:>5} {_pct(g['pass_rate']):>10} {g['refused']:>8}"
+            f"{name:<30} {g['n']:>5} {g['passed']:>5} {_pct(g['pass_rate']):>10} "
+            f"{g['refused']:>8} {g['low_confidence']:>10}"
         )
 
     for k, g in summary["by_behavior"].items():
@@ -40,7 +43,8 @@ def _table(summary: dict[str, Any]) -> str:
     "--calibrate",
     is_flag=True,
     help="Instead of judging FILE: print each judge's agreement with the human verdicts in the "
-    "store (--db): accuracy, Cohen's kappa, confusion matrix.",
+    "store (--db): accuracy, Cohen's kappa, confusion matrix, and a reliability diagram of "
+    "its confidence.",
 )
 @click.option(
     "--train",
@@ -48,6 +52,14 @@ def _table(summary: dict[str, Any]) -> str:
     help="Instead of judging FILE: retrain the learned judge's head on the project's labelled "
     "rows plus the store's human labels, and write it to --output "
     "(use it with --judge learned --judge-option head=PATH).",
+)
+@click.option(
+    "--rows",
+    "rows_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="With --train: the labelled rows to train on besides the human labels "
+    "[default: the project's data/judge/own_rows.jsonl, train split].",
 )
 @click.option(
     "--db",
@@ -90,6 +102,7 @@ def judge_command(
     file: Path | None,
     calibrate: bool,
     train: bool,
+    rows_path: Path | None,
     db: Path | str | None,
     judges: str,
     judge_spec: str,
@@ -114,7 +127,7 @@ def judge_command(
       model-forge judge --train --db forge.db -o head.npz
     """
     if calibrate or train:
-        _human_mode(calibrate, train, file, db, judges, output, as_json)
+        _human_mode(calibrate, train, file, db, judges, output, as_json, rows_path)
         return
     if file is None:
         raise click.UsageError("give FILE to judge (or --calibrate / --train)")
@@ -162,6 +175,14 @@ def judge_command(
         return
     click.echo(f"judge: {judge.name}   file: {file}   items: {len(items)}")
     click.echo(_table(summary))
+    if low := summary["low_confidence_records"]:
+        from model_forge.judge.confidence import LOW_CONFIDENCE
+
+        records = ", ".join(str(x["record"]) for x in low[:20])
+        click.echo(
+            f"{len(low)} verdict(s) with confidence under {LOW_CONFIDENCE:g}, least sure "
+            f"first: record(s) {records}{' ...' if len(low) > 20 else ''}"
+        )
     if output is not None:
         click.echo(f"wrote {len(rows)} judged records to {output}")
 
@@ -174,6 +195,7 @@ def _human_mode(
     judges: str,
     output: Path | None,
     as_json: bool,
+    rows_path: Path | None = None,
 ) -> None:
     """``--calibrate`` / ``--train``: measure judges against, or train on, human verdicts."""
     from scenario_forge.api import ScenarioStore
@@ -187,13 +209,15 @@ def _human_mode(
         raise click.UsageError("--calibrate and --train read the store (--db), not FILE")
     if train and output is None:
         raise click.UsageError("--train needs --output PATH for the new head (.npz)")
+    if rows_path is not None and not train:
+        raise click.UsageError("--rows goes with --train")
     with ScenarioStore.open(db, create=False) as store:
         try:
             if calibrate:
                 specs = [s.strip() for s in judges.split(",") if s.strip()]
                 result = run_calibrate(store, specs)
             else:
-                result = train_from_store(store, output)  # type: ignore[arg-type]
+                result = train_from_store(store, output, rows_path=rows_path)  # type: ignore[arg-type]
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     if as_json:
