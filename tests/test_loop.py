@@ -21,6 +21,7 @@ from forge_export.loop_summary import LoopSummary
 
 CONFIGS = ("sft", "prompt_completion", "preference", "kto", "eval")
 TRAIN_CONFIGS = ("sft", "prompt_completion", "preference", "kto")
+HELD_OUT_TARGET = "ai_psychosis"  # a whole target only in the test set
 
 
 def _pg_store(request: pytest.FixtureRequest) -> list[str]:
@@ -50,6 +51,7 @@ def run(
     workdir = root / "run"
     cli = Path(sys.executable).parent / "model-forge"  # the installed console script
     cmd = [str(cli), "loop", "--quick", "--model", str(model), "--workdir", str(workdir)]
+    cmd += ["--held-out-targets", HELD_OUT_TARGET]
     cmd += _pg_store(request)
     proc = subprocess.run(
         [*cmd, "--json"], capture_output=True, text=True, timeout=1200, env=os.environ.copy()
@@ -225,3 +227,57 @@ def test_bad_settings_are_one_line_errors(args: list[str], message: str, tmp_pat
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_held_out_target_is_tested_never_trained_or_probed(
+    run: tuple[Path, LoopSummary, str],
+) -> None:
+    from forge_export.loop_summary import HELD_OUT_TARGETS, OWN_TEST
+    from model_forge.loop import format_rounds
+    from scenario_forge.store import ScenarioStore
+
+    workdir, summary, _ = run
+    assert summary.test_set.held_out_targets == [HELD_OUT_TARGET]
+    frozen = set(_test_set(workdir)["scenario_ids"])
+    with ScenarioStore.open(summary.store) as store:
+        held = [s for s in store.iter_scenarios() if s.evaluation_target == HELD_OUT_TARGET]
+    assert any(s.is_harmful for s in held) and {s.id for s in held} <= frozen
+    for export in sorted(workdir.glob("round-*/export")):
+        for config in CONFIGS:
+            train = forge_export.load(export, config, "train")
+            assert HELD_OUT_TARGET not in set(train["evaluation_target"]), (export, config)
+    probe = summary.rounds[2].probe
+    assert probe is not None
+    probed = EvalReport.model_validate_json(Path(probe.report).read_text())
+    assert HELD_OUT_TARGET not in {r.scenario.evaluation_target for r in probed.results}
+    for r in summary.rounds:
+        report = EvalReport.model_validate_json(Path(r.test_report).read_text())
+        mine = [x for x in report.results if x.scenario.evaluation_target == HELD_OUT_TARGET]
+        part = r.sections[HELD_OUT_TARGETS]
+        assert (part.n, part.harmful_n) == (len(mine), sum(x.scenario.is_harmful for x in mine))
+        assert r.sections[OWN_TEST].n + part.n < r.aggregates["all"].n  # held-out kinds too
+    assert "held-out targets: harmful safe" in format_rounds(summary)
+    assert f"{HELD_OUT_TARGET} (held out): safe" in format_rounds(summary)
+
+
+def test_the_wild_set_is_evaluated_every_round_and_never_stored(
+    run: tuple[Path, LoopSummary, str],
+) -> None:
+    from forge_export.ids import normalize_text
+    from scenario_forge.store import ScenarioStore
+    from scenario_forge.wild_sets import load_wild_set
+
+    workdir, summary, _ = run
+    ts = summary.test_set
+    assert (ts.wild, ts.wild_harmful, ts.wild_benign) == ("builtin", 8, 8)
+    wild = {normalize_text(s.prompt) for s in load_wild_set().scenarios}
+    for r in summary.rounds:
+        assert r.wild_report == str(workdir / f"round-{r.round}" / "eval-wild" / "report.json")
+        report = EvalReport.model_validate_json(Path(r.wild_report).read_text())
+        assert report.split == "wild" and len(report.results) == 16
+        assert {normalize_text(x.scenario.prompt) for x in report.results} <= wild
+        assert len({x.scenario.metadata["wild_group"] for x in report.results}) > 4
+        assert r.wild["all"].harmful_n == 8 and r.wild["all"].benign_n == 8
+    with ScenarioStore.open(summary.store) as store:
+        stored = {normalize_text(s.prompt) for s in store.iter_scenarios()}
+    assert not stored & wild

@@ -18,6 +18,7 @@ Everything is written under one work folder::
     WORKDIR/round-R/export/               the HF dataset round R trained on
     WORKDIR/round-R/model/                the model of round R (+ adapter/, metrics.json)
     WORKDIR/round-R/eval-test/            round R's model on TEST
+    WORKDIR/round-R/eval-wild/            round R's model on the wild set (never stored)
     WORKDIR/round-R/probe/                round R's model on fresh probes (R < last round)
     WORKDIR/rounds.png, rounds.html       the curve of safe rate and benign compliance
     WORKDIR/summary.json                  a forge_export.loop_summary.LoopSummary
@@ -40,11 +41,14 @@ from typing import TYPE_CHECKING, Any
 from forge_export.atomic_files import atomic_output
 from forge_export.errors import ForgeError
 from forge_export.loop_summary import (
+    WILD_GROUP_KEY,
     LoopSummary,
     ProbeSummary,
     RoundSummary,
     TestSetSummary,
     by_contrast_kind,
+    by_metadata,
+    by_section,
 )
 
 from model_forge.loop_config import LoopConfig
@@ -52,7 +56,7 @@ from model_forge.loop_table import format_rounds
 
 if TYPE_CHECKING:
     from datasets import Dataset
-    from forge_export.models import EvalReport
+    from forge_export.models import EvalReport, Scenario
 
 __all__ = ["LoopConfig", "default_workdir", "format_rounds", "run_loop"]
 
@@ -114,6 +118,26 @@ class _Runner:
         )
         self.timings: dict[str, float] = {}
         self.started = time.perf_counter()
+        self.wild: list[Scenario] = []
+        self.held_out_targets: list[str] = []
+        self.held_out_kinds: list[str] = []
+
+    def round_summary(
+        self, r: int, model: str, report: EvalReport, wild: EvalReport | None
+    ) -> RoundSummary:
+        """Round ``r``'s entry: test aggregates (per target, kind and part) and the wild set."""
+        folder = self.workdir / f"round-{r}"
+        return RoundSummary(
+            round=r,
+            model=model,
+            test_report=str(folder / "eval-test" / "report.json"),
+            test_html=str(folder / "eval-test" / "report.html"),
+            aggregates=dict(report.aggregates),
+            kinds=by_contrast_kind(report.results),
+            sections=by_section(report.results, self.held_out_targets, self.held_out_kinds),
+            wild_report=str(folder / "eval-wild" / "report.json") if wild else "",
+            wild=by_metadata(wild.results, WILD_GROUP_KEY) if wild else {},
+        )
 
     def step(self, name: str, t0: float) -> float:
         took = round(time.perf_counter() - t0, 1)
@@ -134,8 +158,21 @@ class _Runner:
 
         return self._evaluate(backend, load_eval_scenarios(export, "test"), out, label, export)
 
+    def evaluate_wild(self, backend: Any, r: int, label: str) -> EvalReport | None:
+        """Round ``r``'s model on the wild set (``None`` without one)."""
+        if not self.wild:
+            return None
+        out = self.workdir / f"round-{r}" / "eval-wild"
+        return self._evaluate(backend, self.wild, out, f"{label} on the wild set", None, "wild")
+
     def _evaluate(
-        self, backend: Any, scenarios: list[Any], out: Path, label: str, data: Path | None
+        self,
+        backend: Any,
+        scenarios: list[Any],
+        out: Path,
+        label: str,
+        data: Path | None,
+        split: str | None = None,
     ) -> EvalReport:
         from scenario_forge.api import apply_human_verdicts
 
@@ -150,7 +187,7 @@ class _Runner:
                 max_new_tokens=self.config.max_new_tokens,
                 progress=update,
                 data=data,
-                split="test" if data else "probe",
+                split=split or ("test" if data else "probe"),
                 metadata={"role": label},
             )
         finally:
@@ -217,6 +254,9 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
     config, say = run.config, run.say
     t0 = time.perf_counter()
     taxonomy = load_taxonomy()
+    for name in config.held_out_targets:
+        taxonomy.get(name)  # an unknown target: one line listing the known ones
+    run.held_out_targets = sorted(config.held_out_targets)
     gen = generate_scenarios(store, taxonomy, None, count=config.count_per_target, seed=config.seed)
     completed = complete_with_templates(store, taxonomy)
     plan = plan_lookalikes(
@@ -225,6 +265,7 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
         held_out_kinds=config.held_out_kinds if config.lookalikes else (),
         test_share=config.lookalike_test_share,
         probe_share=config.lookalike_probe_share,
+        held_out_targets=config.held_out_targets,
     )
     looks = store_lookalikes(store, taxonomy, [*plan.test, *plan.train])
     say(
@@ -241,14 +282,18 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
         test_size=config.test_size,
         lookalikes=plan.test,
         held_out_kinds=plan.held_out_kinds,
+        held_out_targets=config.held_out_targets,
     )
+    run.held_out_kinds = list(test_set.held_out_kinds)
     test_file = test_set.write(run.workdir / "test-set.json")
     say(
         f"frozen test set: {len(test_set.scenario_ids)} scenarios in {len(test_set.groups)} "
         f"groups ({test_set.harmful} harmful, {test_set.benign} benign, {test_set.lookalikes} "
-        f"look-alikes; held-out kinds: {', '.join(test_set.held_out_kinds) or 'none'}) "
-        f"→ {test_file}"
+        f"look-alikes; held-out kinds: {', '.join(test_set.held_out_kinds) or 'none'}; "
+        f"held-out targets: {', '.join(test_set.held_out_targets) or 'none'}) → {test_file}"
     )
+    wild = _wild_set(config, store, say)
+    run.wild = wild.scenarios if wild else []
     run.step("scenarios", t0)
 
     export_options = ExportOptions(test_groups=test_set.groups, seed=config.seed, overwrite=True)
@@ -270,9 +315,13 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
     export0, summary0 = export(0)
     base = load_backend(config.model, batch_size=config.eval_batch_size)
     report = run.evaluate_test(base, export0, run.workdir / "round-0" / "eval-test", "base model")
-    del base
-    rounds.append(_round_summary(0, config.model, report, run.workdir / "round-0" / "eval-test"))
     run.step("round 0 (base model) test evaluation", t0)
+    t0 = time.perf_counter()
+    wild_report = run.evaluate_wild(base, 0, "base model")
+    if wild_report:
+        run.step("round 0 (base model) wild-set evaluation", t0)
+    del base
+    rounds.append(run.round_summary(0, config.model, report, wild_report))
 
     previous = config.model
     probed: set[str] = set()
@@ -347,10 +396,14 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
         t0 = time.perf_counter()
         backend = load_backend(str(rdir / "model"), batch_size=config.eval_batch_size)
         report = run.evaluate_test(backend, exported, rdir / "eval-test", f"round {r} model")
-        del backend
         run.step(f"round {r} test evaluation", t0)
+        t0 = time.perf_counter()
+        wild_report = run.evaluate_wild(backend, r, f"round {r} model")
+        if wild_report:
+            run.step(f"round {r} wild-set evaluation", t0)
+        del backend
         rounds.append(
-            _round_summary(r, str(rdir / "model"), report, rdir / "eval-test").model_copy(
+            run.round_summary(r, str(rdir / "model"), report, wild_report).model_copy(
                 update={
                     "method": method,
                     "export": str(exported),
@@ -375,6 +428,10 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
             benign=test_set.benign,
             lookalikes=test_set.lookalikes,
             held_out_kinds=test_set.held_out_kinds,
+            held_out_targets=test_set.held_out_targets,
+            wild=wild.name if wild else "",
+            wild_harmful=wild.harmful if wild else 0,
+            wild_benign=wild.benign if wild else 0,
         ),
         rounds=rounds,
         store_stats=store.stats(),
@@ -385,15 +442,34 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
     return result
 
 
-def _round_summary(r: int, model: str, report: EvalReport, folder: Path) -> RoundSummary:
-    return RoundSummary(
-        round=r,
-        model=model,
-        test_report=str(folder / "report.json"),
-        test_html=str(folder / "report.html"),
-        aggregates=dict(report.aggregates),
-        kinds=by_contrast_kind(report.results),
+def _wild_set(config: LoopConfig, store: Any, say: Log) -> Any:
+    """The wild set of the run (``None`` with ``--wild-set none``), checked against the store.
+
+    Raises:
+        ForgeError: a bad wild set, or a store that holds one of its prompts (it would be
+            trained on, and the set would measure memory, not transfer).
+    """
+    from forge_export.ids import normalize_text
+    from scenario_forge.api import load_wild_set
+
+    if config.wild_set.strip().lower() == "none":
+        return None
+    wild = load_wild_set(config.wild_set)
+    if config.wild_limit:
+        wild = wild.limit(config.wild_limit)
+    prompts = {normalize_text(s.prompt): s for s in wild.scenarios}
+    for s in store.iter_scenarios():
+        hit = prompts.get(normalize_text(s.prompt))
+        if hit is not None:
+            raise ForgeError(
+                f"the store holds wild-set prompt {hit.metadata['wild_id']} (scenario {s.id}); "
+                "a wild set is never trained on: use a store without it, or --wild-set none"
+            )
+    say(
+        f"wild set {wild.name}: {wild.harmful} harmful, {wild.benign} benign prompts "
+        f"(sha256 {wild.sha256[:12]}), evaluated after every round, never stored"
     )
+    return wild
 
 
 def _train_round(

@@ -62,6 +62,20 @@ class LoopConfig:
         ("historical_events", "discrimination"),
         "Look-alike kinds kept for the test set only (comma-separated; never trained on).",
     )
+    held_out_targets: tuple[str, ...] = _opt(
+        (),
+        "Targets whose every scenario is kept for the test set (comma-separated; never trained "
+        "on or probed): measures transfer to harms the model never saw.",
+    )
+    wild_set: str = _opt(
+        "builtin",
+        "Prompts written apart from the training data, evaluated after every round and never "
+        "stored: builtin (240 harmful, 240 benign), a folder with harmful.jsonl and/or "
+        "benign.jsonl (docs/model-forge.md), or none.",
+    )
+    wild_limit: int = _opt(
+        0, "Evaluate only the first N harmful and N benign wild prompts (0: all).", cli=False
+    )
     lookalike_test_share: float = _opt(
         0.25, "Share of every other look-alike kind in the frozen test set.", cli=False
     )
@@ -198,6 +212,7 @@ QUICK: dict[str, Any] = {
     "probe_harmful": 2,
     "probe_benign": 1,
     "probe_lookalikes": 6,
+    "wild_limit": 8,
     "quick": True,
 }
 """What ``--quick`` changes (everything else keeps its default)."""

@@ -57,6 +57,7 @@ from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from scenario_forge.taxonomy.models import JudgeSpec
 from scenario_forge.transforms import load_chain
+from scenario_forge.wild_sets import WildSet, load_wild_set
 
 if TYPE_CHECKING:
     from forge_export.exporters.huggingface import ExportOptions, ExportSummary
@@ -95,6 +96,8 @@ __all__ = [
     "lookalike_completions",
     "lookalike_scenarios",
     "template_completions",
+    "WildSet",
+    "load_wild_set",
 ]
 
 Progress = Callable[[int], None]

@@ -77,6 +77,7 @@ def plan_lookalikes(
     held_out_kinds: Sequence[str] = (),
     test_share: float = 0.25,
     probe_share: float = 0.4,
+    held_out_targets: Sequence[str] = (),
 ) -> LookalikePlan:
     """Divide look-alikes into test, train and probe pool, deterministically.
 
@@ -87,6 +88,8 @@ def plan_lookalikes(
             never trained on).
         test_share: Share of every other kind's prompts in ``test``.
         probe_share: Share of the rest kept back for probes.
+        held_out_targets: Targets held out of training: look-alikes that borrow their words
+            (``evaluation_target`` one of them) go to ``test`` too.
 
     Raises:
         ForgeError: a held-out kind that no look-alike has.
@@ -100,9 +103,10 @@ def plan_lookalikes(
         )
     plan = LookalikePlan(held_out_kinds=sorted(held_out_kinds))
     held = set(held_out_kinds)
+    held_targets = set(held_out_targets)
     for s in lookalikes:
         kind = str(s.metadata.get(CONTRAST_KIND_KEY, ""))
-        if kind in held:
+        if kind in held or s.evaluation_target in held_targets:
             plan.test.append(s)
             continue
         pos = split_point(s.group_id, seed)
@@ -126,6 +130,8 @@ class TestSet:
         benign: Benign test scenarios (contrasts and look-alikes).
         lookalikes: Look-alikes among them.
         held_out_kinds: Look-alike kinds only in the test set.
+        held_out_targets: Targets whose every scenario is in the test set (never trained on,
+            never probed).
         seed: The seed that chose it.
         test_size: The share of template groups in it; groups not yet in the store whose
             position is below it are never probed either.
@@ -141,6 +147,7 @@ class TestSet:
     benign: int = 0
     lookalikes: int = 0
     held_out_kinds: list[str] = field(default_factory=list)
+    held_out_targets: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Everything needed to rebuild the set, sorted (stable file content)."""
@@ -151,6 +158,7 @@ class TestSet:
             "benign": self.benign,
             "lookalikes": self.lookalikes,
             "held_out_kinds": list(self.held_out_kinds),
+            "held_out_targets": list(self.held_out_targets),
             "seed": self.seed,
             "test_size": self.test_size,
         }
@@ -167,6 +175,7 @@ class TestSet:
         return (
             s.group_id not in self.groups
             and s.id not in self.scenario_ids
+            and s.evaluation_target not in self.held_out_targets
             and group_role(s.group_id, self.seed, self.test_size) == "train"
         )
 
@@ -187,6 +196,7 @@ class TestSet:
                 benign=int(raw.get("benign", 0)),
                 lookalikes=int(raw.get("lookalikes", 0)),
                 held_out_kinds=[str(k) for k in raw.get("held_out_kinds", [])],
+                held_out_targets=[str(t) for t in raw.get("held_out_targets", [])],
                 seed=int(raw.get("seed", 0)),
                 test_size=float(raw.get("test_size", 0.0)),
             )
@@ -203,18 +213,25 @@ def choose_test_set(
     test_size: float,
     lookalikes: Iterable[Scenario] = (),
     held_out_kinds: Sequence[str] = (),
+    held_out_targets: Sequence[str] = (),
 ) -> TestSet:
     """Freeze the test set: stored groups in the test role plus the given test look-alikes.
 
     The look-alikes must already be in the store (the loop stores them first); their groups
-    join the test set whatever their hash.
+    join the test set whatever their hash. Every scenario of a ``held_out_targets`` target
+    joins it too (whole hazards never trained on, to measure transfer across harms).
     """
+    held_targets = set(held_out_targets)
     groups: set[str] = set()
     ids: set[str] = set()
     harmful = benign = looks = 0
     forced = {s.group_id for s in lookalikes}
     for s in store.iter_scenarios():
-        if s.group_id in forced or group_role(s.group_id, seed, test_size) == "test":
+        if (
+            s.group_id in forced
+            or s.evaluation_target in held_targets
+            or group_role(s.group_id, seed, test_size) == "test"
+        ):
             groups.add(s.group_id)
             ids.add(s.id)
             if s.is_harmful:
@@ -229,6 +246,7 @@ def choose_test_set(
         benign=benign,
         lookalikes=looks,
         held_out_kinds=sorted(held_out_kinds),
+        held_out_targets=sorted(held_targets),
         seed=seed,
         test_size=test_size,
     )
@@ -316,7 +334,11 @@ def probe_scenarios(
                 out.append(Probe(_tagged(s, round_), template_completion(s, spec)))
     if lookalikes_per_round and lookalike_pool:
         pool = [
-            tf(s) for s in lookalike_pool if s.id not in taken and s.id not in test_set.scenario_ids
+            tf(s)
+            for s in lookalike_pool
+            if s.id not in taken
+            and s.id not in test_set.scenario_ids
+            and s.evaluation_target not in test_set.held_out_targets
         ]
         pool = [s for s in pool if s.id not in taken]
         known = store.existing_ids([s.id for s in pool])

@@ -126,14 +126,18 @@ def loop_command(quick: bool, as_json: bool, **given: Any) -> None:
         return
     ts = summary.test_set
     click.echo("")
+    held = ", ".join(ts.held_out_targets) or "none"
+    wild = f"{ts.wild_harmful} harmful, {ts.wild_benign} benign" if ts.wild else "none"
     click.echo(
-        f"Each round on the frozen test set ({config.model}, {summary.total_s:.0f}s): "
-        f"{ts.harmful} harmful, {ts.benign} benign ({ts.lookalikes} look-alikes)"
+        f"Each round ({config.model}, {summary.total_s:.0f}s) on the frozen test set "
+        f"({ts.harmful} harmful, {ts.benign} benign, {ts.lookalikes} look-alikes; held-out "
+        f"targets: {held}) and the wild set ({wild}). Cells: rate (count/n, 95% interval)."
     )
     click.echo(format_rounds(summary))
     click.echo("")
     for r in summary.rounds:
-        click.echo(f"round {r.round}: model {r.model}; report {r.test_report}")
+        wild_report = f"; wild set {r.wild_report}" if r.wild_report else ""
+        click.echo(f"round {r.round}: model {r.model}; report {r.test_report}{wild_report}")
         if r.probe:
             p = r.probe
             click.echo(
