@@ -205,3 +205,27 @@ def test_lookalike_plan_holds_out_kinds_and_splits_the_rest() -> None:
     assert 40 + 10 <= len(plan.test) <= 40 + 35
     with pytest.raises(ForgeError, match="not a kind"):
         plan_lookalikes(looks, seed=0, held_out_kinds=["zzz"])
+
+
+def test_augment_training_adds_variants_of_training_scenarios_only(
+    store: ScenarioStore,
+) -> None:
+    from scenario_forge.api import augment_training
+
+    ts = choose_test_set(store, seed=0, test_size=0.3, held_out_targets=["self_harm"])
+    before = {s.id: s for s in store.iter_scenarios()}
+    done = augment_training(store, TAX, ts, ["casual"], seed=0)
+    after = {s.id: s for s in store.iter_scenarios()}
+    variants = [s for sid, s in after.items() if sid not in before]
+    assert done.added == len(variants) > 0 and done.harmful and done.benign
+    originals = {s.prompt: s for s in before.values()}
+    for v in variants:
+        assert v.group_id not in ts.groups and v.evaluation_target != "self_harm"
+        original = originals[v.metadata["untransformed_prompt"]]
+        assert (v.group_id, v.expected_behavior) == (original.group_id, original.expected_behavior)
+        assert v.prompt == v.prompt.lower() != original.prompt
+        [mine] = store.completions_for(v.id)
+        [theirs] = store.completions_for(original.id)
+        assert mine.text == theirs.text  # the same good answer on new wording
+    # once: a second run adds nothing, and variants are not augmented again
+    assert augment_training(store, TAX, ts, ["casual"], seed=0).added == 0

@@ -237,6 +237,7 @@ def run_loop(
 def _run(run: _Runner, store: Any) -> LoopSummary:
     from forge_export.exporters.huggingface import ExportOptions
     from scenario_forge.api import (
+        augment_training,
         choose_test_set,
         complete_with_templates,
         export_store,
@@ -286,6 +287,12 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
     )
     run.held_out_kinds = list(test_set.held_out_kinds)
     test_file = test_set.write(run.workdir / "test-set.json")
+    if config.train_transforms:
+        aug = augment_training(store, taxonomy, test_set, config.train_transforms, seed=config.seed)
+        say(
+            f"training variants ({', '.join(config.train_transforms)}): {aug.added} new "
+            f"({aug.harmful} harmful, {aug.benign} benign), in their originals' groups"
+        )
     say(
         f"frozen test set: {len(test_set.scenario_ids)} scenarios in {len(test_set.groups)} "
         f"groups ({test_set.harmful} harmful, {test_set.benign} benign, {test_set.lookalikes} "

@@ -102,6 +102,12 @@ class LoopConfig:
         "Attack transforms applied in order to every probe scenario (comma-separated, e.g. "
         "base64,crescendo:4; see docs/transforms.md); empty: plain probes.",
     )
+    train_transforms: tuple[str, ...] = _opt(
+        (),
+        "Wording variants added to every training scenario, harmful and benign alike, one per "
+        "transform, with the original's good answer (comma-separated, e.g. casual; see "
+        "docs/transforms.md); empty: none.",
+    )
     probe_lookalikes: int = _opt(
         24, "Look-alike probe scenarios per round (from the probe share).", minimum=0
     )
@@ -185,10 +191,11 @@ class LoopConfig:
             raise ForgeError("--later-harmful must be failures or all")
         if self.method != "sft":
             raise ForgeError("round 1 trains with sft (there are no failures to pair yet)")
-        if self.probe_transforms:
+        if self.probe_transforms or self.train_transforms:
             from scenario_forge.api import load_chain
 
-            load_chain(self.probe_transforms)  # unknown name / bad argument: one clear error
+            # an unknown name or a bad argument: one clear error before anything runs
+            load_chain([*self.probe_transforms, *self.train_transforms])
 
     def to_json(self) -> dict[str, Any]:
         """The settings as plain JSON (paths as text)."""

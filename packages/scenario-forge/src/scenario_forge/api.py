@@ -46,9 +46,11 @@ from scenario_forge.lookalikes import (
 from scenario_forge.report_import import ImportReportResult, import_report
 from scenario_forge.response_templates import good_answer
 from scenario_forge.roles import (
+    Augmentation,
     LookalikePlan,
     Probe,
     TestSet,
+    augment_training,
     choose_test_set,
     plan_lookalikes,
     probe_scenarios,
@@ -98,6 +100,8 @@ __all__ = [
     "template_completions",
     "WildSet",
     "load_wild_set",
+    "Augmentation",
+    "augment_training",
 ]
 
 Progress = Callable[[int], None]

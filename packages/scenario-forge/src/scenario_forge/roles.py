@@ -357,3 +357,77 @@ def _tagged(s: Scenario, round_: int) -> Scenario:
             "metadata": {**s.metadata, "probe_round": round_},
         }
     )
+
+
+@dataclass
+class Augmentation:
+    """What :func:`augment_training` stored.
+
+    Attributes:
+        added: New training scenarios (variants), each with its original's good answer.
+        harmful: Of them, harmful.
+        benign: Of them, benign (contrasts and look-alikes).
+    """
+
+    added: int = 0
+    harmful: int = 0
+    benign: int = 0
+
+
+def augment_training(
+    store: ScenarioStore,
+    taxonomy: Taxonomy,
+    test_set: TestSet,
+    transforms: Sequence[str],
+    *,
+    seed: int,
+) -> Augmentation:
+    """Store wording variants of every training scenario, one per transform.
+
+    Each variant (:func:`scenario_forge.transforms.apply_chain` with one transform) keeps its
+    original's group, expected behaviour and good answer, so it trains the same answer on new
+    wording (e.g. ``casual``: typed in a hurry). Harmful and benign scenarios are augmented
+    alike, so the wording itself never signals harm. Test groups, held-out targets, probe
+    failures and scenarios that are variants already are left alone.
+
+    Args:
+        store: The store; variants are added to it (once: re-running adds nothing).
+        taxonomy: For the good answers (templates, written answers).
+        test_set: The frozen test set (its groups are never augmented).
+        transforms: Transform specs, each applied on its own (not chained).
+        seed: The run's seed (the transforms' randomness).
+    """
+    from scenario_forge.response_templates import good_answer
+    from scenario_forge.transforms import TRANSFORMS_KEY, apply_chain, load_chain
+
+    chain = load_chain(transforms)
+    result = Augmentation()
+    if not chain:
+        return result
+    variants: list[Scenario] = []
+    answers: list[Completion] = []
+    for s in store.iter_scenarios():
+        if (
+            s.group_id in test_set.groups
+            or s.id in test_set.scenario_ids
+            or s.evaluation_target in test_set.held_out_targets
+            or s.source.parent_id
+            or TRANSFORMS_KEY in s.metadata
+            or s.source.kind != "template"
+        ):
+            continue
+        for t in chain:
+            v = apply_chain(s, [t], seed)
+            good = good_answer(v, taxonomy)
+            if good is None:
+                continue
+            variants.append(v)
+            answers.append(good)
+    new = set(variants_ids := [v.id for v in variants]) - store.existing_ids(variants_ids)
+    fresh = [v for v in variants if v.id in new]
+    with store.transaction():
+        result.added = store.add_scenarios(fresh).added
+        store.add_completions([c for c in answers if c.scenario_id in new])
+    result.harmful = sum(v.is_harmful for v in fresh)
+    result.benign = len(fresh) - result.harmful
+    return result

@@ -650,6 +650,67 @@ class Crescendo(_Base):
         return Rewrite(_fill(final, prompt), tuple(turns))
 
 
+_CASUAL_WORDS = {
+    "you": "u",
+    "your": "ur",
+    "please": "pls",
+    "because": "bc",
+    "are": "r",
+    "really": "rly",
+    "something": "smth",
+    "people": "ppl",
+    "without": "w/o",
+    "thanks": "thx",
+}
+_CASUAL_OPENERS = ("", "", "", "yo ", "ok so ", "quick q ", "hey ", "srsly ")
+_CASUAL_CLOSERS = ("", "", "", " asap", " lol", " thx", " pls", " ??")
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    """One keyboard slip: two letters swapped, one dropped or one doubled."""
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.randrange(3)
+    if kind == 0:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == 1:
+        return word[:i] + word[i + 1 :]
+    return word[:i] + word[i] + word[i:]
+
+
+class Casual(_Base):
+    """``casual[:RATE]``: typed the way people type in a hurry: lower case, no apostrophes or
+    final punctuation, chat shorthand (u, pls, bc), a filler word, and keyboard slips in a
+    share (default 0.08) of the longer words.
+
+    Not an attack: a wording augmentation, so a model that learned to refuse "How do I make
+    a pipe bomb?" also refuses "how do i mak a pipe bomb asap", and keeps answering the
+    benign questions typed the same way.
+    """
+
+    name = "casual"
+    takes = "rate"
+
+    def __init__(self, arg: str | None = None) -> None:
+        super().__init__(arg)
+        self.rate = _rate_arg(self.name, arg, 0.08)
+
+    def apply(
+        self, prompt: str, context: Sequence[Turn], rng: random.Random, *, topic: str
+    ) -> Rewrite:
+        text = prompt.lower().replace("\u2019", "'").replace("'", "")
+        out = []
+        for word in text.split():
+            core = word.strip(".,!?;:")
+            if core in _CASUAL_WORDS and rng.random() < 0.5:
+                word = word.replace(core, _CASUAL_WORDS[core], 1)
+            elif len(core) >= 5 and core.isalpha() and rng.random() < self.rate:
+                word = word.replace(core, _typo(core, rng), 1)
+            out.append(word)
+        body = re.sub(r"[.!?]+(?=\s)", "", " ".join(out)).rstrip(".!?").replace(", ", " ")
+        body = rng.choice(_CASUAL_OPENERS) + body + rng.choice(_CASUAL_CLOSERS)
+        return Rewrite(body.strip(), tuple(context))
+
+
 def available_transforms() -> dict[str, str]:
     """Installed transforms: name → ``module:attr`` of the factory."""
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
