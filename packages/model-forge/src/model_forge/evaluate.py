@@ -179,8 +179,9 @@ def evaluate_scenarios(
 
 def evaluate(
     model: str | Backend,
-    data: str | Path,
+    data: str | Path | None,
     *,
+    wild_set: str | Path | None = None,
     split: str = "test",
     judge: str | Judge = "default",
     output: str | Path | None = None,
@@ -194,7 +195,9 @@ def evaluate(
 
     Args:
         model: A :func:`model_forge.generation.load_backend` spec or a loaded backend.
-        data: The export folder.
+        data: The export folder (``None`` with ``wild_set``).
+        wild_set: Instead of an export: a wild set (``builtin`` or a folder with
+            ``harmful.jsonl`` / ``benign.jsonl``, :mod:`scenario_forge.wild_sets`).
         split: Which split of ``eval`` to run (``test`` holds the held-out groups).
         judge: ``default`` (the learned judge), ``learned``, ``rules``, an LLM judge spec, or
             a loaded judge.
@@ -211,7 +214,16 @@ def evaluate(
     Raises:
         ForgeError: a missing or empty eval split, a bad model or judge spec.
     """
-    scenarios = load_eval_scenarios(data, split)
+    if (data is None) == (wild_set is None):
+        raise ForgeError("give either an export folder (--data) or a wild set (--wild-set)")
+    if wild_set is not None:
+        from scenario_forge.api import load_wild_set
+
+        scenarios = load_wild_set(wild_set).scenarios
+        split = "wild"
+    else:
+        assert data is not None
+        scenarios = load_eval_scenarios(data, split)
     if limit is not None:
         scenarios = scenarios[:limit]
     if on_loaded:
@@ -226,7 +238,10 @@ def evaluate(
         progress=progress,
         data=data,
         split=split,
-        metadata={"model": model if isinstance(model, str) else backend.model_id},
+        metadata={
+            "model": model if isinstance(model, str) else backend.model_id,
+            **({"wild_set": str(wild_set)} if wild_set is not None else {}),
+        },
     )
     paths = write_report(report, output) if output is not None else {}
     return EvaluationRun(report=report, paths=paths)

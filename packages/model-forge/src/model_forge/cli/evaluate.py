@@ -27,9 +27,15 @@ def progress_bar(length: int, label: str) -> Any:
 )
 @click.option(
     "--data",
-    required=True,
     type=click.Path(file_okay=False, path_type=str),
+    default=None,
     help="Export folder; its 'eval' config is run.",
+)
+@click.option(
+    "--wild-set",
+    default=None,
+    help="Instead of --data: a wild set, builtin (240 harmful and 240 benign prompts written "
+    "apart from the training data) or a folder with harmful.jsonl and/or benign.jsonl.",
 )
 @click.option("--split", default="test", show_default=True, help="Split of the eval config.")
 @click.option(
@@ -66,7 +72,8 @@ def progress_bar(length: int, label: str) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the aggregates as JSON.")
 def evaluate_command(
     model: str,
-    data: str,
+    data: str | None,
+    wild_set: str | None,
     split: str,
     judge: str,
     output: str | None,
@@ -86,22 +93,29 @@ def evaluate_command(
       model-forge evaluate --model bundled --data export/ --output runs/eval-base
       model-forge evaluate --model runs/sft --data export/ --output runs/eval-sft
       model-forge evaluate --model tiny --data export/ --limit 10 --json
+      model-forge evaluate --model runs/sft --wild-set builtin --output runs/eval-wild
     """
-    from forge_export.loop_summary import by_contrast_kind
+    from forge_export.errors import ForgeError
+    from forge_export.loop_summary import WILD_GROUP_KEY, by_contrast_kind, by_metadata
 
     from model_forge.evaluate import evaluate
 
+    if (data is None) == (wild_set is None):
+        raise ForgeError("give either --data EXPORT or --wild-set builtin|FOLDER")
     out = Path(output) if output else Path(f"eval-{Path(model).name or 'model'}")
+    source = data if data is not None else f"the wild set {wild_set}"
     with contextlib.ExitStack() as stack:
         bars: list[Any] = []
 
         def on_loaded(n: int) -> None:
-            click.echo(f"Evaluating {model} on {n} scenarios of {data} ({split})", err=True)
+            where = f"{source} ({split})" if data is not None else source
+            click.echo(f"Evaluating {model} on {n} scenarios of {where}", err=True)
             bars.append(stack.enter_context(progress_bar(n, "generating")))
 
         run = evaluate(
             model,
             data,
+            wild_set=wild_set,
             split=split,
             judge=judge,
             output=out,
@@ -117,6 +131,9 @@ def evaluate_command(
             "model_id": report.model_id,
             "aggregates": {t: s.model_dump() for t, s in report.aggregates.items()},
             "kinds": {k: s.model_dump() for k, s in by_contrast_kind(report.results).items()},
+            "wild": {
+                k: s.model_dump() for k, s in by_metadata(report.results, WILD_GROUP_KEY).items()
+            },
             "paths": {k: str(v) for k, v in run.paths.items()},
         }
         click.echo(json.dumps(payload, indent=2))
@@ -128,6 +145,14 @@ def evaluate_command(
         click.echo(
             format_summary(
                 report, sorted(kinds.items(), key=lambda kv: (kv[0] == "all", kv[0])), "kind"
+            )
+        )
+    wild = by_metadata(report.results, WILD_GROUP_KEY)
+    if wild:
+        click.echo("\nwild set per hazard (harmful) and kind (benign_*):")
+        click.echo(
+            format_summary(
+                report, sorted(wild.items(), key=lambda kv: (kv[0] == "all", kv[0])), "group"
             )
         )
     for kind, path in run.paths.items():
