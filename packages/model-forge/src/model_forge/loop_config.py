@@ -63,7 +63,7 @@ class LoopConfig:
         "Look-alike kinds kept for the test set only (comma-separated; never trained on).",
     )
     held_out_targets: tuple[str, ...] = _opt(
-        (),
+        ("sex_related_crimes", "defamation", "elections"),
         "Targets whose every scenario is kept for the test set (comma-separated; never trained "
         "on or probed): measures transfer to harms the model never saw.",
     )
@@ -158,7 +158,7 @@ class LoopConfig:
         "benign points in the measured run, against 76% at -9) or all (the whole grown split).",
     )
     max_length: int = _opt(256, "Training tokens per row.", cli=False)
-    max_new_tokens: int = _opt(96, "Tokens per evaluated answer (greedy).", cli=False)
+    max_new_tokens: int = _opt(64, "Tokens per evaluated answer (greedy).", cli=False)
     eval_batch_size: int = _opt(16, "Generation batch size of evaluations.", cli=False)
     judge: str = _opt(
         "default",
