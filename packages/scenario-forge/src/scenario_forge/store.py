@@ -46,7 +46,16 @@ DB_ENV = "SCENARIO_FORGE_DB"
 ACTOR_ENV = "SCENARIO_FORGE_REVIEWER"
 BUSY_TIMEOUT_MS = 30_000
 PAGE_SIZE = 500
-_TABLES = {"scenarios", "completions", "reviews", "review_claims", "audit_log", "web_users"}
+_TABLES = {
+    "scenarios",
+    "completions",
+    "reviews",
+    "review_claims",
+    "audit_log",
+    "web_users",
+    "eval_verdicts",
+    "web_login_failures",
+}
 
 
 def _set_wal(conn: sqlite3.Connection) -> None:
