@@ -28,9 +28,7 @@ class Clock:
         return self.now
 
 
-def client(
-    store: ScenarioStore, clock: Clock, address: str = "198.51.100.7"
-) -> TestClient:
+def client(store: ScenarioStore, clock: Clock, address: str = "198.51.100.7") -> TestClient:
     location = str(getattr(store.connection, "url", store.path))
     app = create_app(location, secret_key=SECRET, clock=clock)
     return TestClient(app, follow_redirects=False, client=(address, 40000))

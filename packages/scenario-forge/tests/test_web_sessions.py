@@ -40,7 +40,9 @@ class Clock:
 
 def seed(store: ScenarioStore, n: int = 4) -> None:
     made = [
-        Scenario(prompt=f"Session prompt {i}", evaluation_target="demo_code", success_criteria=["x"])
+        Scenario(
+            prompt=f"Session prompt {i}", evaluation_target="demo_code", success_criteria=["x"]
+        )
         for i in range(n)
     ]
     store.add_scenarios(made)
@@ -204,7 +206,9 @@ def test_a_weak_secret_is_refused_at_start(db_path: Path, secret: str) -> None:
     with pytest.raises(ForgeError, match="SCENARIO_FORGE_SECRET") as info:
         create_app(db_path, secret_key=secret)
     assert "secrets.token_urlsafe(32)" in str(info.value) and "\n" not in str(info.value)
-    r = CliRunner().invoke(main, ["serve", "--db", str(db_path)], env={"SCENARIO_FORGE_SECRET": secret})
+    r = CliRunner().invoke(
+        main, ["serve", "--db", str(db_path)], env={"SCENARIO_FORGE_SECRET": secret}
+    )
     assert r.exit_code == 1 and "Traceback" not in r.output
     (line,) = r.stderr.strip().splitlines()
     assert "SCENARIO_FORGE_SECRET" in line and "secrets.token_urlsafe(32)" in line
