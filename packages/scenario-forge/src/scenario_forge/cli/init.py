@@ -35,6 +35,6 @@ def init_cmd(db: Path, as_json: bool) -> None:
     if as_json:
         echo_json(info)
     elif existed:
-        click.echo(f"Store {db} is ready (schema version {info['schema_version']}).")
+        click.echo(f"Store {store.path} is ready (schema version {info['schema_version']}).")
     else:
-        click.echo(f"Created store {db} (schema version {info['schema_version']}).")
+        click.echo(f"Created store {store.path} (schema version {info['schema_version']}).")
