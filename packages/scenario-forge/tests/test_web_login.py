@@ -11,6 +11,8 @@ import re
 import secrets
 
 import pytest
+from click.testing import CliRunner
+from scenario_forge.cli import main
 from scenario_forge.store import ScenarioStore
 from scenario_forge.web.app import create_app
 from scenario_forge.web.auth import AccountError, add_user, list_users
@@ -76,6 +78,19 @@ def test_wrong_passwords_lock_the_account_with_a_growing_delay(store: ScenarioSt
     # a success clears the account's count
     assert attempt(client(store, clock), "ana", "wrong password")[0] == 401
     assert attempt(client(store, clock), "ana", PASSWORD)[0] == 303
+
+
+def test_an_admin_unlocks_an_account(store: ScenarioStore) -> None:
+    add_user(store, "ana", PASSWORD)
+    clock = Clock()
+    for i in range(10):  # from ten addresses: only the account is locked
+        attempt(client(store, clock, address=f"203.0.113.{i}"), "ana", "wrong password")
+    assert attempt(client(store, clock, address="203.0.113.99"), "ana", PASSWORD)[0] == 429
+    location = str(getattr(store.connection, "url", store.path))
+    r = CliRunner().invoke(main, ["users", "unlock", "ANA", "--db", location])
+    assert r.exit_code == 0 and "Account ana unlocked." in r.output
+    assert attempt(client(store, clock, address="203.0.113.99"), "ana", PASSWORD)[0] == 303
+    assert "unlock" in [e["action"] for e in store.audit_entries(entity="web_user")]
 
 
 def test_one_address_trying_many_accounts_is_locked(store: ScenarioStore) -> None:

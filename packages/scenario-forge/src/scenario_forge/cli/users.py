@@ -20,6 +20,7 @@ def users_cmd() -> None:
       printf '%s\\n' "$PASS" | scenario-forge users add bob --password-stdin
       scenario-forge users list
       scenario-forge users remove bob
+      scenario-forge users unlock ana   # after failed sign-ins locked the account
     """
 
 
@@ -116,3 +117,30 @@ def remove_cmd(name: str, db: Path | str) -> None:
         if stored is None or not remove_user(store, stored):
             raise click.ClickException(f"no account {name!r}")
     click.echo(f"Account {stored} removed; its sessions ended.")
+
+
+@users_cmd.command("unlock")
+@click.argument("name")
+@db_option
+def unlock_cmd(name: str, db: Path | str) -> None:
+    """Forget the failed sign-ins of the account NAME, so it can sign in again at once.
+
+    Failed sign-ins lock an account for a growing time (up to 15 minutes after each further
+    failure); someone who keeps failing on purpose can keep it locked. The locks of client
+    addresses are not touched.
+
+    \b
+    Examples:
+      scenario-forge users unlock ana
+    """
+    from scenario_forge.web.auth import find_user
+    from scenario_forge.web.throttle import account_key, clear
+
+    with open_store(db, create=False) as store:
+        stored = find_user(store, name)
+        if stored is None:
+            raise click.ClickException(f"no account {name!r}")
+        clear(store, account_key(stored))
+        with store.transaction():
+            store.audit("unlock", "web_user", stored)
+    click.echo(f"Account {stored} unlocked.")
