@@ -450,9 +450,16 @@ def create_app(
     async def skip(request: Request, form: dict[str, str]) -> Response:
         user = request.session["user"]
         sid = request.path_params["sid"]
-        await run_in_threadpool(
-            lambda: WebReview(pool.get(user), user, request.session, settings, counts).skip(sid)
-        )
+
+        def work() -> bool:
+            store = pool.get(user)
+            if store.get_scenario(sid) is None:  # only real ids go into the session cookie
+                return False
+            WebReview(store, user, request.session, settings, counts).skip(sid)
+            return True
+
+        if not await run_in_threadpool(work):
+            return text_response("No such scenario.", 404)
         return RedirectResponse("/review", status_code=303)
 
     async def undo(request: Request, form: dict[str, str]) -> Response:
