@@ -1,7 +1,11 @@
 """The web review app: Starlette routes, server-rendered Jinja2 pages, strict security headers.
 
-Every page needs a signed-in reviewer (signed session cookie, ``SameSite=Strict``); every
-form carries the session's CSRF token; every write acts as the signed-in reviewer only.
+Every page needs a signed-in reviewer (signed session cookie, ``SameSite=Strict``, checked on
+every request against her account's session key and the idle and absolute limits:
+:mod:`scenario_forge.web.sessions`); sign-in is throttled per account and per address
+(:mod:`scenario_forge.web.throttle`); every form carries the session's CSRF token; every write
+acts as the signed-in reviewer only. Every response, errors and 500s included, carries the
+security headers, and error bodies are plain text.
 Scenario text is adversarial: templates autoescape everything and the Content-Security-Policy
 allows no inline script, no other origin and no plugin, so even text that slipped through
 could not run. The one script (keyboard shortcuts) is a static file.
@@ -323,9 +327,7 @@ def create_app(
             """(outcome, seconds locked, account, session key) of this sign-in."""
             store = pool.get("-")
             wait = locked_for(store, keys, now)
-            if wait > 0:
-                with store.transaction():
-                    store.audit("login_locked", "web_user", name, {"address": address})
+            if wait > 0:  # logged, not audited: a flood of these must not write to the store
                 return "locked", wait, "", ""
             account = check_login(store, typed, password)
             if account is None:
@@ -333,9 +335,10 @@ def create_app(
                     failures, wait = record_failure(
                         store, [(keys[0], ACCOUNT_FREE), (keys[1], ADDRESS_FREE)], now
                     )
-                    store.audit(
-                        "login_failed", "web_user", name, {"address": address, "failures": failures}
-                    )
+                    details = {"address": address, "failures": failures}
+                    store.audit("login_failed", "web_user", name, details)
+                    if wait > 0:
+                        store.audit("login_locked", "web_user", name, {**details, "seconds": wait})
                 log.warning(
                     "sign-in failed for %r from %s (%d in a row for the account)",
                     name,
