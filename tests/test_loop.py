@@ -24,8 +24,14 @@ TRAIN_CONFIGS = ("sft", "prompt_completion", "preference", "kto")
 HELD_OUT_TARGET = "ai_psychosis"  # a whole target only in the test set
 
 
+STORE_PASSWORD = "L00p-Pw-XYZZY"
+"""Given in the store URL twice (user-info and ?password=); the test server trusts any."""
+_STORE: dict[str, str] = {}
+
+
 def _pg_store(request: pytest.FixtureRequest) -> list[str]:
-    """``--store URL`` of a new PostgreSQL database, or nothing without a server.
+    """``--store URL`` of a new PostgreSQL database, with a password, or nothing without a
+    server.
 
     The loop runs on PostgreSQL here when it can (the docs' quickstart runs it on SQLite).
     """
@@ -37,7 +43,10 @@ def _pg_store(request: pytest.FixtureRequest) -> list[str]:
         base = str(request.getfixturevalue("pg_server"))
     except pytest.skip.Exception:
         return []
-    return ["--store", create_database(base, "loop_" + uuid.uuid4().hex[:8])]
+    url = create_database(base, "loop_" + uuid.uuid4().hex[:8])
+    url = url.replace("postgresql://forge@", f"postgresql://forge:{STORE_PASSWORD}@")
+    _STORE["url"] = f"{url}&password={STORE_PASSWORD}"
+    return ["--store", _STORE["url"]]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +67,7 @@ def run(
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = LoopSummary.model_validate_json(proc.stdout)
-    return workdir, summary, proc.stderr
+    return workdir, summary, proc.stdout + proc.stderr
 
 
 def _test_set(workdir: Path) -> dict:
@@ -281,3 +290,24 @@ def test_the_wild_set_is_evaluated_every_round_and_never_stored(
     with ScenarioStore.open(summary.store) as store:
         stored = {normalize_text(s.prompt) for s in store.iter_scenarios()}
     assert not stored & wild
+
+
+def test_no_artefact_holds_the_store_password(run: tuple[Path, LoopSummary, str]) -> None:
+    """Every file of the run folder, all output and the store's audit log (issue 29)."""
+    workdir, summary, output = run
+    if "url" not in _STORE:
+        pytest.skip("no PostgreSQL server: the run used a SQLite store")
+    assert summary.store.startswith("postgresql://forge:***@") and "password=***" in summary.store
+    assert summary.config["store"] == summary.store
+    assert "store postgresql://forge:***@" in output
+    files = [p for p in workdir.rglob("*") if p.is_file()]
+    assert any(p.name == "summary.json" for p in files) and len(files) > 20
+    for p in files:
+        assert STORE_PASSWORD.encode() not in p.read_bytes(), p
+    assert STORE_PASSWORD not in output
+    import psycopg
+
+    with psycopg.connect(_STORE["url"]) as conn:
+        for table in ("audit_log", "scenarios", "completions"):
+            rows = conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - fixed names
+            assert rows and STORE_PASSWORD not in repr(rows), table

@@ -270,7 +270,7 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
     )
     looks = store_lookalikes(store, taxonomy, [*plan.test, *plan.train])
     say(
-        f"store {run.store_path}: {gen.added} new template scenarios ({gen.duplicates} already "
+        f"store {store.path}: {gen.added} new template scenarios ({gen.duplicates} already "
         f"there), {completed} template completions; look-alikes: {len(plan.test)} test, "
         f"{len(plan.train)} train, {len(plan.probe_pool)} kept for probes ({looks} new)"
     )

@@ -198,11 +198,15 @@ class LoopConfig:
             load_chain([*self.probe_transforms, *self.train_transforms])
 
     def to_json(self) -> dict[str, Any]:
-        """The settings as plain JSON (paths as text)."""
+        """The settings as plain JSON (paths as text; the store's password masked)."""
+        from forge_export.redact import redact_location
+
         out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
             out[f.name] = str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v
+        if out.get("store") is not None:
+            out["store"] = redact_location(out["store"])  # summary.json holds no password
         return out
 
 

@@ -130,21 +130,45 @@ def local_model_folder(spec: str, workdir: Path) -> Path:
     return resolved.path.resolve()
 
 
+def _first_cause(exc: BaseException) -> str:
+    """The root cause of a loading error, on one line (``Type: first line``)."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[0] if lines else "no detail"
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def damaged_model(folder: Path, exc: BaseException) -> ForgeError:
+    """The one line for a model folder that transformers, safetensors or peft cannot load."""
+    return ForgeError(
+        f"{folder}: cannot load the model ({_first_cause(exc)}); the folder is damaged or "
+        "incomplete: write it again with save_pretrained, or give another model"
+    )
+
+
 def load_plain(
     model_dir: Path, tokenizer_dir: Path, dtype: torch.dtype
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """A transformers model folder and a tokenizer folder, loaded.
 
     Raises:
-        ForgeError: either cannot be loaded (naming the folder).
+        ForgeError: either cannot be loaded (naming the folder): missing or random-bytes
+            weights, a config that cannot describe a model (``hidden_size: -5``), a broken
+            tokenizer; one line, never a traceback.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     try:
         tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
+    except Exception as exc:  # noqa: BLE001 - tokenizers and transformers raise many kinds
+        raise damaged_model(tokenizer_dir, exc) from exc
+    try:
         model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype)
-    except (OSError, ValueError) as exc:
-        raise ForgeError(f"{model_dir}: cannot load the model: {exc}") from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - safetensors, torch, huggingface_hub errors
+        raise damaged_model(model_dir, exc) from exc
     return model, tok
 
 
@@ -210,11 +234,16 @@ def load_adapter(
         model, tok = load_plain(
             base_dir, adapter_dir if _has_tokenizer(adapter_dir) else base_dir, dtype
         )
-    if _has_tokenizer(adapter_dir):
-        from transformers import AutoTokenizer
+    try:
+        if _has_tokenizer(adapter_dir):
+            from transformers import AutoTokenizer
 
-        tok = AutoTokenizer.from_pretrained(str(adapter_dir))
-    peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
+            tok = AutoTokenizer.from_pretrained(str(adapter_dir))
+        peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - peft, safetensors and torch errors
+        raise damaged_model(adapter_dir, exc) from exc
     loaded: Any = peft_model.merge_and_unload() if merge else peft_model
     return loaded, tok, base_id
 
