@@ -237,6 +237,7 @@ def run_loop(
 def _run(run: _Runner, store: Any) -> LoopSummary:
     from forge_export.exporters.huggingface import ExportOptions
     from scenario_forge.api import (
+        TemplateGenerator,
         augment_training,
         choose_test_set,
         complete_with_templates,
@@ -258,7 +259,14 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
     for name in config.held_out_targets:
         taxonomy.get(name)  # an unknown target: one line listing the known ones
     run.held_out_targets = sorted(config.held_out_targets)
-    gen = generate_scenarios(store, taxonomy, None, count=config.count_per_target, seed=config.seed)
+    gen = generate_scenarios(
+        store,
+        taxonomy,
+        None,
+        count=config.count_per_target,
+        seed=config.seed,
+        generator=TemplateGenerator(taxonomy, benign_share=config.benign_share),
+    )
     completed = complete_with_templates(store, taxonomy)
     plan = plan_lookalikes(
         lookalike_scenarios(taxonomy) if config.lookalikes else [],

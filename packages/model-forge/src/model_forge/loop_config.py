@@ -55,6 +55,11 @@ class LoopConfig:
     count_per_target: int = _opt(
         48, "Template scenarios per target at the start (a quarter benign).", minimum=1
     )
+    benign_share: float = _opt(
+        0.25,
+        "Share of each target's template scenarios that are benign contrasts (look-alike "
+        "questions in the target's own area, with written answers).",
+    )
     lookalikes: bool = _opt(
         True, "Add the built-in benign look-alikes (test, training and probe shares)."
     )
@@ -182,6 +187,8 @@ class LoopConfig:
                 raise ForgeError(
                     f"--{f.name.replace('_', '-')} must be at least {low:g} (got {value})"
                 )
+        if not 0.0 <= self.benign_share <= 1.0:
+            raise ForgeError(f"--benign-share must be from 0 to 1 (got {self.benign_share})")
         if not 0.0 < self.test_size < 1.0:
             raise ForgeError(f"--test-size must be between 0 and 1 (got {self.test_size})")
         for name in ("method", "later_method"):

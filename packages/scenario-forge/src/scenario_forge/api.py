@@ -36,7 +36,7 @@ from forge_export.generators import Generator
 
 from scenario_forge.eval_verdicts import apply_human_verdicts, human_verdicts
 from scenario_forge.failure_training import FailureTraining, store_failures
-from scenario_forge.generation import target_brief
+from scenario_forge.generation import TemplateGenerator, target_brief
 from scenario_forge.lookalikes import (
     LookalikeResult,
     add_lookalikes,
@@ -102,6 +102,7 @@ __all__ = [
     "load_wild_set",
     "Augmentation",
     "augment_training",
+    "TemplateGenerator",
 ]
 
 Progress = Callable[[int], None]
