@@ -77,15 +77,10 @@ KINDS: dict[str, Kind] = {
             "attack and wording transforms (--transform NAME[:ARG])",
             "scenario_forge.transforms.Transform (a factory called with the ARG or None)",
         ),
-        Kind(
-            "store",
-            "forge_export.stores",
-            "scenario store backends (--db PATH or URL)",
-            "scenario_forge.store_plugins.StorePlugin",
-        ),
     )
 }
-"""Every kind of plug-in, by name."""
+"""Every kind of plug-in, by name. (Store backends join when storage is behind one door,
+issue 30 item 3: ``ScenarioStore.open`` is where the registry would be asked.)"""
 
 
 class PluginNotFound(ForgeError):
