@@ -1,8 +1,8 @@
 """The main job end to end: `model-forge loop --quick` through the real CLI, every artifact checked.
 
-The run starts from a tiny random model whose weights (init_std 0.2) give non-empty answers, so
-its failures carry a rejected side; two training rounds, so round 1's probe failures become
-round 2's training data.
+The quick run's tiny random model gives non-empty answers, so its failures carry a rejected
+side (preference pairs); two training rounds, so round 1's probe failures become round 2's
+training data.
 """
 
 from __future__ import annotations
@@ -44,13 +44,10 @@ def _pg_store(request: pytest.FixtureRequest) -> list[str]:
 def run(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> tuple[Path, LoopSummary, str]:
-    from model_forge.tiny_model import save_tiny
-
     root = tmp_path_factory.mktemp("loop")
-    model = save_tiny(root / "tiny-model", init_std=0.2)
     workdir = root / "run"
     cli = Path(sys.executable).parent / "model-forge"  # the installed console script
-    cmd = [str(cli), "loop", "--quick", "--model", str(model), "--workdir", str(workdir)]
+    cmd = [str(cli), "loop", "--quick", "--workdir", str(workdir)]
     cmd += ["--held-out-targets", HELD_OUT_TARGET]
     cmd += _pg_store(request)
     proc = subprocess.run(

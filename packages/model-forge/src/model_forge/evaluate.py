@@ -125,10 +125,10 @@ def run_scenarios(
     progress: Callable[[int], None] | None = None,
 ) -> list[EvalResult]:
     """Generate one answer per scenario (:class:`EvalOptions`' decoding) and judge it."""
-    from model_forge.generation import GenerationRequest
+    from model_forge.generation import GenerationRequest, SamplingParams
     from model_forge.judge import JudgeItem
 
-    sampling = _decoding(max_new_tokens, generate).sampling()
+    sampling = SamplingParams.from_options(_decoding(max_new_tokens, generate))
     requests = [GenerationRequest(s.id, s.messages(), sampling) for s in scenarios]
     generations = backend.generate(requests, progress=progress)
     items = [

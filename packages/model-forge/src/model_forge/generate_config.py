@@ -4,10 +4,10 @@
 ``model-forge`` generator share (each job composes it and overrides the defaults it needs,
 e.g. ``evaluate`` answers in at most 128 tokens); :class:`GenerateRun` is the settings of
 ``model-forge generate``. The backends' :class:`~model_forge.generation.SamplingParams` takes
-its defaults from here too.
+its defaults from here too (``SamplingParams.from_options``).
 
 Example:
-    >>> GenerateOptions().merge({"max_new_tokens": 32}).sampling().max_new_tokens
+    >>> GenerateOptions().merge({"max_new_tokens": 32}).max_new_tokens
     32
 """
 
@@ -15,12 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from forge_export.settings import Settings, setting
-
-if TYPE_CHECKING:
-    from model_forge.generation.types import SamplingParams
 
 DEFAULT_MODEL = "bundled"
 """The model every job starts from unless told otherwise (SmolLM2-135M-Instruct, bundled)."""
@@ -53,17 +50,6 @@ class GenerateOptions(Settings):
     )
     seed: int | None = setting(None, "Sampling seed (with --temperature > 0).")
     batch_size: int = setting(8, "Requests per batch (local models).", minimum=1)
-
-    def sampling(self) -> SamplingParams:
-        """The per-request decoding parameters of the backends."""
-        from model_forge.generation.types import SamplingParams
-
-        return SamplingParams(
-            max_new_tokens=self.max_new_tokens,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            seed=self.seed,
-        )
 
 
 @dataclass

@@ -179,7 +179,7 @@ class ModelForgeGenerator:
         )
         self.settings = settings
         self.model_spec = model
-        self.sampling = settings.generate.sampling()
+        self.sampling = SamplingParams.from_options(settings.generate)
         self.prompt: SafeCompletionPrompt = load_prompt(settings.prompt_file)
         self.target_descriptions: dict[str, str] = dict(settings.target_descriptions)
         self.scenario_max_new_tokens = settings.scenario_max_new_tokens

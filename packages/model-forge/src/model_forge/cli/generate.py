@@ -106,7 +106,7 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
     """
     from forge_export.settings import read_settings_file
 
-    from model_forge.generation import GenerationRequest, load_backend
+    from model_forge.generation import GenerationRequest, SamplingParams, load_backend
     from model_forge.generator import coerce_options
 
     file = read_settings_file(config_file) if config_file else None
@@ -139,7 +139,7 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
     backend_options: dict[str, Any] = coerce_options(run.backend_options)
     backend_options.setdefault("batch_size", batch_size)
     backend = load_backend(model, **backend_options)
-    sampling = run.generate.sampling()
+    sampling = SamplingParams.from_options(run.generate)
     output.parent.mkdir(parents=True, exist_ok=True)
     # One batch at a time (an OpenAI-compatible server gets max_concurrency requests at once),
     # flushed and fsynced after each, so an interruption loses at most one batch.

@@ -39,7 +39,8 @@ class _LineProgress:
 @click.option(
     "--quick",
     is_flag=True,
-    help="Smoke run: tiny model, few scenarios, few steps (under 2 minutes). Options given "
+    help="Smoke run: tiny model, few scenarios, few steps (docs/quickstart.md: its time and "
+    "what its figures mean). Options given "
     "explicitly win over the --quick settings (--quick --model bundled runs the bundled model).",
 )
 @config_file_option

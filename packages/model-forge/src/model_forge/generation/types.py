@@ -36,6 +36,16 @@ class SamplingParams:
     top_p: float = _DEFAULTS.top_p
     seed: int | None = _DEFAULTS.seed
 
+    @classmethod
+    def from_options(cls, options: GenerateOptions) -> SamplingParams:
+        """The per-request decoding of a job's :class:`GenerateOptions`."""
+        return cls(
+            max_new_tokens=options.max_new_tokens,
+            temperature=options.temperature,
+            top_p=options.top_p,
+            seed=options.seed,
+        )
+
     @property
     def greedy(self) -> bool:
         """True when decoding is greedy (``temperature`` 0)."""
