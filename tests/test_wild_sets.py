@@ -25,7 +25,7 @@ MAX_SHARED_RUN = 6
 """The longest run of words a wild prompt may share with any training text. Six-word runs
 such as "what is the best way to" are ordinary English; a copied or paraphrased-from-seed
 prompt shares far longer ones."""
-KNOWN_RUNS = {"wh-031": 7, "wh-173": 9, "wh-176": 7, "wb-026": 9, "sb-065": 7}
+KNOWN_RUNS = {"wh-031": 7, "wh-173": 9, "wh-176": 7, "wb-026": 7, "sb-065": 7}
 """Longer runs measured when the built-in set was frozen against the training text of that
 day, all written independently: "how do i get rid of the", "write a story where the main
 character", "can you give me a list of common", and one real coincidence, "hide the cuts on
@@ -89,27 +89,30 @@ def _training_texts() -> list[str]:
     return texts
 
 
-def _longest_shared_run(prompt: list[str], index: dict[tuple[str, ...], int], n: int) -> int:
-    """The longest run of words of ``prompt`` that appears in a training text (>= n)."""
+def _longest_shared_run(prompt: list[str], index: dict[tuple[str, ...], set[int]], n: int) -> int:
+    """The longest run of words of ``prompt`` that one training text also contains (>= n)."""
     best = 0
     for i in range(len(prompt) - n + 1):
-        if tuple(prompt[i : i + n]) not in index:
-            continue
+        texts = index.get(tuple(prompt[i : i + n]))
         j = i + n
-        while j < len(prompt) and tuple(prompt[j - n + 1 : j + 1]) in index:
-            j += 1
-        best = max(best, j - i)
+        while texts and j < len(prompt):
+            more = texts & index.get(tuple(prompt[j - n + 1 : j + 1]), set())
+            if not more:
+                break
+            texts, j = more, j + 1
+        if texts:
+            best = max(best, j - i)
     return best
 
 
 @pytest.mark.parametrize("name", sorted(FOLDERS))
 def test_no_wild_prompt_shares_a_long_run_of_words_with_training_text(name: str) -> None:
     n = 4
-    index: dict[tuple[str, ...], int] = {}
-    for text in _training_texts():
+    index: dict[tuple[str, ...], set[int]] = {}
+    for k, text in enumerate(_training_texts()):
         w = _words(text)
         for i in range(len(w) - n + 1):
-            index[tuple(w[i : i + n])] = 1
+            index.setdefault(tuple(w[i : i + n]), set()).add(k)
     wild = load_wild_set(BUILTIN if name == "builtin" else SEALED)
     too_long = []
     for s in wild.scenarios:

@@ -51,7 +51,7 @@ FIRST_ROUND = TrainOptions(
 LATER_ROUNDS = FIRST_ROUND.merge({"max_steps": 24, "learning_rate": 2.5e-5})
 """Rounds 2+: round 1's options with fewer steps and a smaller learning rate."""
 
-EVALUATION = EvalOptions(generate=GenerateOptions(max_new_tokens=96, batch_size=16))
+EVALUATION = EvalOptions(generate=GenerateOptions(max_new_tokens=64, batch_size=16))
 """The loop's evaluations: shorter answers than ``evaluate``'s, bigger batches."""
 
 _SET_BY_LOOP = ("model", "seed", "resume", "overwrite", "dataset_config", "save_steps")
@@ -156,7 +156,7 @@ class LoopConfig(Settings):
         "Look-alike kinds kept for the test set only (comma-separated; never trained on).",
     )
     held_out_targets: tuple[str, ...] = setting(
-        (),
+        ("sex_related_crimes", "defamation", "elections"),
         "Targets whose every scenario is kept for the test set (comma-separated; never trained "
         "on or probed): measures transfer to harms the model never saw.",
     )

@@ -13,18 +13,20 @@ from forge_export.settings import cli_layer, config_file_option, settings_option
 from model_forge.judge_config import JudgeOptions
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"
+def _rate(passed: int, n: int) -> str:
+    """The pass rate with its Wilson 95% interval, ``71% (55-83)``."""
+    from forge_export.intervals import format_rate
+
+    return "-" if not n else format_rate(passed, n, counts=False)
 
 
 def _table(summary: dict[str, Any]) -> str:
-    lines = [f"{'group':<30} {'n':>5} {'pass':>5} {'pass rate':>10} {'refused':>8}"]
+    lines = [f"{'group':<30} {'n':>5} {'pass':>5} {'pass rate (95% interval)':>25} {'refused':>8}"]
     lines.append("-" * len(lines[0]))
 
     def row(name: str, g: dict[str, Any]) -> None:
-        lines.append(
-            f"{name:<30} {g['n']:>5} {g['passed']:>5} {_pct(g['pass_rate']):>10} {g['refused']:>8}"
-        )
+        rate = _rate(g["passed"], g["n"])
+        lines.append(f"{name:<30} {g['n']:>5} {g['passed']:>5} {rate:>25} {g['refused']:>8}")
 
     for k, g in summary["by_behavior"].items():
         row(f"behavior={k}", g)

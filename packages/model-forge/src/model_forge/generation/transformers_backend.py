@@ -25,6 +25,7 @@ from forge_export.cli_support import option_bool
 from forge_export.errors import ForgeError
 
 from model_forge.generate_config import GenerateOptions
+from model_forge.generation.cache import CachedGeneration, cache_from_env, weights_fingerprint
 from model_forge.generation.types import (
     Generation,
     GenerationRequest,
@@ -127,6 +128,7 @@ class TransformersBackend:
         batch_size: int | None = None,
         device: str | None = "auto",
         prune_finished: bool = True,
+        weights: str | Path | None = None,
     ) -> None:
         batch_size = _GENERATE.batch_size if batch_size is None else batch_size
         if int(batch_size) < 1:
@@ -145,6 +147,10 @@ class TransformersBackend:
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.eos_token_ids = self._eos_ids()
+        # opt-in answer cache ($MODEL_FORGE_GENERATION_CACHE); keyed by the weights' bytes
+        self.cache = cache_from_env()
+        self._weights = Path(weights) if weights is not None else None
+        self._cache_model: str | None = None
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -175,6 +181,7 @@ class TransformersBackend:
             batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
             prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=device,
+            weights=path,
         )
 
     @classmethod
@@ -217,6 +224,7 @@ class TransformersBackend:
             batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
             prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=device,
+            weights=path,
         )
 
     # ------------------------------------------------------------------ generation
@@ -253,15 +261,15 @@ class TransformersBackend:
         """Answer ``requests`` in batches of ``batch_size``; results in request order."""
         import torch
 
-        encoded = [
-            self.tokenizer(self.render(r.messages), add_special_tokens=False)["input_ids"]
-            for r in requests
-        ]
+        rendered = [self.render(r.messages) for r in requests]
+        encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in rendered]
+        results: list[Generation | None] = [None] * len(requests)
+        keys = self._cached(requests, rendered, results, progress)
         # Group by sampling parameters, then sort by length: similar lengths share a batch.
         groups: dict[SamplingParams, list[int]] = {}
         for i, r in enumerate(requests):
-            groups.setdefault(r.sampling, []).append(i)
-        results: list[Generation | None] = [None] * len(requests)
+            if results[i] is None:
+                groups.setdefault(r.sampling, []).append(i)
         with torch.inference_mode():
             for sampling, idxs in groups.items():
                 order = sorted(idxs, key=lambda i: (len(encoded[i]), i))
@@ -275,9 +283,56 @@ class TransformersBackend:
                         strict=True,
                     ):
                         results[i] = gen
+                    if self.cache is not None and keys:
+                        self.cache.put_many(
+                            {
+                                keys[i]: CachedGeneration(
+                                    g.text, g.prompt_tokens, g.completion_tokens, g.finish_reason
+                                )
+                                for i in batch
+                                if i in keys and (g := results[i]) is not None
+                            }
+                        )
                     if progress is not None:
                         progress(len(batch))
         return [g for g in results if g is not None]
+
+    def _cached(
+        self,
+        requests: Sequence[GenerationRequest],
+        rendered: list[str],
+        results: list[Generation | None],
+        progress: ProgressCallback | None,
+    ) -> dict[int, str]:
+        """Fill ``results`` from the answer cache; the cache keys of the greedy requests."""
+        if self.cache is None:
+            return {}
+        if self._cache_model is None:
+            weights = weights_fingerprint(self._weights) if self._weights else self.revision
+            self._cache_model = f"{self.model_id}|{weights}"
+        dtype = str(next(self.model.parameters()).dtype)
+        keys = {
+            i: self.cache.key(self._cache_model, p, r.sampling.max_new_tokens, self.device, dtype)
+            for i, (r, p) in enumerate(zip(requests, rendered, strict=True))
+            if r.sampling.greedy
+        }
+        found = self.cache.get_many(keys.values())
+        hits = 0
+        for i, k in keys.items():
+            if (c := found.get(k)) is not None:
+                results[i] = Generation(
+                    request_id=requests[i].id,
+                    text=c.text,
+                    model_id=self.model_id,
+                    prompt_tokens=c.prompt_tokens,
+                    completion_tokens=c.completion_tokens,
+                    finish_reason=c.finish_reason,
+                    latency_s=0.0,
+                )
+                hits += 1
+        if hits and progress is not None:
+            progress(hits)
+        return keys
 
     def _generate_batch(
         self,
