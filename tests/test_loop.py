@@ -1,8 +1,8 @@
 """The main job end to end: `model-forge loop --quick` through the real CLI, every artifact checked.
 
-The run starts from a tiny random model whose weights (init_std 0.2) give non-empty answers, so
-its failures carry a rejected side; two training rounds, so round 1's probe failures become
-round 2's training data.
+The quick run's tiny random model gives non-empty answers, so its failures carry a rejected
+side (preference pairs); two training rounds, so round 1's probe failures become round 2's
+training data.
 """
 
 from __future__ import annotations
@@ -53,13 +53,10 @@ def _pg_store(request: pytest.FixtureRequest) -> list[str]:
 def run(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> tuple[Path, LoopSummary, str]:
-    from model_forge.tiny_model import save_tiny
-
     root = tmp_path_factory.mktemp("loop")
-    model = save_tiny(root / "tiny-model", init_std=0.2)
     workdir = root / "run"
     cli = Path(sys.executable).parent / "model-forge"  # the installed console script
-    cmd = [str(cli), "loop", "--quick", "--model", str(model), "--workdir", str(workdir)]
+    cmd = [str(cli), "loop", "--quick", "--workdir", str(workdir)]
     cmd += ["--held-out-targets", HELD_OUT_TARGET]
     cmd += _pg_store(request)
     proc = subprocess.run(
@@ -81,6 +78,7 @@ def test_summary_is_the_typed_contract(run: tuple[Path, LoopSummary, str]) -> No
     assert [r.round for r in summary.rounds] == [0, 1, 2]
     assert [r.method for r in summary.rounds] == ["", "sft", "sft"]
     assert summary.config["quick"] is True
+    assert summary.config["workdir"] == str(workdir)
     for r in summary.rounds:
         all_ = r.aggregates["all"]
         assert all_.n == summary.test_set.scenarios
@@ -165,21 +163,22 @@ def test_round_1_failures_become_round_2_training_rows(run: tuple[Path, LoopSumm
 
 def test_round_2_trains_on_failures_and_benign_rows(run: tuple[Path, LoopSummary, str]) -> None:
     """Later rounds drop round 1's template harmful rows and weight failures and benign rows."""
+    from model_forge.loop_config import LoopConfig
     from scenario_forge.store import ScenarioStore
 
     workdir, summary, _ = run
-    config = summary.config
-    assert config["later_harmful"] == "failures"
+    config = LoopConfig().merge(summary.config)
+    assert config.later_harmful == "failures"
     with ScenarioStore.open(summary.store) as store:
         from_failures = {s.id for s in store.iter_scenarios() if s.source.parent_id}
     rows = forge_export.load(workdir / "round-2" / "export", "prompt_completion", "train")
     kept = trained = 0  # rows before and after benign rows are repeated
     for behaviour, sid in zip(rows["expected_behavior"], rows["scenario_id"], strict=True):
-        weight = config["failure_repeat"] if sid in from_failures else 0
+        weight = config.failure_repeat if sid in from_failures else 0
         if behaviour == "comply":
             weight = max(weight, 1)
         kept += weight
-        trained += weight * (config["later_benign_repeat"] if behaviour == "comply" else 1)
+        trained += weight * (config.later_benign_repeat if behaviour == "comply" else 1)
     harmful_templates = sum(
         b != "comply" and s not in from_failures
         for b, s in zip(rows["expected_behavior"], rows["scenario_id"], strict=True)
@@ -191,13 +190,15 @@ def test_round_2_trains_on_failures_and_benign_rows(run: tuple[Path, LoopSummary
 
 def test_trained_models_load_and_generate(run: tuple[Path, LoopSummary, str]) -> None:
     from model_forge.generation import GenerationRequest, SamplingParams, load_backend
+    from model_forge.loop_config import LoopConfig
 
     workdir, summary, _ = run
+    config = LoopConfig().merge(summary.config)
     for r in summary.rounds[1:]:
         model_dir = Path(r.model)
         assert model_dir == workdir / f"round-{r.round}" / "model"
         metrics = json.loads((model_dir / "metrics.json").read_text())
-        steps = summary.config["max_steps"] if r.round == 1 else summary.config["later_steps"]
+        steps = config.max_steps if r.round == 1 else config.later_steps
         assert metrics["global_step"] == r.train_steps == steps
         # a round is never resumed, so it leaves no trainer checkpoints behind (with the
         # optimizer state they were about three times the model, per round)

@@ -176,4 +176,4 @@ def test_evaluate_a_wild_set_via_cli(tmp_path: Path) -> None:
     both = CliRunner().invoke(
         main, ["evaluate", "--model", "tiny", "--data", str(tmp_path), "--wild-set", "builtin"]
     )
-    assert both.exit_code == 1 and "either --data" in both.output
+    assert both.exit_code == 1 and "give one of an export folder (--data)" in both.output

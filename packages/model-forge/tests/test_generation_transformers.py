@@ -70,7 +70,7 @@ def test_token_counts_and_length_finish() -> None:
 
 
 def test_stops_at_end_of_turn_token() -> None:
-    model, tok = build_tiny()  # default weights: greedy repeats the prompt's last token "\n"
+    model, tok = build_tiny(init_std=0.02)  # Llama's init: greedy repeats the last token "\n"
     newline = tok.convert_tokens_to_ids("Ċ")
     model.generation_config.eos_token_id = newline
     backend = TransformersBackend(model, tok, model_id="t", device="cpu")

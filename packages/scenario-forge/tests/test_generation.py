@@ -112,7 +112,7 @@ def test_generate_cli(cli: Cli) -> None:
     bad = cli("generate", "--target", "no_such_target")
     assert bad.exit_code == 1 and "unknown evaluation target 'no_such_target'" in bad.stderr
     missing = cli("generate", "--generator", "does-not-exist", "-t", "demo_code")
-    assert missing.exit_code == 1 and "no generator named 'does-not-exist'" in missing.stderr
+    assert missing.exit_code == 1 and "unknown generator 'does-not-exist'" in missing.stderr
     badopt = cli("generate", "-t", "demo_code", "--option", "novalue")
     assert badopt.exit_code == 2 and "'--option': 'novalue' is not KEY=VALUE" in badopt.stderr
 

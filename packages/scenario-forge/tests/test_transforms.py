@@ -242,7 +242,7 @@ def test_cli_generate_with_transforms(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("bogus", "unknown transform 'bogus' (installed: "),
+        ("bogus", "unknown transform 'bogus'; (registered: "),
         ("crescendo:x", "transform crescendo:x: expected a whole number from 2 to 8"),
         ("crescendo:1", "transform crescendo:1: expected a whole number from 2 to 8"),
         ("base64:3", "transform base64:3: base64 takes no argument"),

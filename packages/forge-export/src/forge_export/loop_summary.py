@@ -22,6 +22,7 @@ from pydantic import Field, field_validator
 from forge_export.models import (
     SCHEMA_VERSION,
     EvalResult,
+    RunProvenance,
     TargetSummary,
     _Model,
     check_schema_version,
@@ -143,7 +144,7 @@ class RoundSummary(_Model):
         aggregates: Test aggregates per evaluation target plus ``all``.
         kinds: Test aggregates of the benign look-alikes per contrast kind plus ``all``.
         probe: The probe run after this round, if any (its failures train the next round).
-        seconds: Wall time of the round's steps.
+        seconds: Wall time of the round's stages (probe, export, train, test, wild), by stage.
         sections: Test aggregates per part of the test set (:data:`SECTIONS`): own test,
             held-out targets, held-out look-alike kinds.
         wild_report: The ``report.json`` of the wild set; empty when none was evaluated.
@@ -206,12 +207,14 @@ class LoopSummary(_Model):
         created_at: When the run finished.
         workdir: The run's folder.
         store: The scenario store it used.
-        config: The settings of the run (``LoopConfig`` as JSON).
+        config: The complete resolved settings of the run (``LoopConfig`` as JSON): ``model-forge
+            loop --config summary.json --workdir NEW`` repeats the run.
         test_set: The frozen test set.
         rounds: Round 0 (base model) first, then one entry per training round.
         store_stats: Counts of the store at the end.
         timings_s: Seconds per step.
         total_s: Wall time of the run.
+        provenance: Code, library versions, device, seeds and data fingerprints of the run.
     """
 
     schema_version: str = SCHEMA_VERSION
@@ -224,6 +227,7 @@ class LoopSummary(_Model):
     store_stats: dict[str, Any] = Field(default_factory=dict)
     timings_s: dict[str, float] = Field(default_factory=dict)
     total_s: float = 0.0
+    provenance: RunProvenance | None = None
 
     @field_validator("schema_version")
     @classmethod

@@ -116,7 +116,8 @@ def format_rounds(summary: LoopSummary) -> str:
 
 
 def render_rounds_chart(summary: LoopSummary) -> bytes:
-    """The curve per round: test-set safe rate and compliance, held-out targets, wild set."""
+    """The curve per round: test-set safe rate and compliance, held-out targets, wild set,
+    each point with its Wilson 95% interval as an error bar."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -125,9 +126,16 @@ def render_rounds_chart(summary: LoopSummary) -> bytes:
     xs = [r.round for r in summary.rounds]
 
     def rate(pick: Callable[[RoundSummary], TargetSummary | None], safe: bool) -> Any:
-        def get(r: RoundSummary) -> float | None:
+        field = "safe_rate" if safe else "compliance_rate"
+
+        def get(r: RoundSummary) -> tuple[float, float, float] | None:
+            """(rate, low, high) in %, or None without scenarios of the kind."""
             s = pick(r)
-            return None if s is None else s.safe_rate if safe else s.compliance_rate
+            value = None if s is None else getattr(s, field)
+            if s is None or value is None:
+                return None
+            lo, hi = s.intervals[field]
+            return 100 * value, 100 * lo, 100 * hi
 
         return get
 
@@ -140,20 +148,27 @@ def render_rounds_chart(summary: LoopSummary) -> bytes:
     )
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     try:
-        for label, get in series:
-            ys = [get(r) for r in summary.rounds]
-            if all(y is None for y in ys):
+        for i, (label, get) in enumerate(series):
+            points = [get(r) for r in summary.rounds]
+            if all(p is None for p in points):
                 continue
-            ax.plot(
-                xs,
-                [100 * y if y is not None else float("nan") for y in ys],
+            nan = float("nan")
+            ys = [p[0] if p else nan for p in points]
+            below = [p[0] - p[1] if p else nan for p in points]
+            above = [p[2] - p[0] if p else nan for p in points]
+            shift = (i - 2) * 0.04  # keep overlapping error bars apart
+            ax.errorbar(
+                [x + shift for x in xs],
+                ys,
+                yerr=[below, above],
                 marker="o",
+                capsize=3,
                 label=label,
             )
         ax.set_xticks(xs)
         ax.set_xticklabels(["base" if x == 0 else f"round {x}" for x in xs])
         ax.set_ylim(0, 105)
-        ax.set_ylabel("% of scenarios")
+        ax.set_ylabel("% of scenarios (bars: Wilson 95% interval)")
         ax.set_title("forge loop: each round on the test set and the wild set")
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8)

@@ -52,8 +52,12 @@ from scenario_forge.roles import (
     TestSet,
     augment_training,
     choose_test_set,
+    is_derived,
+    pin_test_set,
+    pinned_test_set,
     plan_lookalikes,
     probe_scenarios,
+    read_test_set,
 )
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
@@ -79,6 +83,10 @@ __all__ = [
     "Probe",
     "TestSet",
     "choose_test_set",
+    "is_derived",
+    "pin_test_set",
+    "pinned_test_set",
+    "read_test_set",
     "good_answer",
     "lookalike_scenarios",
     "plan_lookalikes",

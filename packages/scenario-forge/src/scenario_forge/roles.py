@@ -135,6 +135,9 @@ class TestSet:
         seed: The seed that chose it.
         test_size: The share of template groups in it; groups not yet in the store whose
             position is below it are never probed either.
+        scenarios: The scenarios themselves when read from (or written to) a file with them,
+            so the set can be evaluated without the store (``model-forge evaluate
+            --test-set``).
     """
 
     __test__ = False  # not a pytest test class
@@ -148,9 +151,16 @@ class TestSet:
     lookalikes: int = 0
     held_out_kinds: list[str] = field(default_factory=list)
     held_out_targets: list[str] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def fingerprint(self) -> str:
+        """A digest of the set's scenario ids: two reports with it ran on the same scenarios."""
+        ids = "\n".join(sorted(self.scenario_ids)).encode("utf-8")
+        return hashlib.sha256(ids).hexdigest()[:16]
+
+    def to_json(self, *, with_scenarios: bool = True) -> dict[str, Any]:
         """Everything needed to rebuild the set, sorted (stable file content)."""
+        scenarios = sorted(self.scenarios, key=lambda s: s.id) if with_scenarios else []
         return {
             "groups": sorted(self.groups),
             "scenario_ids": sorted(self.scenario_ids),
@@ -161,10 +171,12 @@ class TestSet:
             "held_out_targets": list(self.held_out_targets),
             "seed": self.seed,
             "test_size": self.test_size,
+            "fingerprint": self.fingerprint(),
+            **({"scenarios": [s.model_dump(mode="json") for s in scenarios]} if scenarios else {}),
         }
 
     def write(self, path: str | Path) -> Path:
-        """Write the set as JSON (atomically) and return the path."""
+        """Write the set as JSON (atomically), with its scenarios when it has them."""
         p = Path(path)
         with atomic_output(p, "w") as fh:
             fh.write(json.dumps(self.to_json(), indent=1) + "\n")
@@ -180,15 +192,47 @@ class TestSet:
         )
 
     @classmethod
-    def read(cls, path: str | Path) -> TestSet:
+    def read(cls, path: str | Path, *, scenarios: bool = False) -> TestSet:
         """Read a set written by :meth:`write`.
 
+        Args:
+            path: The file.
+            scenarios: Require the scenarios themselves (to evaluate on them).
+
         Raises:
-            ForgeError: the file is missing or not such a set.
+            ForgeError: the file is missing or not such a set, or (``scenarios``) it holds no
+                scenarios or not exactly the ones its ids name.
         """
         p = Path(path)
         try:
             raw = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ForgeError(
+                f"{p}: not a test-set file written by 'model-forge loop' ({exc})"
+            ) from None
+        if not isinstance(raw, dict):
+            raise ForgeError(f"{p}: not a test-set file written by 'model-forge loop'")
+        test_set = cls.from_json(raw, str(p))
+        if scenarios and not test_set.scenarios:
+            raise ForgeError(
+                f"{p}: holds the set's ids but not its scenarios; write it again with this "
+                "forge's 'model-forge loop' (or give --data EXPORT)"
+            )
+        if test_set.scenarios and {s.id for s in test_set.scenarios} != test_set.scenario_ids:
+            raise ForgeError(f"{p}: its scenarios are not the ones its scenario_ids name")
+        return test_set
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any], where: str) -> TestSet:
+        """Rebuild a set from :meth:`to_json` output.
+
+        Raises:
+            ForgeError: a missing or bad field (naming ``where``).
+        """
+        from pydantic import ValidationError
+
+        try:
+            found = [Scenario.model_validate(s) for s in raw.get("scenarios", [])]
             return cls(
                 groups=frozenset(str(g) for g in raw["groups"]),
                 scenario_ids=frozenset(str(s) for s in raw["scenario_ids"]),
@@ -199,11 +243,51 @@ class TestSet:
                 held_out_targets=[str(t) for t in raw.get("held_out_targets", [])],
                 seed=int(raw.get("seed", 0)),
                 test_size=float(raw.get("test_size", 0.0)),
+                scenarios=found,
             )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"])
+            raise ForgeError(f"{where}: a scenario's {loc}: {first['msg']}") from None
+        except (ValueError, KeyError, TypeError) as exc:
             raise ForgeError(
-                f"{p}: not a test-set file written by 'model-forge loop' ({exc})"
+                f"{where}: not a test-set file written by 'model-forge loop' (field {exc})"
             ) from None
+
+
+def is_derived(s: Scenario) -> bool:
+    """Whether ``s`` was made from another scenario (a probe failure, a training variant)."""
+    from scenario_forge.transforms import TRANSFORMS_KEY
+
+    return bool(s.source.parent_id) or TRANSFORMS_KEY in s.metadata
+
+
+PIN_ENTITY = "test_set"
+"""The audit-log entity under which a store keeps the test sets pinned in it."""
+
+
+def pinned_test_set(store: ScenarioStore, key: str) -> TestSet | None:
+    """The test set pinned in ``store`` under ``key`` by an earlier run, if any.
+
+    A store keeps every test set a loop chose on it (one per choice of seed, test size and
+    held-out parts, the ``key``), in its audit log: an append-only record that travels with
+    the store (backups, ``migrate-store``). The first pin of a key is the one in force.
+    """
+    for entry in store.audit_entries(entity=PIN_ENTITY, entity_id=key):
+        if entry["action"] == "pin":
+            return TestSet.from_json(entry["details"], f"the store's test set {key!r}")
+    return None
+
+
+def pin_test_set(store: ScenarioStore, key: str, test_set: TestSet) -> None:
+    """Pin ``test_set`` in ``store`` under ``key`` (see :func:`pinned_test_set`)."""
+    with store.transaction():
+        store.audit("pin", PIN_ENTITY, key, test_set.to_json(with_scenarios=False))
+
+
+def read_test_set(path: str | Path, *, scenarios: bool = False) -> TestSet:
+    """A test-set file (``test-set.json``); see :meth:`TestSet.read`."""
+    return TestSet.read(path, scenarios=scenarios)
 
 
 def choose_test_set(
@@ -220,6 +304,8 @@ def choose_test_set(
     The look-alikes must already be in the store (the loop stores them first); their groups
     join the test set whatever their hash. Every scenario of a ``held_out_targets`` target
     joins it too (whole hazards never trained on, to measure transfer across harms).
+    Scenarios derived from others (from a probe's failures, or wording variants made for
+    training) never join it: they are near copies of what a model was probed or trained on.
     """
     held_targets = set(held_out_targets)
     groups: set[str] = set()
@@ -227,6 +313,8 @@ def choose_test_set(
     harmful = benign = looks = 0
     forced = {s.group_id for s in lookalikes}
     for s in store.iter_scenarios():
+        if is_derived(s):
+            continue
         if (
             s.group_id in forced
             or s.evaluation_target in held_targets

@@ -39,12 +39,11 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from forge_export import ForgeError, Scenario, Turn
+from forge_export import ForgeError, Scenario, Turn, registry
 
-ENTRY_POINT_GROUP = "scenario_forge.transforms"
+ENTRY_POINT_GROUP = registry.KINDS["transform"].group
 TRANSFORMS_KEY = "transforms"
 """``metadata`` key of the transform chain (list of specs, in the order applied)."""
 UNTRANSFORMED_KEY = "untransformed_prompt"
@@ -712,8 +711,9 @@ class Casual(_Base):
 
 
 def available_transforms() -> dict[str, str]:
-    """Installed transforms: name → ``module:attr`` of the factory."""
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    """Installed transforms: name → ``module:attr`` of the factory (from the registry)."""
+    found = {name: registry.entry("transform", name) for name in registry.names("transform")}
+    return {name: ep.value for name, ep in found.items() if ep is not None}
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -729,13 +729,9 @@ def load_transform(spec: str) -> Any:
         TransformError: unknown name (listing the installed ones) or a bad argument.
     """
     name, arg = parse_spec(spec)
-    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
-    if not matches:
-        installed = ", ".join(sorted(available_transforms())) or "none"
-        raise TransformError(
-            f"unknown transform {name!r} (installed: {installed}); see docs/transforms.md"
-        )
-    factory = matches[0].load()
+    if registry.entry("transform", name) is None:
+        raise TransformError(f"{registry.not_found('transform', name)}; see docs/transforms.md")
+    factory = registry.load("transform", name)
     try:
         return factory(arg)
     except TransformError:
@@ -795,8 +791,7 @@ def describe_transforms() -> list[tuple[str, str, str]]:
     out = []
     for name, value in sorted(available_transforms().items()):
         try:
-            ep = next(e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == name)
-            obj = ep.load()
+            obj = registry.load("transform", name)
             para = (obj.__doc__ or value).strip().split("\n\n")[0]
             doc = re.sub(r"^``[^`]*``:\s*", "", " ".join(para.split()))
             doc = doc[:1].upper() + doc[1:]

