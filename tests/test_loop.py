@@ -312,3 +312,20 @@ def test_no_artefact_holds_the_store_password(run: tuple[Path, LoopSummary, str]
         for table in ("audit_log", "scenarios", "completions"):
             rows = conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - fixed names
             assert rows and STORE_PASSWORD not in repr(rows), table
+
+
+def test_resume_asks_again_for_the_store_password(run: tuple[Path, LoopSummary, str]) -> None:
+    """run.yaml keeps the store URL without its password, so --resume needs it again."""
+    workdir, summary, _ = run
+    if "url" not in _STORE:
+        pytest.skip("no PostgreSQL server: the run used a SQLite store")
+    from model_forge.cli import main
+
+    before = (workdir / "summary.json").read_bytes()
+    other = _STORE["url"].replace("/loop_", "/other_")
+    for extra in ([], ["--store", other]):
+        got = CliRunner().invoke(main, ["loop", "--workdir", str(workdir), "--resume", *extra])
+        assert got.exit_code != 0, got.output
+        assert "pass the same --store URL again" in got.output, got.output
+        assert STORE_PASSWORD not in got.output
+    assert (workdir / "summary.json").read_bytes() == before

@@ -420,7 +420,7 @@ class RunProvenance(_Model):
         datasets: The fingerprints of the data used, by name (an export's manifest
             fingerprint, a wild set's sha256, a test set's).
         workdir: The run's folder (empty when it wrote none).
-        command: The command line (``sys.argv``).
+        command: The command line (``sys.argv``, credentials masked).
         stage_seconds: Wall time of each stage of the run.
     """
 

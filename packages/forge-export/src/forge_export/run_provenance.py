@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from forge_export.models import RunProvenance
+from forge_export.redact import redact
 
 PACKAGES = (
     "torch",
@@ -94,6 +95,6 @@ def collect_provenance(
         seeds=dict(seeds or {}),
         datasets=dict(datasets or {}),
         workdir=str(workdir),
-        command=list(sys.argv),
+        command=[redact(arg) for arg in sys.argv],  # no password of a --store URL
         stage_seconds=dict(stage_seconds or {}),
     )

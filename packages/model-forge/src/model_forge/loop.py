@@ -57,6 +57,7 @@ from forge_export.loop_summary import (
     by_metadata,
     by_section,
 )
+from forge_export.redact import redact_location
 
 from model_forge.loop_config import LoopConfig
 from model_forge.loop_state import RunState, prepare_workdir, write_run_file
@@ -287,7 +288,7 @@ def run_loop(
     prepare_workdir(workdir, own_store=own_store, resume=resume, overwrite=overwrite)
     workdir.mkdir(parents=True, exist_ok=True)
     if not resume:
-        write_run_file(workdir, config.to_json())
+        write_run_file(workdir, config.to_public_json())
     run = _Runner(config, log or (lambda _m: None), progress, RunState.load(workdir))
     from scenario_forge.api import ScenarioStore
 
@@ -359,7 +360,7 @@ def _seed_store(run: _Runner, store: Any, taxonomy: Any, plan: Any) -> None:
     completed = complete_with_templates(store, taxonomy)
     looks = store_lookalikes(store, taxonomy, [*plan.test, *plan.train])
     say(
-        f"store {run.store_path}: {gen.added} new template scenarios ({gen.duplicates} already "
+        f"store {redact_location(run.store_path)}: {gen.added} new template scenarios ({gen.duplicates} already "
         f"there), {completed} template completions; look-alikes: {len(plan.test)} test, "
         f"{len(plan.train)} train, {len(plan.probe_pool)} kept for probes ({looks} new)"
     )
@@ -682,7 +683,7 @@ def _finish(run: _Runner, store: Any) -> LoopSummary:
     result = LoopSummary(
         workdir=str(run.workdir),
         store=str(store.path),  # a URL without its password
-        config=config.to_json(),
+        config=config.to_public_json(),
         test_set=TestSetSummary(
             file=str(run.workdir / "test-set.json"),
             groups=len(test_set.groups),

@@ -276,6 +276,25 @@ class LoopConfig(Settings):
             }
         )
 
+    def to_public_json(self) -> dict[str, Any]:
+        """:meth:`to_json` with every credential masked, as ``run.yaml`` and ``summary.json`` keep it.
+
+        A ``postgresql://`` store keeps its user but shows its password as ``***`` (so
+        ``--resume`` asks for ``--store`` again); an OpenAI-compatible URL loses its user-info.
+        """
+        from forge_export.redact import redact
+
+        def public(value: Any) -> Any:
+            if isinstance(value, str):
+                return redact(value) if "://" in value else value
+            if isinstance(value, list):
+                return [public(v) for v in value]
+            if isinstance(value, dict):
+                return {k: public(v) for k, v in value.items()}
+            return value
+
+        return {k: public(v) for k, v in self.to_json().items()}
+
     def check(self) -> None:
         """Raise :class:`ForgeError` naming a bad setting and the fix."""
         self.check_ranges()

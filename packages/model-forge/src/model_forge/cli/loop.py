@@ -151,6 +151,7 @@ def _resumed_config(
         ForgeError: no --workdir, no run.yaml there, or a setting that differs from the run's.
     """
     from forge_export.errors import ForgeError
+    from forge_export.redact import redact_location
     from forge_export.settings import read_settings_file
 
     workdir = command_line.get("workdir")
@@ -164,7 +165,17 @@ def _resumed_config(
     asked = LoopConfig.resolve(
         file=file, command_line=command_line, file_name=str(config_file), quick=quick
     )
-    for key in sorted((set(command_line) | set(file)) - {"workdir"}):
+    saved_store = config.store or ""
+    if "***" in saved_store:
+        # run.yaml keeps the store without its password: the same URL must come again
+        if asked.store is None or redact_location(asked.store) != saved_store:
+            raise ForgeError(
+                f"{saved}: the run's store {saved_store} has a password that run.yaml does "
+                "not keep: pass the same --store URL again (with its password) to resume"
+            )
+        config = config.merge({"store": asked.store})
+    checked = {"workdir", "store"} if "***" in saved_store else {"workdir"}
+    for key in sorted((set(command_line) | set(file)) - checked):
         path = LoopConfig.ALIASES[key].paths[0] if key in LoopConfig.ALIASES else key
         if config.get(path) != asked.get(path):
             raise ForgeError(
