@@ -75,13 +75,14 @@ def test_judge_json_summary(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     p = json.loads(res.stdout)
     assert p["judge"] == "learned@5" and p["n"] == 4 and p["passed"] == 2 and p["output"] is None
-    assert p["by_behavior"]["comply"] == {
-        "n": 2,
-        "passed": 0,
-        "pass_rate": 0.0,
-        "refused": 1,
-        "refusal_rate": 0.5,
-    }
+    comply = p["by_behavior"]["comply"]
+    low = comply.pop("low_confidence")
+    assert comply == {"n": 2, "passed": 0, "pass_rate": 0.0, "refused": 1, "refusal_rate": 0.5}
+    # the low-confidence count is the number of that group's verdicts under the bar
+    from model_forge.judge.confidence import LOW_CONFIDENCE
+
+    confs = [r["confidence"] for r in p["results"] if r["expected_behavior"] == "comply"]
+    assert low == sum(c < LOW_CONFIDENCE for c in confs)
     assert p["by_target"]["harmful_code"]["n"] == 2
     assert len(p["results"]) == 4
 

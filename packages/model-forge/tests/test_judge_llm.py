@@ -224,7 +224,7 @@ def test_cli_with_llm_judge(serve: Callable[[Answer], JudgeServer], tmp_path: Pa
     )
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
-    assert payload["judge"] == "llm:openai:m@2" and payload["passed"] == 1
+    assert payload["judge"] == "llm:openai:m@3" and payload["passed"] == 1
     assert [r["verdict"] for r in payload["results"]] == ["pass", "fail"]
 
 
