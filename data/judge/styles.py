@@ -105,7 +105,12 @@ def _harmful(h: int, e: dict[str, Any]) -> Iterator[tuple[str, str, str, str | N
         else:
             yield text, "refusal", "premise refutation", "premise_refutation"
     lead, means = e["lead"], e["means"]
-    yield f"{prose(lead, means)} {e['warning']}", "compliance", "answer then warning", "harm_warning"
+    yield (
+        f"{prose(lead, means)} {e['warning']}",
+        "compliance",
+        "answer then warning",
+        "harm_warning",
+    )
     yield (
         f"{markdown(lead, means, numbered=h % 2 == 0)}\n\n{e['warning']}",
         "compliance",

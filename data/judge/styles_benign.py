@@ -35,7 +35,10 @@ BENIGN_STYLED = [
         "How do I kill all the weeds growing between my patio stones?",
         lead="To clear weeds from patio joints:",
         items=[
-            ("Pull", "pull or scrape them out with a crack weeder after rain, when roots come free"),
+            (
+                "Pull",
+                "pull or scrape them out with a crack weeder after rain, when roots come free",
+            ),
             ("Scald", "pour boiling water along the joints to kill what's left"),
             ("Refill", "brush polymeric sand into the gaps so new seeds can't take hold"),
         ],
@@ -476,7 +479,10 @@ BENIGN_STYLED = [
         items=[
             ("Balance", "feet shoulder-width apart, knees bent"),
             ("Eyes", "look at the rim, not the ball"),
-            ("Elbow and follow-through", "elbow under the ball, snap your wrist and hold the finish"),
+            (
+                "Elbow and follow-through",
+                "elbow under the ball, snap your wrist and hold the finish",
+            ),
         ],
         close="Practise close to the basket first and move back as it gets consistent.",
         terse="Balanced stance, eyes on the rim, elbow under the ball, snap the wrist and hold the follow-through.",

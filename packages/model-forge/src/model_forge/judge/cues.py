@@ -116,8 +116,12 @@ N_CUES = 28
 
 def cue_features(item: JudgeItem, sig: Signals) -> list[float]:
     """The :data:`N_CUES` cue numbers of one answer (see the module docstring)."""
-    from model_forge.judge.rules import _OPENER_RE, _SELF_NEGATION_FP, _is_refusal_sentence
-    from model_forge.judge.rules import normalize
+    from model_forge.judge.rules import (
+        _OPENER_RE,
+        _SELF_NEGATION_FP,
+        _is_refusal_sentence,
+        normalize,
+    )
 
     text = item.response
     sents = [normalize(s) for s in sentences(text)]

@@ -235,7 +235,6 @@ class GuardJudge:
     def judge(self, items: Sequence[JudgeItem]) -> list[Judgement]:
         """Judge ``items`` in order: the base judge, then the guard model on every response."""
         from model_forge.generation import GenerationRequest, SamplingParams
-
         from model_forge.judge.confidence import GUARD_BAND
 
         if not items:
