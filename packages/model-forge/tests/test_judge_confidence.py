@@ -149,7 +149,9 @@ def test_the_judge_command_writes_and_flags_confidence(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["confidence"] for r in rows] == [0.9, 0.85, 0.95, 0.75]
+    signals = ("refusal phrase", "no refusal signal", "degenerate", "premise refutation")
+    assert [r["confidence"] for r in rows] == [RULE_BANDS[s] for s in signals]
+    assert RULE_BANDS["premise refutation"] < 0.8 <= min(RULE_BANDS[s] for s in signals[:3])
     # the refutation's band (0.75) is under the bar: flagged, with its record number
     assert summary["low_confidence_records"] == [
         {"record": 4, "verdict": "pass", "confidence": 0.75}
