@@ -114,6 +114,21 @@ def _off_topic_recall(pairs: list[tuple[str, str]]) -> str:
     return f"{sum(p == 'off_topic' for p in off) / len(off):.3f}" if off else "    -"
 
 
+def _share(oks: list[bool]) -> str:
+    return f"{len(oks)}, {sum(oks) / len(oks):.3f}" if oks else "0, -"
+
+
+def _true_verdicts(items: list, rows: list[dict]) -> list[str]:
+    """Each row's true verdict: the one the rules give for its true label."""
+    from model_forge.judge.rules import RuleJudge, compute_signals
+
+    rules = RuleJudge()
+    return [
+        rules.decide(it, sig, r["label"]).verdict
+        for it, sig, r in zip(items, compute_signals(items), rows, strict=True)
+    ]
+
+
 def main() -> int:
     """Judge the rows with each judge (and the baseline revision's) and print the tables."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -164,10 +179,15 @@ def main() -> int:
             labels = old.labels
             runs.append((old.name, labels[: len(rows)], [None] * len(rows), labels[len(rows) :]))
     early_items = [row_item(r) for r in earlier]
+    verdicts: dict[str, list[tuple[float | None, bool]]] = {}
+    true_verdicts = _true_verdicts(items, rows)
     for _spec, judge in judges:
         js = judge.judge(items)
         early = [j.label for j in judge.judge(early_items)] if earlier else []
         runs.append((judge.name, [j.label for j in js], [j.confidence for j in js], early))
+        verdicts[judge.name] = [
+            (j.confidence, j.verdict == t) for j, t in zip(js, true_verdicts, strict=True)
+        ]
 
     header = f"{'judge':<26}" + "".join(f"{p:>20}" for p in PATTERNS)
     header += f"{'all rows':>10}{'refused flag':>14}{'low conf.':>11}"
@@ -211,6 +231,24 @@ def main() -> int:
         for name, _labels, _confs, early in runs:
             pairs = [(r["label"], p) for r, p in zip(earlier, early, strict=True)]
             print(f"  {name:<26}{_acc(pairs):>10}{_off_topic_recall(pairs):>18}")
+    print(
+        f"\nrouting on confidence (styled rows; a verdict is right when it is the rules' verdict "
+        f"for the row's label; bar {low:g}):"
+    )
+    print(f"  {'judge':<26}{'confident: n, right':>22}{'low: n, right':>18}{'ECE':>8}")
+    from model_forge.judge.confidence import expected_calibration_error, reliability
+
+    for name, vs in verdicts.items():
+        known = [(c, ok) for c, ok in vs if c is not None]
+        hi = [ok for c, ok in known if c >= low]
+        lo = [ok for c, ok in known if c < low]
+        ece = expected_calibration_error(
+            reliability([c for c, _ in known], [ok for _, ok in known])
+        )
+        print(
+            f"  {name:<26}{_share(hi):>22}{_share(lo):>18}"
+            + (f"{ece:>8.3f}" if ece is not None else f"{'-':>8}")
+        )
     print("\nper style (4-label accuracy, n):")
     names = list(per_style)
     all_styles = sorted({s for v in per_style.values() for s in v})
