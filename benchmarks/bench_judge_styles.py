@@ -36,6 +36,7 @@ import tarfile
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from model_forge.judge import load_judge
 from model_forge.judge.train import REFUSED_LABELS, load_rows, row_item
@@ -114,6 +115,16 @@ def _off_topic_recall(pairs: list[tuple[str, str]]) -> str:
     return f"{sum(p == 'off_topic' for p in off) / len(off):.3f}" if off else "    -"
 
 
+def _load(spec: str, **options: str) -> Any:
+    """The judge ``spec`` names; a bad spec is one error line."""
+    from forge_export.errors import ForgeError
+
+    try:
+        return load_judge(spec, **options)
+    except (ValueError, ForgeError) as exc:
+        raise SystemExit(f"error: judge {spec!r}: {exc}") from None
+
+
 def _share(oks: list[bool]) -> str:
     return f"{len(oks)}, {sum(oks) / len(oks):.3f}" if oks else "0, -"
 
@@ -153,13 +164,15 @@ def main() -> int:
     rows = [r for r in every if r.get("style")]
     earlier = [r for r in every if not r.get("style")]
     items = [row_item(r) for r in rows]
+    if bad := [o for o in args.llm_option if "=" not in o]:
+        raise SystemExit(f"error: --llm-option takes KEY=VALUE, not {bad[0]!r}")
     options = dict(o.split("=", 1) for o in args.llm_option)
     specs = [s.strip() for s in args.judges.split(",") if s.strip()]
-    judges = [(s, load_judge(s)) for s in specs]
+    judges = [(s, _load(s)) for s in specs]
     if args.llm:
-        judges.append((args.llm, load_judge(args.llm, **options)))
+        judges.append((args.llm, _load(args.llm, **options)))
     if args.guard:
-        judges.append((args.guard, load_judge(args.guard, **options)))
+        judges.append((args.guard, _load(args.guard, **options)))
     counts: dict[str | None, int] = defaultdict(int)
     for r in rows:
         counts[r["pattern"]] += 1

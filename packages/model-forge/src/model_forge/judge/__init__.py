@@ -145,7 +145,8 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
             judge.backend  # noqa: B018  (load now, so a bad spec fails before any work)
         except ForgeError as exc:
             raise ValueError(
-                f"unknown judge {spec!r}: use 'default', 'learned', 'rules' or an LLM judge backend spec "
+                f"unknown judge {spec!r}: use 'default', 'learned', 'rules', a guard judge "
+                f"('guard:openai:MODEL') or an LLM judge backend spec "
                 f"('openai:MODEL', 'bundled', 'tiny', a model folder) ({exc})"
             ) from exc
     return judge
