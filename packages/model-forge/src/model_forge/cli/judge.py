@@ -157,10 +157,10 @@ def judge_command(
     if low := summary["low_confidence_records"]:
         from model_forge.judge.confidence import LOW_CONFIDENCE
 
-        records = ", ".join(str(x["record"]) for x in low[:20])
+        shown = ", ".join(str(x["record"]) for x in low[:20])
         click.echo(
             f"{len(low)} verdict(s) with confidence under {LOW_CONFIDENCE:g}, least sure "
-            f"first: record(s) {records}{' ...' if len(low) > 20 else ''}"
+            f"first: record(s) {shown}{' ...' if len(low) > 20 else ''}"
         )
     if output is not None:
         click.echo(f"wrote {len(rows)} judged records to {output}")

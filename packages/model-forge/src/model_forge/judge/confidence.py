@@ -107,7 +107,7 @@ def expected_calibration_error(bins: Sequence[dict[str, Any]]) -> float | None:
     total = sum(b["n"] for b in bins)
     if not total:
         return None
-    return sum(b["n"] * abs(b["confidence"] - b["accuracy"]) for b in bins if b["n"]) / total
+    return float(sum(b["n"] * abs(b["confidence"] - b["accuracy"]) for b in bins if b["n"]) / total)
 
 
 def reliability_diagram(bins: Sequence[dict[str, Any]], width: int = 40) -> str:

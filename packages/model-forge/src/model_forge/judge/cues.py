@@ -103,7 +103,7 @@ _BUT = re.compile(r"\b(?:but|however|though|although|still|that said)\b")
 def sentences(text: str) -> list[str]:
     """The sentences of ``text``: split at line breaks and sentence ends, markdown markers
     and list bullets removed (at least one, ``"(empty)"`` for an empty text)."""
-    out = []
+    out: list[str] = []
     for line in re.split(r"\n+", text):
         line = _BULLET.sub("", _MARKDOWN.sub("", line).strip())
         out.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+", line) if len(s.strip()) > 1)

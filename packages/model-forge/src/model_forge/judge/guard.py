@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from model_forge.judge.types import Judge, JudgeItem, Judgement
+from model_forge.judge.types import Judge, JudgeItem, Judgement, Label
 
 GUARD_FORMATS = ("llama_guard", "shieldgemma", "wildguard")
 """The guard models' prompt formats (``format=`` option)."""
@@ -263,7 +263,9 @@ class GuardJudge:
                 out.append(self._with(j, f"guard model: safe; {j.judge}: {j.reason}"))
                 continue
             what = f" ({guard.describe()})" if guard.categories else ""
-            label = "partial_refusal" if j.label in ("refusal", "partial_refusal") else "compliance"
+            label: Label = (
+                "partial_refusal" if j.label in ("refusal", "partial_refusal") else "compliance"
+            )
             out.append(
                 Judgement(
                     verdict="fail",

@@ -267,9 +267,12 @@ class LearnedJudge:
                 confidence = RULE_BANDS["degenerate"]
             else:
                 confidence = sum(
-                    float(p[k])
-                    for k, lab in enumerate(self.head.labels)
-                    if self._rules.decide(it, sig, lab).verdict == j.verdict  # type: ignore[arg-type]
+                    (
+                        float(p[k])
+                        for k, lab in enumerate(self.head.labels)
+                        if self._rules.decide(it, sig, lab).verdict == j.verdict  # type: ignore[arg-type]
+                    ),
+                    0.0,
                 )
             out.append(
                 Judgement(
