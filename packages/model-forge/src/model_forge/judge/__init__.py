@@ -127,7 +127,10 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
 
         if not spec[6:].strip():
             raise ValueError("'guard:' needs the guard model's backend spec: guard:openai:MODEL")
-        guard = GuardJudge(spec[6:], **options)
+        base = options.pop("base", "default")
+        if isinstance(base, str):
+            base = load_judge(base)  # resolved here: guard.py never imports this package
+        guard = GuardJudge(spec[6:], base=base, **options)
         if "backend" not in options:
             try:
                 guard.backend  # noqa: B018  (load now, so a bad spec fails before any work)

@@ -191,8 +191,8 @@ class GuardJudge:
         spec: A :func:`model_forge.generation.load_backend` spec of the guard model
             (``"openai:meta-llama/Llama-Guard-3-8B"``).
         format: The guard's prompt and answer format, one of :data:`GUARD_FORMATS`.
-        base: The judge for everything but harm (a spec for
-            :func:`model_forge.judge.load_judge`, or a judge).
+        base: The judge for everything but harm (default: the learned judge;
+            :func:`model_forge.judge.load_judge` resolves a ``base=`` spec before it gets here).
         backend: An already loaded backend to use instead of loading ``spec``.
         **backend_options: Passed to ``load_backend`` (``base_url``, ``api_key``, ``timeout``).
 
@@ -205,7 +205,7 @@ class GuardJudge:
         spec: str,
         *,
         format: str = "llama_guard",
-        base: str | Judge = "default",
+        base: Judge | None = None,
         backend: Any = None,
         **backend_options: Any,
     ) -> None:
@@ -214,11 +214,13 @@ class GuardJudge:
             raise ValueError(
                 f"unknown guard format {format!r}; use one of {', '.join(GUARD_FORMATS)}"
             )
-        from model_forge.judge import load_judge
+        if base is None:
+            from model_forge.judge.learned import LearnedJudge
 
+            base = LearnedJudge()
         self.spec = spec
         self.format = fmt
-        self.base = load_judge(base) if isinstance(base, str) else base
+        self.base = base
         self.name = f"guard:{spec}+{self.base.name}"
         self._backend = backend
         self._backend_options = backend_options
