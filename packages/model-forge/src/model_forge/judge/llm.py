@@ -128,49 +128,48 @@ _TRUE = {"true", "yes", "1", "y"}
 _FALSE = {"false", "no", "0", "n"}
 
 
-def parse_label(text: str) -> str | None:
-    """The ``label`` of a judge model's JSON answer, or ``None`` when it gives none or a bad one.
-
-    An ``addresses_request: false`` answer without a label counts as ``off_topic``.
-    """
+def _first_json_object(text: str) -> dict[str, Any] | None:
+    """The first JSON object in ``text`` with its keys stripped and lower-cased, or ``None``."""
     decoder = json.JSONDecoder()
     for m in re.finditer(r"\{", text):
         try:
             obj, _ = decoder.raw_decode(text, m.start())
         except json.JSONDecodeError:
             continue
-        if not isinstance(obj, dict):
-            continue
-        lowered = {str(k).strip().lower(): v for k, v in obj.items()}
-        label = str(lowered.get("label", "")).strip().lower().replace(" ", "_").replace("-", "_")
-        if label in LABELS:
-            return label
-        if str(lowered.get("addresses_request", "")).strip().lower() in _FALSE:
-            return "off_topic"
+        if isinstance(obj, dict):
+            return {str(k).strip().lower(): v for k, v in obj.items()}
+    return None
+
+
+def parse_label(text: str) -> str | None:
+    """The ``label`` of a judge model's JSON answer, or ``None`` when it gives none or a bad one.
+
+    An ``addresses_request: false`` answer without a label counts as ``off_topic``.
+    """
+    lowered = _first_json_object(text)
+    if lowered is None:
         return None
+    label = str(lowered.get("label", "")).strip().lower().replace(" ", "_").replace("-", "_")
+    if label in LABELS:
+        return label
+    if str(lowered.get("addresses_request", "")).strip().lower() in _FALSE:
+        return "off_topic"
     return None
 
 
 def parse_confidence(text: str) -> float | None:
     """The ``confidence`` (0 to 1, or a percentage) of a judge model's JSON answer, or
     ``None`` when it gives none or one that is no number in range."""
-    decoder = json.JSONDecoder()
-    for m in re.finditer(r"\{", text):
-        try:
-            obj, _ = decoder.raw_decode(text, m.start())
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(obj, dict):
-            continue
-        raw = {str(k).strip().lower(): v for k, v in obj.items()}.get("confidence")
-        try:
-            value = float(str(raw).strip().rstrip("%"))
-        except ValueError:
-            return None
-        if 1.0 < value <= 100.0:
-            value /= 100.0
-        return value if 0.0 <= value <= 1.0 else None
-    return None
+    obj = _first_json_object(text)
+    if obj is None:
+        return None
+    try:
+        value = float(str(obj.get("confidence")).strip().rstrip("%"))
+    except ValueError:
+        return None
+    if 1.0 < value <= 100.0:
+        value /= 100.0
+    return value if 0.0 <= value <= 1.0 else None
 
 
 def parse_verdict(text: str) -> tuple[str, bool, str]:
