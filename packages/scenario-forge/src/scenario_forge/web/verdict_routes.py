@@ -116,7 +116,7 @@ def queue_page(
     page = min(page, pages)
     shown = [{**r, "verdict": in_force.get(r["key"])} for r in kept[(page - 1) * PAGE_SIZE :]]
     shown = shown[:PAGE_SIZE]
-    nexts = [r["i"] for r in shown[1:]] + [shown[-1]["i"] if shown else 0]
+    nexts = [r["i"] for r in shown[1:]] + [r["i"] for r in shown[-1:]]
     return {
         "rows": [{**r, "next": n} for r, n in zip(shown, nexts, strict=True)],
         "total": len(rows),
