@@ -154,3 +154,25 @@ def test_users_add_with_the_lead_role_and_change_it(tmp_path: Path) -> None:
     assert {u["name"]: u["role"] for u in listed} == {"ana": "lead", "lee": "lead"}
     with ScenarioStore.open(db) as store:
         assert user_role(store, "ana") == "lead"
+
+
+def test_the_terminal_lists_and_settles_disagreements(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    with ScenarioStore.open(db, create=True) as store:
+        ids = _seed(store)
+    env = {"SCENARIO_FORGE_DB": str(db)}
+    run = CliRunner().invoke
+    listed = json.loads(run(main, ["review", "disagreements", "--json"], env=env).output)
+    assert [d["scenario_id"] for d in listed["disagreements"]] == [ids[4], ids[3]]
+    r = run(main, ["review", "settle", ids[4][:8], "2", "--lead", "ana"], env=env)
+    assert r.exit_code == 1 and "'ana' is not a lead account" in r.output
+    r = run(main, ["review", "settle", "ffffffff", "2", "--lead", "lee"], env=env)
+    assert r.exit_code == 1 and r.output.startswith("Error:") and "\n" not in r.output.strip()
+    r = run(main, ["review", "settle", ids[4], "9", "--lead", "lee"], env=env)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    r = run(main, ["review", "settle", ids[4][:8], "2", "--lead", "LEE", "--note", "ok"], env=env)
+    assert r.exit_code == 0, r.output
+    r = run(main, ["review", "disagreements", "--unsettled"], env=env)
+    assert ids[4] not in r.output and ids[3] in r.output
+    with ScenarioStore.open(db) as store:
+        assert store.adjudications()[ids[4]].note == "ok"

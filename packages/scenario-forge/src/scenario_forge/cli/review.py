@@ -396,3 +396,13 @@ def verdicts_cmd(
         f"Done: {result.confirmed} confirmed, {result.overruled} overruled, {result.skipped} "
         f"skipped, {result.undone} undone (reviewer {name})."
     )
+
+
+def _add_adjudication_commands() -> None:
+    from scenario_forge.cli.adjudicate import disagreements_cmd, settle_cmd
+
+    review_cmd.add_command(disagreements_cmd)
+    review_cmd.add_command(settle_cmd)
+
+
+_add_adjudication_commands()
