@@ -113,6 +113,9 @@ def test_only_a_lead_settles_and_the_settled_rating_is_what_export_uses(
     assert settled[ids[4]].ratings == {"ana": 0, "bob": 3}  # provenance: the ratings it settled
     assert [d.scenario_id for d in disagreements(store, unsettled_only=True)] == []
     assert "Settled: <strong>3</strong> by lee (a fine scenario)" in lead.get("/agreement").text
+    shown = lead.get(f"/scenario/{ids[4]}").text
+    assert '<strong id="settled">3</strong>, settled by lee' in shown
+    assert "mean of the reviewers' 1.50" in shown
     # the individual ratings stay
     assert sorted(r.rating for r in store.reviews_for(ids[4])) == [0, 3]
 

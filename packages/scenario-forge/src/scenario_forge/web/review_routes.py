@@ -121,6 +121,16 @@ def review_routes(ctx: WebContext) -> list[Route]:
             return RedirectResponse("/review", status_code=303)
         return ctx.render(request, "review.html", 400, form=form, **failed)
 
+    return [
+        Route("/review", review_page, methods=["GET"]),
+        Route("/review/{sid}/answer", ctx.posted(answer), methods=["POST"]),
+        *skip_undo_routes(ctx),
+    ]
+
+
+def skip_undo_routes(ctx: WebContext) -> list[Route]:
+    """The review page's skip and undo forms."""
+
     async def skip(request: Request, form: dict[str, str]) -> Response:
         user = request.session["user"]
         sid = request.path_params["sid"]
@@ -146,8 +156,6 @@ def review_routes(ctx: WebContext) -> list[Route]:
         return RedirectResponse("/review", status_code=303)
 
     return [
-        Route("/review", review_page, methods=["GET"]),
-        Route("/review/{sid}/answer", ctx.posted(answer), methods=["POST"]),
         Route("/review/{sid}/skip", ctx.posted(skip), methods=["POST"]),
         Route("/undo", ctx.posted(undo), methods=["POST"]),
     ]
@@ -172,6 +180,7 @@ def page_routes(ctx: WebContext) -> list[Route]:
                 "completions": store.completions_for(sid),
                 "reviews": reviews,
                 "rating": aggregate_rating(reviews),
+                "settled": store.adjudications([sid]).get(sid),
             }
 
         page = await run_in_threadpool(work)
