@@ -18,6 +18,7 @@ from scenario_forge.web.auth import add_user, user_role
 from starlette.testclient import TestClient
 
 PASSWORD = "correct horse battery"
+HOSTILE = '<script>document.title="pwned"</script>\x1b[2J'
 BOTH_BACKENDS = pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
 
 
@@ -39,7 +40,7 @@ def _seed(store: ScenarioStore) -> list[str]:
     ana = [3, 1, 2, 3, 0, 2]
     bob = [3, 1, 2, 1, 3, 2]
     store.add_reviews(
-        Review(scenario_id=s.id, reviewer=who, rating=r[i], note=f"{who} on {i}")
+        Review(scenario_id=s.id, reviewer=who, rating=r[i], note=f"{who} on {i} {HOSTILE}")
         for i, s in enumerate(made)
         for who, r in (("ana", ana), ("bob", bob))
     )
@@ -77,6 +78,8 @@ def test_alpha_per_target_and_the_disagreement_list(store: ScenarioStore) -> Non
     assert re.search(r'data-target="demo_help">.*?class="num n">3<', page, re.S)
     assert 'id="disagreement-count">2<' in page
     assert "ana on 4" in page and "Adjudication prompt 4" in page
+    assert "<script>document.title" not in page and "&lt;script&gt;" in page
+    assert "\\x1b[2J" in page
     assert "/settle" not in page  # no settle form for a reviewer
     only_code = c.get("/agreement?target=demo_code").text
     assert 'id="disagreement-count">0<' in only_code
