@@ -23,11 +23,16 @@ def disagreements_cmd(target: str, unsettled: bool, db: Path | str, as_json: boo
       scenario-forge review disagreements --unsettled
       scenario-forge review disagreements --target harmful_code --json
     """
-    from scenario_forge.review.adjudication import agreement_by_target, disagreements
+    from scenario_forge.review.adjudication import (
+        agreement_by_target,
+        disagreements,
+        overlapping,
+    )
 
     with open_store(db, create=False) as store:
-        items = disagreements(store, target=target, unsettled_only=unsettled)
-        per_target = agreement_by_target(store)
+        units = overlapping(store)
+        items = disagreements(store, target=target, unsettled_only=unsettled, units=units)
+        per_target = agreement_by_target(store, units)
     if as_json:
         echo_json(
             {

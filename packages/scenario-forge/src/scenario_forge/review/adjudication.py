@@ -66,7 +66,8 @@ class Disagreement:
         return max(self.ratings.values()) - min(self.ratings.values())
 
 
-def _overlapping(store: ScenarioStore) -> list[RatedScenario]:
+def overlapping(store: ScenarioStore) -> list[RatedScenario]:
+    """The scenarios rated by two or more reviewers (each reviewer's latest rating)."""
     return [u for u in store.latest_ratings() if len(u.ratings) >= 2]
 
 
@@ -83,9 +84,14 @@ def _agreement(target: str, units: list[RatedScenario], settled: set[str]) -> Ta
     )
 
 
-def agreement_by_target(store: ScenarioStore) -> list[TargetAgreement]:
-    """Alpha with its n per target, by target name, then ``all`` (every target together)."""
-    units = _overlapping(store)
+def agreement_by_target(
+    store: ScenarioStore, units: list[RatedScenario] | None = None
+) -> list[TargetAgreement]:
+    """Alpha with its n per target, by target name, then ``all`` (every target together).
+
+    ``units``: :func:`overlapping`'s result when the caller has it (one pass over reviews).
+    """
+    units = overlapping(store) if units is None else units
     settled = set(store.adjudications([u.scenario_id for u in units]))
     by: dict[str, list[RatedScenario]] = {}
     for u in units:
@@ -95,7 +101,11 @@ def agreement_by_target(store: ScenarioStore) -> list[TargetAgreement]:
 
 
 def disagreements(
-    store: ScenarioStore, *, target: str = "", unsettled_only: bool = False
+    store: ScenarioStore,
+    *,
+    target: str = "",
+    unsettled_only: bool = False,
+    units: list[RatedScenario] | None = None,
 ) -> list[Disagreement]:
     """The scenarios whose reviewers disagree, widest spread first (then by id).
 
@@ -103,10 +113,11 @@ def disagreements(
         store: The store.
         target: Only this evaluation target ("" for all).
         unsettled_only: Leave out the ones a lead settled.
+        units: :func:`overlapping`'s result when the caller has it.
     """
     units = [
         u
-        for u in _overlapping(store)
+        for u in (overlapping(store) if units is None else units)
         if len(set(u.ratings.values())) > 1 and (not target or u.evaluation_target == target)
     ]
     settled = store.adjudications([u.scenario_id for u in units])

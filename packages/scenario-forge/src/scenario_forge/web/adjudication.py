@@ -16,6 +16,7 @@ from scenario_forge.review.adjudication import (
     AdjudicationError,
     agreement_by_target,
     disagreements,
+    overlapping,
     settle,
 )
 from scenario_forge.review.agreement import review_stats
@@ -52,7 +53,8 @@ def _page(
     store: ScenarioStore, user: str, target: str, unsettled: bool, page: int
 ) -> dict[str, Any]:
     """What agreement.html shows."""
-    items = disagreements(store, target=target, unsettled_only=unsettled)
+    units = overlapping(store)
+    items = disagreements(store, target=target, unsettled_only=unsettled, units=units)
     pages = max(1, -(-len(items) // PAGE_SIZE))
     page = min(page, pages)
     shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -62,7 +64,7 @@ def _page(
         prompts[d.scenario_id] = "" if s is None else s.prompt[:400]
     return {
         "stats": review_stats(store),
-        "per_target": agreement_by_target(store),
+        "per_target": agreement_by_target(store, units),
         "items": shown,
         "prompts": prompts,
         "matching": len(items),
