@@ -101,11 +101,16 @@ _TASK_CATEGORIES = {
 
 @dataclass(frozen=True)
 class ScenarioBundle:
-    """One scenario with its completions and reviews: the unit the exporter reads."""
+    """One scenario with its completions and reviews: the unit the exporter reads.
+
+    ``settled_rating``: a lead's settled rating when reviewers disagreed (scenario-forge's
+    adjudication); it replaces the mean of the reviews' ratings, which stay in ``reviews``.
+    """
 
     scenario: Scenario
     completions: Sequence[Completion] = ()
     reviews: Sequence[Review] = ()
+    settled_rating: float | None = None
 
 
 @dataclass(frozen=True)
@@ -458,6 +463,8 @@ def _rows_of(
     else:
         reviewers = len({r.reviewer for r in reviews})
         rating = aggregate_rating(reviews) if reviewers else None
+    if bundle.settled_rating is not None:
+        rating = bundle.settled_rating
     min_rating = options.effective_min_rating
     if min_rating is not None and (rating is None or rating < min_rating):
         return rows, reviewers, []  # reviewers judged it poor (or nobody has): no row at all
