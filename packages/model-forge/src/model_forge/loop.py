@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forge_export.atomic_files import atomic_output
+from forge_export.cli_support import StoreLocation
 from forge_export.errors import ForgeError
 from forge_export.loop_summary import (
     WILD_GROUP_KEY,
@@ -250,10 +251,7 @@ class _Runner:
 def store_location(config: LoopConfig, workdir: Path) -> Path | str:
     """The run's store: ``--store`` (a file or a postgresql:// URL) or ``WORKDIR/forge.db``."""
     store = config.store
-    # a postgresql:// URL stays text (Path would fold its "//")
-    if store and str(store).startswith(("postgresql://", "postgres://")):
-        return str(store)
-    return Path(store) if store else workdir / "forge.db"
+    return StoreLocation.parse(str(store)) if store else workdir / "forge.db"
 
 
 def run_loop(

@@ -40,9 +40,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forge_export import Completion, Review, Scenario, aggregate_rating
+from forge_export.cli_support import StoreLocation
 
 from scenario_forge.migrations import apply_migrations, current_version, latest_version
-from scenario_forge.pg_backend import STORE_LOCK_KEY, is_url, redact
+from scenario_forge.pg_backend import STORE_LOCK_KEY, redact
 from scenario_forge.store_errors import StoreError
 from scenario_forge.store_review import ReviewTables
 
@@ -102,7 +103,7 @@ def default_db_path() -> Path:
 def default_location() -> str | Path:
     """``$SCENARIO_FORGE_DB`` (a file or a ``postgresql://`` URL), else ``./forge.db``."""
     env = os.environ.get(DB_ENV)
-    if env and is_url(env):
+    if env and StoreLocation.is_postgres(env):
         return env
     return default_db_path()
 
@@ -193,7 +194,7 @@ class ScenarioStore(ReviewTables):
                 ``upgrade`` is not set.
         """
         location = path if path is not None else default_location()
-        if is_url(location):
+        if StoreLocation.is_postgres(location):
             return cls._open_postgres(str(location), actor, upgrade, announce)
         p = Path(location)
         if p.is_dir():

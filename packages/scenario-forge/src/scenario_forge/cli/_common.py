@@ -128,7 +128,7 @@ def open_store(db: Path | str, *, create: bool = True) -> ScenarioStore:
     """
     from scenario_forge.store import ScenarioStore
 
-    new = create and not str(db).startswith(("postgresql://", "postgres://"))
+    new = create and not StoreLocation.is_postgres(db)
     new = new and not Path(db).exists()
     store = ScenarioStore.open(db, create=create)
     ctx = click.get_current_context(silent=True)
