@@ -30,6 +30,8 @@ from model_forge.eval_config import EvalOptions
 from model_forge.generate_config import GenerateOptions
 
 if TYPE_CHECKING:
+    from forge_export.judge_spec import JudgeSpec, JudgeSpecs
+
     from model_forge.generation import Backend
     from model_forge.judge import Judge
 
@@ -123,17 +125,20 @@ def run_scenarios(
     max_new_tokens: int | None = None,
     generate: GenerateOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    judge_specs: JudgeSpecs | None = None,
 ) -> list[EvalResult]:
-    """Generate one answer per scenario (:class:`EvalOptions`' decoding) and judge it."""
+    """Generate one answer per scenario (:class:`EvalOptions`' decoding) and judge it.
+
+    ``judge_specs`` (target name → :class:`~forge_export.judge_spec.JudgeSpec`) travels with
+    each judged item; a target it lacks is looked up by the judge itself.
+    """
     from model_forge.generation import GenerationRequest, SamplingParams
     from model_forge.judge import JudgeItem
 
     sampling = SamplingParams.from_options(_decoding(max_new_tokens, generate))
     requests = [GenerationRequest(s.id, s.messages(), sampling) for s in scenarios]
     generations = backend.generate(requests, progress=progress)
-    items = [
-        JudgeItem.from_scenario(s, g.text) for s, g in zip(scenarios, generations, strict=True)
-    ]
+    items = JudgeItem.for_scenarios(scenarios, [g.text for g in generations], judge_specs)
     judgements = judge.judge(items)
     return [
         EvalResult(
@@ -164,6 +169,7 @@ def evaluate_scenarios(
     metadata: dict[str, Any] | None = None,
     fingerprint: str | None = None,
     seeds: dict[str, int] | None = None,
+    judge_specs: JudgeSpecs | None = None,
 ) -> EvalReport:
     """Answer ``scenarios`` with ``backend``, judge them, and return the :class:`EvalReport`.
 
@@ -180,12 +186,15 @@ def evaluate_scenarios(
         fingerprint: The data's fingerprint when it is not an export (a test set's, a wild
             set's).
         seeds: Seeds to record in the report's provenance.
+        judge_specs: Target name → what the judge checks for it (see :func:`run_scenarios`).
     """
     import time
 
     started = time.perf_counter()
     decoding = _decoding(max_new_tokens, generate)
-    results = run_scenarios(scenarios, backend, judge, generate=decoding, progress=progress)
+    results = run_scenarios(
+        scenarios, backend, judge, generate=decoding, progress=progress, judge_specs=judge_specs
+    )
     seconds = round(time.perf_counter() - started, 2)
     printed = fingerprint if fingerprint is not None else ""
     if data is not None and fingerprint is None:
@@ -230,6 +239,7 @@ def evaluate(
     options: EvalOptions | None = None,
     progress: Callable[[int], None] | None = None,
     on_loaded: Callable[[int], None] | None = None,
+    judge_specs: JudgeSpecs | None = None,
 ) -> EvaluationRun:
     """Run ``model`` on the ``eval`` config of the export ``data`` and judge every answer.
 
@@ -252,6 +262,9 @@ def evaluate(
         options: The settings the arguments above override.
         progress: Called with ``n`` as ``n`` more answers are generated.
         on_loaded: Called with the number of scenarios once they are read.
+        judge_specs: Target name → what the judge checks for it, handed to the judge with
+            each item [default: the ``judge:`` blocks of the taxonomy, built-in targets plus
+            ``$SCENARIO_FORGE_TAXONOMY``].
 
     Returns:
         An :class:`EvaluationRun`.
@@ -297,15 +310,33 @@ def evaluate(
         data=opts.data,
         split=split_name,
         fingerprint=fingerprint,
-        metadata={
-            "model": opts.model if backend_given is None else backend.model_id,
-            **({"wild_set": str(opts.wild_set)} if opts.wild_set is not None else {}),
-            **({"test_set": str(opts.test_set)} if opts.test_set is not None else {}),
-            "settings": opts.to_json(),
-        },
+        metadata=_run_metadata(opts, None if backend_given is None else backend.model_id),
+        judge_specs=taxonomy_judge_specs() if judge_specs is None else judge_specs,
     )
     paths = write_report(report, opts.output) if opts.output is not None else {}
     return EvaluationRun(report=report, paths=paths)
+
+
+def _run_metadata(opts: EvalOptions, given_model_id: str | None) -> dict[str, Any]:
+    """The report metadata of an :func:`evaluate` run: the model, the data, the settings."""
+    return {
+        "model": opts.model if given_model_id is None else given_model_id,
+        **({"wild_set": str(opts.wild_set)} if opts.wild_set is not None else {}),
+        **({"test_set": str(opts.test_set)} if opts.test_set is not None else {}),
+        "settings": opts.to_json(),
+    }
+
+
+def taxonomy_judge_specs() -> dict[str, JudgeSpec]:
+    """Target name → the ``judge:`` block of the taxonomy (built-in targets plus
+    ``$SCENARIO_FORGE_TAXONOMY``): what :func:`evaluate` hands the judge by default.
+
+    Raises:
+        ForgeError: the override file is bad (one line naming it).
+    """
+    from scenario_forge.api import load_taxonomy
+
+    return dict(load_taxonomy().judge_specs())
 
 
 def _scenarios_of(opts: EvalOptions) -> tuple[list[Scenario], str | None, str]:
