@@ -243,8 +243,6 @@ def evaluate(
 ) -> EvaluationRun:
     """Run ``model`` on the ``eval`` config of the export ``data`` and judge every answer.
 
-    Keyword arguments left ``None`` are unset: ``options`` (or :class:`EvalOptions` ()) decides.
-
     Args:
         model: A :func:`model_forge.generation.load_backend` spec or a loaded backend.
         data: The export folder (``None`` with ``wild_set`` or ``test_set``).
@@ -259,12 +257,12 @@ def evaluate(
         batch_size: Generation batch size for local models.
         max_new_tokens: Most tokens per answer (greedy decoding).
         limit: Evaluate only the first ``limit`` scenarios.
-        options: The settings the arguments above override.
+        options: The settings the arguments above override (an argument left ``None`` is
+            unset: ``options``, or :class:`EvalOptions` (), decides).
         progress: Called with ``n`` as ``n`` more answers are generated.
         on_loaded: Called with the number of scenarios once they are read.
-        judge_specs: Target name → what the judge checks for it, handed to the judge with
-            each item [default: the ``judge:`` blocks of the taxonomy, built-in targets plus
-            ``$SCENARIO_FORGE_TAXONOMY``].
+        judge_specs: Target name → what the judge checks for it, handed over with each item
+            [default: :func:`taxonomy_judge_specs`].
 
     Returns:
         An :class:`EvaluationRun`.
@@ -275,30 +273,20 @@ def evaluate(
     """
     backend_given = model if model is not None and not isinstance(model, str) else None
     judge_given = judge if judge is not None and not isinstance(judge, str) else None
-    opts = (options or EvalOptions()).merge(
-        {
-            "model": model if isinstance(model, str) else None,
-            "data": data,
-            "wild_set": str(wild_set) if wild_set is not None else None,
-            "test_set": test_set,
-            "split": split,
-            "judge": judge if isinstance(judge, str) else None,
-            "output": output,
-            "batch_size": batch_size,
-            "max_new_tokens": max_new_tokens,
-            "limit": limit,
-        },
-        where="evaluate()",
+    opts = _settings(
+        options,
+        model=model if isinstance(model, str) else None,
+        data=data,
+        wild_set=str(wild_set) if wild_set is not None else None,
+        test_set=test_set,
+        split=split,
+        judge=judge if isinstance(judge, str) else None,
+        output=output,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        limit=limit,
     )
-    if judge_given is None:
-        from model_forge.judge_plugins import check_judge_spec
-
-        check_judge_spec(opts.judge)  # an unknown judge: one line before any data is read
-    scenarios, fingerprint, split_name = _scenarios_of(opts)
-    if opts.limit is not None:
-        scenarios = scenarios[: opts.limit]
-    if on_loaded:
-        on_loaded(len(scenarios))
+    scenarios, fingerprint, split_name = _read_scenarios(opts, judge_given is None, on_loaded)
     judge_obj = judge_given or resolve_judge(opts.judge)
     backend = backend_given or _resolve_backend(opts.model, opts.generate.batch_size)
     report = evaluate_scenarios(
@@ -315,6 +303,29 @@ def evaluate(
     )
     paths = write_report(report, opts.output) if opts.output is not None else {}
     return EvaluationRun(report=report, paths=paths)
+
+
+def _read_scenarios(
+    opts: EvalOptions, check_judge: bool, on_loaded: Callable[[int], None] | None
+) -> tuple[list[Scenario], str | None, str]:
+    """The scenarios to ask (at most ``opts.limit``), with :func:`_scenarios_of`'s fingerprint
+    and split name; a judge spec (``check_judge``) is checked first, before any data is read."""
+    if check_judge:
+        from model_forge.judge_plugins import check_judge_spec
+
+        check_judge_spec(opts.judge)  # an unknown judge: one line before any data is read
+    scenarios, fingerprint, split_name = _scenarios_of(opts)
+    if opts.limit is not None:
+        scenarios = scenarios[: opts.limit]
+    if on_loaded:
+        on_loaded(len(scenarios))
+    return scenarios, fingerprint, split_name
+
+
+def _settings(options: EvalOptions | None, **given: Any) -> EvalOptions:
+    """:func:`evaluate`'s settings: ``options`` (or the defaults) with the arguments given
+    (``None``: unset) on top."""
+    return (options or EvalOptions()).merge(given, where="evaluate()")
 
 
 def _run_metadata(opts: EvalOptions, given_model_id: str | None) -> dict[str, Any]:
