@@ -138,7 +138,7 @@ def review_stats(store: ScenarioStore) -> dict[str, Any]:
 
 def review_stats_lines(stats: dict[str, Any]) -> list[str]:
     """Text lines for ``scenario-forge stats``: a per-reviewer table and the agreement."""
-    from scenario_forge.cli._common import table
+    from scenario_forge.terminal import table
 
     reviewers = stats.get("reviewers") or {}
     agreement = stats.get("agreement") or {}
