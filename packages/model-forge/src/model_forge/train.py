@@ -312,6 +312,34 @@ def train(
         return _train(export, output, options or TrainOptions(), dataset, log)
 
 
+def _training_rows(
+    export_path: Path, config: str, dataset: Dataset | None, options: TrainOptions
+) -> tuple[int, Dataset]:
+    """The exported rows (``dataset``, else the export's train split) and the rows trained on.
+
+    Raises:
+        ForgeError: no rows.
+    """
+    if dataset is None:
+        dataset = load_train_split(export_path, config)
+    elif len(dataset) == 0:
+        raise ForgeError("the training dataset has 0 rows")
+    return len(dataset), prepare_dataset(dataset, config, options.benign_repeat)
+
+
+def _base_model(options: TrainOptions, out: Path) -> Path:
+    """Create ``out`` and resolve the model training starts from (``out`` is removed again
+    when it was created here and the model cannot be resolved)."""
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return resolve_base_model(options.model, out)
+    except ForgeError:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
 def _train(
     export: str | Path,
     output: str | Path,
@@ -325,21 +353,8 @@ def _train(
     out = Path(output)
     _check_output(out, options)
     export_path = Path(export)
-    if dataset is None:
-        dataset = load_train_split(export_path, config)
-    elif len(dataset) == 0:
-        raise ForgeError("the training dataset has 0 rows")
-    rows = len(dataset)
-    train_ds = prepare_dataset(dataset, config, options.benign_repeat)
-
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        base_path = resolve_base_model(options.model, out)
-    except ForgeError:
-        if created:
-            shutil.rmtree(out, ignore_errors=True)
-        raise
+    rows, train_ds = _training_rows(export_path, config, dataset, options)
+    base_path = _base_model(options, out)
     say(f"loading {options.model} from {base_path}")
     model, tokenizer = _load_model(base_path)
     checkpoints = out / "checkpoints"

@@ -14,9 +14,13 @@ Example:
     ...                               success_criteria=["c"])])  # doctest: +SKIP
     AddResult(added=1, duplicates=0)
 
-Extending the store (e.g. the review flow) means a new method that opens
-:meth:`ScenarioStore.transaction` and calls :meth:`ScenarioStore.audit` for each change, and a
-new function in :mod:`scenario_forge.migrations` for any new table or column.
+Storage is behind this one door: code outside the backend modules calls typed methods and
+holds no SQL (``tests/test_store_door.py`` fails on SQL elsewhere). The review tables' queries
+live in :mod:`scenario_forge.store_review` (a mixin of :class:`ScenarioStore`). Extending the
+store means a new method that opens :meth:`ScenarioStore.transaction` and calls
+:meth:`ScenarioStore.audit` for each change, and a new function in
+:mod:`scenario_forge.migrations` (and :mod:`scenario_forge.pg_migrations`) for any new table or
+column.
 """
 
 from __future__ import annotations
@@ -36,10 +40,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forge_export import Completion, Review, Scenario, aggregate_rating
+from forge_export.cli_support import StoreLocation
 
 from scenario_forge.migrations import apply_migrations, current_version, latest_version
-from scenario_forge.pg_backend import STORE_LOCK_KEY, is_url, redact
+from scenario_forge.pg_backend import STORE_LOCK_KEY, redact
 from scenario_forge.store_errors import StoreError
+from scenario_forge.store_review import ReviewTables
 
 if TYPE_CHECKING:
     from forge_export.exporters.huggingface import ScenarioBundle
@@ -97,7 +103,7 @@ def default_db_path() -> Path:
 def default_location() -> str | Path:
     """``$SCENARIO_FORGE_DB`` (a file or a ``postgresql://`` URL), else ``./forge.db``."""
     env = os.environ.get(DB_ENV)
-    if env and is_url(env):
+    if env and StoreLocation.is_postgres(env):
         return env
     return default_db_path()
 
@@ -132,7 +138,7 @@ def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
     return list(value) or None
 
 
-class ScenarioStore:
+class ScenarioStore(ReviewTables):
     """A scenario-forge store: one SQLite file, or a PostgreSQL database. Open it with :meth:`open`.
 
     Attributes:
@@ -188,7 +194,7 @@ class ScenarioStore:
                 ``upgrade`` is not set.
         """
         location = path if path is not None else default_location()
-        if is_url(location):
+        if StoreLocation.is_postgres(location):
             return cls._open_postgres(str(location), actor, upgrade, announce)
         p = Path(location)
         if p.is_dir():
@@ -582,6 +588,11 @@ class ScenarioStore:
                 left -= len(rows)
             if len(rows) < page:
                 return
+
+    def targets(self) -> set[str]:
+        """The evaluation targets of the stored scenarios."""
+        rows = self._conn.execute("SELECT DISTINCT evaluation_target FROM scenarios")
+        return {str(r[0]) for r in rows}
 
     def count_scenarios(
         self,

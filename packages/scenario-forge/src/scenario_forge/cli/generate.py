@@ -22,6 +22,7 @@ from scenario_forge.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from scenario_forge.api import GenerateResult
     from scenario_forge.taxonomy import Taxonomy
 
 
@@ -137,25 +138,11 @@ def generate_cmd(
           --model openai:my-model --from-report round-1/probe/report.json
     """
     from scenario_forge.api import generate_scenarios
-    from scenario_forge.transforms import load_chain
 
     tax = get_taxonomy(taxonomy)
-    if complete and not (lookalikes or kinds):
-        raise click.UsageError(
-            "--complete goes with --lookalikes; for generated scenarios run "
-            "'scenario-forge complete --source template'"
-        )
-    load_chain(transforms)  # an unknown transform or bad argument fails before any work
-    if transforms and (lookalikes or kinds):
-        raise click.UsageError("--transform applies to generated scenarios; drop --lookalikes")
-    if from_report is not None and mode != "attack":
-        raise click.UsageError("--from-report goes with --mode attack")
-    if mode == "attack" and generator_name == "template":
-        raise click.UsageError(
-            "--mode attack needs a model generator: add --generator model-forge --model SPEC"
-        )
-    if mode == "attack" and (lookalikes or kinds):
-        raise click.UsageError("--mode attack writes new prompts; drop --lookalikes")
+    _check_combination(
+        lookalikes or bool(kinds), complete, transforms, mode, from_report, generator_name
+    )
     if lookalikes or kinds:
         _lookalikes(tax, kinds, complete, targets, generator_name, db, as_json)
         return
@@ -183,30 +170,63 @@ def generate_cmd(
         )
     if as_json:
         echo_json(result.to_dict())
-        return
-    if mode == "attack":
-        cols = ("generated", "screened_unreadable", "screened_similar", "screened_off_target")
-        rows = [
-            (t, *(getattr(c, k) for k in cols), c.added, c.duplicates)
-            for t, c in result.per_target.items()
-        ]
-        rows.append(
-            (
-                "total",
-                *(sum(getattr(c, k) for c in result.per_target.values()) for k in cols),
-                result.added,
-                result.duplicates,
-            )
+    elif mode == "attack":
+        _print_attack(result)
+    else:
+        rows = [(t, c.generated, c.added, c.duplicates) for t, c in result.per_target.items()]
+        rows.append(("total", result.generated, result.added, result.duplicates))
+        click.echo(table(rows, ["target", "generated", "added", "duplicates"]))
+
+
+def _check_combination(
+    lookalikes: bool,
+    complete: bool,
+    transforms: tuple[str, ...],
+    mode: str,
+    from_report: Path | None,
+    generator_name: str,
+) -> None:
+    """Refuse options that do not go together (before any work), one line each."""
+    from scenario_forge.transforms import load_chain
+
+    if complete and not lookalikes:
+        raise click.UsageError(
+            "--complete goes with --lookalikes; for generated scenarios run "
+            "'scenario-forge complete --source template'"
         )
-        heads = ["target", "generated", "unreadable", "near copies", "off target", "added"]
-        heads.append("duplicates")
-        click.echo(table(rows, heads))
-        if not result.added:
-            click.echo("nothing stored: every prompt was screened out or already stored")
-        return
-    rows = [(t, c.generated, c.added, c.duplicates) for t, c in result.per_target.items()]
-    rows.append(("total", result.generated, result.added, result.duplicates))
-    click.echo(table(rows, ["target", "generated", "added", "duplicates"]))
+    load_chain(transforms)  # an unknown transform or bad argument fails before any work
+    if transforms and lookalikes:
+        raise click.UsageError("--transform applies to generated scenarios; drop --lookalikes")
+    if from_report is not None and mode != "attack":
+        raise click.UsageError("--from-report goes with --mode attack")
+    if mode == "attack" and generator_name == "template":
+        raise click.UsageError(
+            "--mode attack needs a model generator: add --generator model-forge --model SPEC"
+        )
+    if mode == "attack" and lookalikes:
+        raise click.UsageError("--mode attack writes new prompts; drop --lookalikes")
+
+
+def _print_attack(result: GenerateResult) -> None:
+    """The table of an attack run: per target, what was screened out and what was added."""
+    cols = ("generated", "screened_unreadable", "screened_similar", "screened_off_target")
+    rows = [
+        (t, *(getattr(c, k) for k in cols), c.added, c.duplicates)
+        for t, c in result.per_target.items()
+    ]
+    rows.append(
+        (
+            "total",
+            *(sum(getattr(c, k) for c in result.per_target.values()) for k in cols),
+            result.added,
+            result.duplicates,
+        )
+    )
+    heads = ["target", "generated", "unreadable", "near copies", "off target", "added"]
+    heads.append("duplicates")
+    click.echo(table(rows, heads))
+    if not result.added:
+        click.echo("nothing stored: every prompt was screened out or already stored")
 
 
 def _lookalikes(
