@@ -389,6 +389,11 @@ def verdicts_cmd(
                 "answer on screen was not saved."
             ),
         )
+    _print_verdict_result(result, name, as_json)
+
+
+def _print_verdict_result(result: Any, name: str, as_json: bool) -> None:
+    """The verdict session's counts, as a line or JSON."""
     if as_json:
         echo_json(result.to_dict())
         return
