@@ -39,6 +39,8 @@ class BackendPlugin:
         example: A complete spec, for the error when the argument is missing.
         model_folder: For a trainable model: the folder training starts from
             (``model_folder(workdir)``); ``None`` for generation-only backends.
+        concurrent: Whether it sends requests to a server and takes ``max_concurrency``
+            (``--concurrency`` of the commands, :mod:`model_forge.generation.concurrency`).
     """
 
     spec: str
@@ -47,6 +49,7 @@ class BackendPlugin:
     takes_arg: bool = False
     example: str = ""
     model_folder: Callable[[Path], Path] | None = None
+    concurrent: bool = False
 
 
 def _bundled(_arg: str | None, **options: Any) -> Backend:
@@ -108,6 +111,7 @@ OPENAI = BackendPlugin(
     _openai,
     takes_arg=True,
     example="openai:gpt-4o-mini",
+    concurrent=True,
 )
 MOCK = BackendPlugin(
     "mock:NAME",
