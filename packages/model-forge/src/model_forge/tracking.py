@@ -92,9 +92,10 @@ def trainer_callbacks(name: str, output: Path) -> list[Any]:
         return []
     check_tracker(name)
     from torch.utils.tensorboard import SummaryWriter
-    from transformers.integrations import TensorBoardCallback
+    from transformers.integrations.integration_utils import TensorBoardCallback
 
-    return [TensorBoardCallback(SummaryWriter(log_dir=str(output / TENSORBOARD_DIR)))]
+    writer = SummaryWriter(log_dir=str(output / TENSORBOARD_DIR))
+    return [TensorBoardCallback(writer)]  # type: ignore[no-untyped-call]
 
 
 def _rate(value: Any) -> float | None:
@@ -171,13 +172,13 @@ def log_loop_rounds(summary: LoopSummary, workdir: Path, name: str) -> Path | No
             writer.close()
         return folder
     if name == "mlflow":  # not installed here: untested (docs/model-forge.md says so)
-        import mlflow
+        import mlflow  # type: ignore[import-not-found]
 
         with mlflow.start_run(run_name=f"forge-loop {workdir.name}"):
             for step, scalars in sorted(steps.items()):
                 mlflow.log_metrics(scalars, step=step)
         return None
-    import wandb  # not installed here: untested (docs/model-forge.md says so)
+    import wandb  # type: ignore[import-not-found]  # not installed here: untested (docs/model-forge.md says so)
 
     run = wandb.init(project="forge", name=f"loop {workdir.name}", dir=str(workdir))
     try:

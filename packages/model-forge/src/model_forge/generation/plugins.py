@@ -87,6 +87,12 @@ def _openai(arg: str | None, **options: Any) -> Backend:
     return OpenAIBackend(str(arg), **options)
 
 
+def _anthropic(arg: str | None, **options: Any) -> Backend:
+    from model_forge.generation.anthropic_backend import AnthropicBackend
+
+    return AnthropicBackend(str(arg), **options)
+
+
 def _mock(arg: str | None, **options: Any) -> Backend:
     from model_forge.generation.mock_backend import MockBackend
 
@@ -111,6 +117,14 @@ OPENAI = BackendPlugin(
     _openai,
     takes_arg=True,
     example="openai:gpt-4o-mini",
+    concurrent=True,
+)
+ANTHROPIC = BackendPlugin(
+    "anthropic:MODEL",
+    "the Anthropic Messages API, /v1/messages (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY)",
+    _anthropic,
+    takes_arg=True,
+    example="anthropic:claude-haiku-4-5",
     concurrent=True,
 )
 MOCK = BackendPlugin(
