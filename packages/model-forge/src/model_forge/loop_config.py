@@ -56,7 +56,7 @@ EVALUATION = EvalOptions(generate=GenerateOptions(max_new_tokens=64, batch_size=
 
 _SET_BY_LOOP = ("model", "seed", "resume", "overwrite", "dataset_config", "save_steps")
 _EVAL_SET_BY_LOOP = ("model", "data", "wild_set", "test_set", "split", "output", "limit")
-_EVAL_SET_BY_LOOP += ("fail_under",)
+_EVAL_SET_BY_LOOP += ("fail_under", "inspect_log")
 
 _BOTH = ("first_round", "later_rounds")
 

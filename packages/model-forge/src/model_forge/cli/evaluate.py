@@ -41,6 +41,7 @@ def evaluate_command(config_file: Path | None, as_json: bool, **given: Any) -> N
       model-forge evaluate --model runs/sft --wild-set builtin --output runs/eval-wild
       model-forge evaluate --model runs/sft --test-set runs/loop/test-set.json -o runs/eval
       model-forge evaluate --config eval.yaml --fail-under safe_rate=0.8 --fail-under compliance=0.9
+      model-forge evaluate --model runs/sft --data export/ --inspect-log runs/sft.json
     """
     from forge_export.loop_summary import WILD_GROUP_KEY, by_contrast_kind, by_metadata
     from forge_export.settings import read_settings_file
@@ -54,6 +55,10 @@ def evaluate_command(config_file: Path | None, as_json: bool, **given: Any) -> N
     if options.output is None:
         options = options.merge({"output": f"eval-{Path(options.model).name or 'model'}"})
     source = _source(options)
+    if options.inspect_log is not None:
+        from model_forge.inspect_log import check_inspect_log_path
+
+        check_inspect_log_path(options.inspect_log)  # before any work
     with contextlib.ExitStack() as stack:
         bars: list[Any] = []
 
@@ -67,6 +72,12 @@ def evaluate_command(config_file: Path | None, as_json: bool, **given: Any) -> N
             on_loaded=on_loaded,
         )
     report = run.report
+    if options.inspect_log is not None:
+        from model_forge.inspect_log import write_inspect_log
+
+        run.paths["inspect"] = write_inspect_log(
+            report, options.inspect_log, location=str(run.paths.get("json", ""))
+        )
     misses = check_fail_under(report, thresholds)
     if as_json:
         payload = {
