@@ -63,7 +63,11 @@ def evaluate_command(config_file: Path | None, as_json: bool, **given: Any) -> N
         bars: list[Any] = []
 
         def on_loaded(n: int) -> None:
-            click.echo(f"Evaluating {options.model} on {n} scenarios of {source}", err=True)
+            from model_forge.logs import get_logger
+
+            get_logger("evaluate").info(
+                "Evaluating %s on %d scenarios of %s", options.model, n, source
+            )
             bars.append(stack.enter_context(progress_bar(n, "generating")))
 
         run = evaluate(

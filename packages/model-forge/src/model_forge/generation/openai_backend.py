@@ -40,7 +40,9 @@ from forge_export.errors import ForgeError
 from forge_export.redact import redact, strip_userinfo
 
 from model_forge.generation.types import Generation, GenerationRequest, ProgressCallback
+from model_forge.logs import get_logger
 
+_LOG = get_logger("generation.http")
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MAX_RETRY_AFTER_S = 120.0
 
@@ -214,6 +216,15 @@ class OpenAIBackend:
                 break
             if wait_s is None:
                 wait_s = min(self.max_backoff, self.backoff * (2**attempt))
+            _LOG.debug(
+                "%s: request %r: %s; retry %d of %d in %.2g s",
+                self.url,
+                req.id,
+                last,
+                attempt + 1,
+                self.max_retries,
+                min(wait_s, MAX_RETRY_AFTER_S),
+            )
             time.sleep(min(wait_s, MAX_RETRY_AFTER_S))
         message = (
             f"{self.url}: gave up on request {req.id!r} after {self.max_retries + 1} "
