@@ -63,3 +63,6 @@ main.add_command(loop_command)
 from model_forge.cli.report import report_group  # noqa: E402
 
 main.add_command(report_group)
+from model_forge.cli.card import card_command  # noqa: E402
+
+main.add_command(card_command)
