@@ -162,6 +162,12 @@ def test_explicit_backend_option_wins_and_local_models_never_see_it() -> None:
     config = LoopConfig().merge({"concurrency": 9})
     assert config.evaluation.generate.concurrency == 9
 
+    from forge_export.generators import load_generator
+
+    # scenario-forge's `--option concurrency=32` (strings, as the CLI passes them)
+    gen = load_generator("model-forge", model="openai:m", concurrency="32", base_url="http://x/v1")
+    assert gen.backend.max_concurrency == 32  # type: ignore[attr-defined]
+
 
 @pytest.mark.parametrize("command", ["generate", "evaluate", "judge", "loop"])
 def test_bad_concurrency_is_one_line(command: str) -> None:
