@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -98,3 +99,88 @@ def test_an_unknown_tracker_names_the_choices(export: Path, tmp_path: Path) -> N
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "--report-to" in result.output and "tensorboard" in result.output
+
+
+def _summary(workdir: Path) -> Any:
+    from forge_export.loop_summary import LoopSummary, RoundSummary, TestSetSummary
+    from forge_export.models import TargetSummary
+
+    def agg(safe: float) -> TargetSummary:
+        return TargetSummary(
+            n=4,
+            passed=2,
+            pass_rate=0.5,
+            harmful_n=2,
+            safe_rate=safe,
+            refusal_rate=safe,
+            benign_n=2,
+            compliance_rate=1.0 - safe / 2,
+            over_refusal_rate=safe / 2,
+        )
+
+    rounds = [
+        RoundSummary(
+            round=r,
+            model="m",
+            test_report="report.json",
+            aggregates={"all": agg(0.25 * r), "weapons": agg(0.5)},
+            train_loss=None if r == 0 else 1.0 / r,
+        )
+        for r in range(3)
+    ]
+    test_set = TestSetSummary(file="f", groups=1, scenarios=4, harmful=2, benign=2)
+    return LoopSummary(workdir=str(workdir), store="s", config={}, test_set=test_set, rounds=rounds)
+
+
+def test_loop_rounds_to_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs where mlflow is installed (`uv run --with mlflow-skinny pytest ...`)."""
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+    from model_forge.tracking import log_loop_rounds
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    log_loop_rounds(_summary(tmp_path), tmp_path, "mlflow")
+    client = MlflowClient()
+    [run] = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    history = client.get_metric_history(run.info.run_id, "loop/safe_rate")
+    assert sorted((m.step, m.value) for m in history) == [(0, 0.0), (1, 0.25), (2, 0.5)]
+    loss = client.get_metric_history(run.info.run_id, "loop/train_loss")
+    assert sorted((m.step, m.value) for m in loss) == [(1, 1.0), (2, 0.5)]
+    assert "loop/safe_rate_by_target/weapons" in run.data.metrics
+
+
+def test_loop_rounds_to_tensorboard_from_a_summary(tmp_path: Path) -> None:
+    from model_forge.tracking import log_loop_rounds
+
+    folder = log_loop_rounds(_summary(tmp_path), tmp_path, "tensorboard")
+    assert folder == tmp_path / "tensorboard" / "loop"
+    log_loop_rounds(_summary(tmp_path), tmp_path, "tensorboard")  # a resumed run: written once
+    scalars = read_scalars(folder)
+    assert scalars["loop/safe_rate"] == [(0, 0.0), (1, 0.25), (2, 0.5)]
+    assert scalars["loop/over_refusal"] == [(0, 0.0), (1, 0.125), (2, 0.25)]
+    assert [s for s, _ in scalars["loop/safe_rate_by_target/weapons"]] == [0, 1, 2]
+    assert log_loop_rounds(_summary(tmp_path), tmp_path, "none") is None
+
+
+def test_train_report_to_mlflow_logs_the_loss(
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs where mlflow is installed (`uv run --with mlflow-skinny pytest ...`)."""
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    out = tmp_path / "sft"
+    args = ["train", str(export), "--model", "tiny", "--max-steps", "2", "--logging-steps", "1"]
+    args += ["--batch-size", "2", "--grad-accum", "1", "--max-length", "64", "--save-steps", "0"]
+    result = CliRunner().invoke(main, [*args, "--report-to", "mlflow", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    client = MlflowClient()
+    [run] = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    logged = sorted(
+        (m.step, round(m.value, 4)) for m in client.get_metric_history(run.info.run_id, "loss")
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert logged == [(p["step"], round(p["loss"], 4)) for p in metrics["loss_history"]]
