@@ -91,11 +91,13 @@ def trainer_callbacks(name: str, output: Path) -> list[Any]:
     if name != "tensorboard":
         return []
     check_tracker(name)
-    from torch.utils.tensorboard import SummaryWriter
     from transformers.integrations.integration_utils import TensorBoardCallback
 
-    writer = SummaryWriter(log_dir=str(output / TENSORBOARD_DIR))
-    return [TensorBoardCallback(writer)]  # type: ignore[no-untyped-call]
+    callback = TensorBoardCallback()  # type: ignore[no-untyped-call]
+    # its writer is made on the main process only (under `accelerate launch` too), in the
+    # folder this attribute names (what $TENSORBOARD_LOGGING_DIR would set)
+    callback.logging_dir = str(output / TENSORBOARD_DIR)
+    return [callback]
 
 
 def _rate(value: Any) -> float | None:
