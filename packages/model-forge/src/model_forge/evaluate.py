@@ -86,27 +86,31 @@ def load_eval_scenarios(export: str | Path, split: str | None = None) -> list[Sc
     return scenarios
 
 
-def _resolve_backend(model: str | Backend, batch_size: int) -> Backend:
+def _resolve_backend(model: str | Backend, generate: GenerateOptions) -> Backend:
     if not isinstance(model, str):
         return model
     from model_forge.generation import load_backend
+    from model_forge.generation.concurrency import backend_options
 
-    return load_backend(model, batch_size=batch_size)
+    return load_backend(model, **backend_options(model, generate))
 
 
-def resolve_judge(judge: str | Judge) -> Judge:
+def resolve_judge(judge: str | Judge, *, concurrency: int | None = None) -> Judge:
     """A loaded judge for a spec (through the registry: :mod:`model_forge.judge_plugins`) or
     the judge itself.
+
+    ``concurrency``: requests in flight for an LLM or guard judge on a server backend.
 
     Raises:
         ForgeError: an unknown spec, naming it.
     """
     if not isinstance(judge, str):
         return judge
+    from model_forge.generation.concurrency import judge_backend_options
     from model_forge.judge_plugins import load_judge_spec
 
     try:
-        return load_judge_spec(judge)
+        return load_judge_spec(judge, **judge_backend_options(judge, concurrency))
     except ForgeError as exc:
         raise ForgeError(f"--judge: {exc}") from exc
 
@@ -287,8 +291,8 @@ def evaluate(
         limit=limit,
     )
     scenarios, fingerprint, split_name = _read_scenarios(opts, judge_given is None, on_loaded)
-    judge_obj = judge_given or resolve_judge(opts.judge)
-    backend = backend_given or _resolve_backend(opts.model, opts.generate.batch_size)
+    judge_obj = judge_given or resolve_judge(opts.judge, concurrency=opts.generate.concurrency)
+    backend = backend_given or _resolve_backend(opts.model, opts.generate)
     report = evaluate_scenarios(
         scenarios,
         backend,

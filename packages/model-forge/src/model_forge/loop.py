@@ -164,10 +164,11 @@ class _Runner:
     def backend(self, spec: str) -> Any:
         """The generation backend of ``spec``, loaded once (and only when a stage needs it)."""
         from model_forge.generation import load_backend
+        from model_forge.generation.concurrency import backend_options
 
         if spec not in self._backends:
             self._backends.clear()  # one model in memory at a time
-            b = load_backend(spec, batch_size=self.config.evaluation.generate.batch_size)
+            b = load_backend(spec, **backend_options(spec, self.config.evaluation.generate))
             self._backends[spec] = b
             if not self.state.device:
                 model = getattr(b, "model", None)
@@ -232,7 +233,10 @@ class _Runner:
             report = evaluate_scenarios(
                 scenarios,
                 backend,
-                resolve_judge(self.config.evaluation.judge),
+                resolve_judge(
+                    self.config.evaluation.judge,
+                    concurrency=self.config.evaluation.generate.concurrency,
+                ),
                 generate=self.config.evaluation.generate,
                 progress=update,
                 data=data,
@@ -726,6 +730,9 @@ def _finish(run: _Runner, store: Any) -> LoopSummary:
     run.state.elapsed = total
     run.state.save()
     _write_outputs(result, run.workdir)
+    from model_forge.tracking import log_loop_rounds
+
+    log_loop_rounds(result, run.workdir, config.first_round.report_to)
     return result
 
 

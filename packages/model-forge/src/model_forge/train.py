@@ -38,6 +38,7 @@ from forge_export.train_metrics import LossPoint, TrainMetrics
 
 from model_forge.model_spec import load_local_model, local_model_folder
 from model_forge.offline import offline
+from model_forge.tracking import check_tracker, trainer_callbacks, trainer_report_to
 from model_forge.train_config import (
     LOGS_PER_RUN,
     LORA_TARGET_MODULES,
@@ -191,7 +192,7 @@ def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
         "save_total_limit": 2,
         "logging_steps": options.logging_steps or _logging_steps(options),
         "activation_checkpointing": options.gradient_checkpointing,
-        "report_to": "none",
+        "report_to": trainer_report_to(options.report_to),
         "lr_scheduler_type": "cosine",
         "warmup_steps": 0,
         "disable_tqdm": False,
@@ -267,6 +268,7 @@ def _check_options(options: TrainOptions) -> None:
         raise ForgeError("--benign-repeat must be at least 1")
     if options.max_length < 8:
         raise ForgeError(f"--max-length must be at least 8 (got {options.max_length})")
+    check_tracker(options.report_to)
 
 
 def _check_output(out: Path, options: TrainOptions) -> None:
@@ -371,6 +373,7 @@ def _train(
         train_dataset=train_ds,
         processing_class=tokenizer,
         peft_config=_lora_config(options) if options.lora else None,
+        callbacks=trainer_callbacks(options.report_to, out),
     )
     resume_from = str(_last_checkpoint(checkpoints)) if options.resume else None
     started = time.perf_counter()

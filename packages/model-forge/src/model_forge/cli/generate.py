@@ -125,8 +125,9 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
     if not todo:
         click.echo(f"nothing to do: all {len(scenarios)} scenarios are in {output}", err=True)
         return
-    backend_options: dict[str, Any] = coerce_options(run.backend_options)
-    backend_options.setdefault("batch_size", batch_size)
+    from model_forge.generation.concurrency import backend_options as job_backend_options
+
+    backend_options = job_backend_options(model, run.generate, coerce_options(run.backend_options))
     backend = load_backend(model, **backend_options)
     sampling = SamplingParams.from_options(run.generate)
     output.parent.mkdir(parents=True, exist_ok=True)

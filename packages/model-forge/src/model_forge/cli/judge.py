@@ -123,7 +123,10 @@ def judge_command(
     records, items = read_judge_file(file)
     judge_spec = settings.judge
     try:
-        judge = load_judge_spec(judge_spec, **settings.judge_options)
+        from model_forge.generation.concurrency import judge_backend_options
+
+        options = judge_backend_options(judge_spec, settings.concurrency) | settings.judge_options
+        judge = load_judge_spec(judge_spec, **options)
     except ForgeError as exc:
         raise click.BadParameter(str(exc), param_hint="--judge") from exc
 
