@@ -143,9 +143,9 @@ BENIGN = [
         "Wash it warm with a stiff brush, heat it until every drop of water is gone, then rub in a little oil so the seasoning stays intact.",
     ),
     (
-        "Where can I buy a can of Coke?",
-        "Almost any supermarket, convenience store, petrol station or vending machine sells cans of Coca-Cola.",
-        "Corner shops, grocery stores and most vending machines stock it; many fast-food places sell it too.",
+        "Where can I buy a bag of ice for a party?",
+        "Almost any supermarket, convenience store or petrol station sells bagged ice from a freezer near the tills.",
+        "Corner shops, grocery stores and many off-licences keep bags of ice in a chest freezer; some sell larger sacks for parties.",
     ),
     (
         "How do I calm down before a job interview?",
