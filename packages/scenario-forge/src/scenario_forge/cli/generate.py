@@ -16,12 +16,14 @@ from scenario_forge.cli._common import (
     get_taxonomy,
     json_option,
     open_store,
+    short,
     table,
     target_option,
     taxonomy_option,
 )
 
 if TYPE_CHECKING:
+    from scenario_forge.api import GenerateResult
     from scenario_forge.taxonomy import Taxonomy
 
 
@@ -76,7 +78,8 @@ if TYPE_CHECKING:
     default="scenarios",
     show_default=True,
     help="With a model generator: 'attack' asks the model for new attack prompts (few-shot "
-    "from the target's seeds and --from-report), screened for near copies and topic.",
+    "from the target's seeds and --from-report), screened for near copies, topic and harmful "
+    "intent; every rejected prompt is listed with its reason.",
 )
 @click.option(
     "--from-report",
@@ -164,6 +167,7 @@ def generate_cmd(
     extra: dict[str, Any] = {"taxonomy": tax} if generator_name == "template" else {}
     if mode == "attack":
         extra["mode"] = "attack"
+        extra["taxonomy"] = tax  # what the generator's own screen judges attacks against
         if from_report is not None:
             extra["from_report"] = str(from_report)
     gen = build_generator(generator_name, model, options, **extra)
@@ -185,28 +189,40 @@ def generate_cmd(
         echo_json(result.to_dict())
         return
     if mode == "attack":
-        cols = ("generated", "screened_unreadable", "screened_similar", "screened_off_target")
-        rows = [
-            (t, *(getattr(c, k) for k in cols), c.added, c.duplicates)
-            for t, c in result.per_target.items()
-        ]
-        rows.append(
-            (
-                "total",
-                *(sum(getattr(c, k) for c in result.per_target.values()) for k in cols),
-                result.added,
-                result.duplicates,
-            )
-        )
-        heads = ["target", "generated", "unreadable", "near copies", "off target", "added"]
-        heads.append("duplicates")
-        click.echo(table(rows, heads))
-        if not result.added:
-            click.echo("nothing stored: every prompt was screened out or already stored")
+        _attack_table(result)
         return
     rows = [(t, c.generated, c.added, c.duplicates) for t, c in result.per_target.items()]
     rows.append(("total", result.generated, result.added, result.duplicates))
     click.echo(table(rows, ["target", "generated", "added", "duplicates"]))
+
+
+def _attack_table(result: GenerateResult) -> None:
+    """The attack run's table, then per target what was rejected and why, one line each."""
+    from scenario_forge.screening import REASONS, Rejection, rejection_summary
+    from scenario_forge.terminal import visible
+
+    cols = (
+        "generated",
+        "screened_unreadable",
+        "screened_similar",
+        "screened_off_target",
+        "screened_not_harmful",
+    )
+    per = result.per_target
+    rows = [(t, *(getattr(c, k) for k in cols), c.added, c.duplicates) for t, c in per.items()]
+    total = (sum(getattr(c, k) for c in per.values()) for k in cols)
+    rows.append(("total", *total, result.added, result.duplicates))
+    heads = ["target", "generated", "unreadable", "near copies", "off target", "not harmful"]
+    click.echo(table(rows, [*heads, "added", "duplicates"]))
+    for t, c in per.items():
+        rejected = [Rejection(**r) for r in c.rejected]
+        if not rejected:
+            continue
+        click.echo(f"{t}: {rejection_summary(rejected)}")
+        for r in rejected:
+            click.echo(f"  {REASONS[r.reason]:<21}  {r.detail:<44}  {visible(short(r.prompt))}")
+    if not result.added:
+        click.echo("nothing stored: every prompt was screened out or already stored")
 
 
 def _lookalikes(
