@@ -296,24 +296,28 @@ def separation(tax: Any, harm_c: float | None = None) -> None:
     heads_ = ["relevance", "margin", "seeds", "harm", *groups]
     print("| " + " | ".join(heads_) + " |")
     print("|" + " ---: |" * len(heads_))
-    for rel in (0.15, REL_TARGET_MIN, 0.25):
-        for margin in (-0.15, TARGET_MARGIN_MIN, -0.05):
-            for seeds in (0.0, REL_SEEDS_MIN):
-                for harm in (0.3, HARM_MIN):
-                    rates = [
-                        np.mean(
-                            [
-                                r["relevance_target"] >= rel
-                                and r["target_margin"] >= margin
-                                and r["relevance_seeds"] >= seeds
-                                and r["harm"] >= harm
-                                for r in rows_
-                            ]
-                        )
-                        for rows_ in groups.values()
-                    ]
-                    cells = [f"{rel:.2f}", f"{margin:+.2f}", f"{seeds:.2f}", f"{harm:.2f}"]
-                    print("| " + " | ".join(cells + [f"{v:.0%}" for v in rates]) + " |")
+    combos = [
+        (rel, margin, REL_SEEDS_MIN, harm)
+        for rel in (0.15, REL_TARGET_MIN, 0.25)
+        for margin in (-0.15, TARGET_MARGIN_MIN, -0.05)
+        for harm in (0.3, HARM_MIN, 0.7)
+    ]
+    combos.append((REL_TARGET_MIN, TARGET_MARGIN_MIN, 0.0, HARM_MIN))  # no seed check
+    for rel, margin, seeds, harm in combos:
+        rates = [
+            np.mean(
+                [
+                    r["relevance_target"] >= rel
+                    and r["target_margin"] >= margin
+                    and r["relevance_seeds"] >= seeds
+                    and r["harm"] >= harm
+                    for r in rows_
+                ]
+            )
+            for rows_ in groups.values()
+        ]
+        cells = [f"{rel:.2f}", f"{margin:+.2f}", f"{seeds:.2f}", f"{harm:.2f}"]
+        print("| " + " | ".join(cells + [f"{v:.0%}" for v in rates]) + " |")
 
 
 def write_attacks(tax: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
