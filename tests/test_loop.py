@@ -1,8 +1,8 @@
 """The main job end to end: `model-forge loop --quick` through the real CLI, every artifact checked.
 
-The run starts from a tiny random model whose weights (init_std 0.2) give non-empty answers, so
-its failures carry a rejected side; two training rounds, so round 1's probe failures become
-round 2's training data.
+The quick run's tiny random model gives non-empty answers, so its failures carry a rejected
+side (preference pairs); two training rounds, so round 1's probe failures become round 2's
+training data.
 """
 
 from __future__ import annotations
@@ -21,10 +21,17 @@ from forge_export.loop_summary import LoopSummary
 
 CONFIGS = ("sft", "prompt_completion", "preference", "kto", "eval")
 TRAIN_CONFIGS = ("sft", "prompt_completion", "preference", "kto")
+HELD_OUT_TARGET = "ai_psychosis"  # a whole target only in the test set
+
+
+STORE_PASSWORD = "L00p-Pw-XYZZY"
+"""Given in the store URL twice (user-info and ?password=); the test server trusts any."""
+_STORE: dict[str, str] = {}
 
 
 def _pg_store(request: pytest.FixtureRequest) -> list[str]:
-    """``--store URL`` of a new PostgreSQL database, or nothing without a server.
+    """``--store URL`` of a new PostgreSQL database, with a password, or nothing without a
+    server.
 
     The loop runs on PostgreSQL here when it can (the docs' quickstart runs it on SQLite).
     """
@@ -36,27 +43,28 @@ def _pg_store(request: pytest.FixtureRequest) -> list[str]:
         base = str(request.getfixturevalue("pg_server"))
     except pytest.skip.Exception:
         return []
-    return ["--store", create_database(base, "loop_" + uuid.uuid4().hex[:8])]
+    url = create_database(base, "loop_" + uuid.uuid4().hex[:8])
+    url = url.replace("postgresql://forge@", f"postgresql://forge:{STORE_PASSWORD}@")
+    _STORE["url"] = f"{url}&password={STORE_PASSWORD}"
+    return ["--store", _STORE["url"]]
 
 
 @pytest.fixture(scope="module")
 def run(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> tuple[Path, LoopSummary, str]:
-    from model_forge.tiny_model import save_tiny
-
     root = tmp_path_factory.mktemp("loop")
-    model = save_tiny(root / "tiny-model", init_std=0.2)
     workdir = root / "run"
     cli = Path(sys.executable).parent / "model-forge"  # the installed console script
-    cmd = [str(cli), "loop", "--quick", "--model", str(model), "--workdir", str(workdir)]
+    cmd = [str(cli), "loop", "--quick", "--workdir", str(workdir)]
+    cmd += ["--held-out-targets", HELD_OUT_TARGET]
     cmd += _pg_store(request)
     proc = subprocess.run(
         [*cmd, "--json"], capture_output=True, text=True, timeout=1200, env=os.environ.copy()
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = LoopSummary.model_validate_json(proc.stdout)
-    return workdir, summary, proc.stderr
+    return workdir, summary, proc.stdout + proc.stderr
 
 
 def _test_set(workdir: Path) -> dict:
@@ -70,6 +78,7 @@ def test_summary_is_the_typed_contract(run: tuple[Path, LoopSummary, str]) -> No
     assert [r.round for r in summary.rounds] == [0, 1, 2]
     assert [r.method for r in summary.rounds] == ["", "sft", "sft"]
     assert summary.config["quick"] is True
+    assert summary.config["workdir"] == str(workdir)
     for r in summary.rounds:
         all_ = r.aggregates["all"]
         assert all_.n == summary.test_set.scenarios
@@ -154,21 +163,22 @@ def test_round_1_failures_become_round_2_training_rows(run: tuple[Path, LoopSumm
 
 def test_round_2_trains_on_failures_and_benign_rows(run: tuple[Path, LoopSummary, str]) -> None:
     """Later rounds drop round 1's template harmful rows and weight failures and benign rows."""
+    from model_forge.loop_config import LoopConfig
     from scenario_forge.store import ScenarioStore
 
     workdir, summary, _ = run
-    config = summary.config
-    assert config["later_harmful"] == "failures"
+    config = LoopConfig().merge(summary.config)
+    assert config.later_harmful == "failures"
     with ScenarioStore.open(summary.store) as store:
         from_failures = {s.id for s in store.iter_scenarios() if s.source.parent_id}
     rows = forge_export.load(workdir / "round-2" / "export", "prompt_completion", "train")
     kept = trained = 0  # rows before and after benign rows are repeated
     for behaviour, sid in zip(rows["expected_behavior"], rows["scenario_id"], strict=True):
-        weight = config["failure_repeat"] if sid in from_failures else 0
+        weight = config.failure_repeat if sid in from_failures else 0
         if behaviour == "comply":
             weight = max(weight, 1)
         kept += weight
-        trained += weight * (config["later_benign_repeat"] if behaviour == "comply" else 1)
+        trained += weight * (config.later_benign_repeat if behaviour == "comply" else 1)
     harmful_templates = sum(
         b != "comply" and s not in from_failures
         for b, s in zip(rows["expected_behavior"], rows["scenario_id"], strict=True)
@@ -180,13 +190,15 @@ def test_round_2_trains_on_failures_and_benign_rows(run: tuple[Path, LoopSummary
 
 def test_trained_models_load_and_generate(run: tuple[Path, LoopSummary, str]) -> None:
     from model_forge.generation import GenerationRequest, SamplingParams, load_backend
+    from model_forge.loop_config import LoopConfig
 
     workdir, summary, _ = run
+    config = LoopConfig().merge(summary.config)
     for r in summary.rounds[1:]:
         model_dir = Path(r.model)
         assert model_dir == workdir / f"round-{r.round}" / "model"
         metrics = json.loads((model_dir / "metrics.json").read_text())
-        steps = summary.config["max_steps"] if r.round == 1 else summary.config["later_steps"]
+        steps = config.max_steps if r.round == 1 else config.later_steps
         assert metrics["global_step"] == r.train_steps == steps
         # a round is never resumed, so it leaves no trainer checkpoints behind (with the
         # optimizer state they were about three times the model, per round)
@@ -225,3 +237,95 @@ def test_bad_settings_are_one_line_errors(args: list[str], message: str, tmp_pat
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_held_out_target_is_tested_never_trained_or_probed(
+    run: tuple[Path, LoopSummary, str],
+) -> None:
+    from forge_export.loop_summary import HELD_OUT_TARGETS, OWN_TEST
+    from model_forge.loop import format_rounds
+    from scenario_forge.store import ScenarioStore
+
+    workdir, summary, _ = run
+    assert summary.test_set.held_out_targets == [HELD_OUT_TARGET]
+    frozen = set(_test_set(workdir)["scenario_ids"])
+    with ScenarioStore.open(summary.store) as store:
+        held = [s for s in store.iter_scenarios() if s.evaluation_target == HELD_OUT_TARGET]
+    assert any(s.is_harmful for s in held) and {s.id for s in held} <= frozen
+    for export in sorted(workdir.glob("round-*/export")):
+        for config in CONFIGS:
+            train = forge_export.load(export, config, "train")
+            assert HELD_OUT_TARGET not in set(train["evaluation_target"]), (export, config)
+    probe = summary.rounds[2].probe
+    assert probe is not None
+    probed = EvalReport.model_validate_json(Path(probe.report).read_text())
+    assert HELD_OUT_TARGET not in {r.scenario.evaluation_target for r in probed.results}
+    for r in summary.rounds:
+        report = EvalReport.model_validate_json(Path(r.test_report).read_text())
+        mine = [x for x in report.results if x.scenario.evaluation_target == HELD_OUT_TARGET]
+        part = r.sections[HELD_OUT_TARGETS]
+        assert (part.n, part.harmful_n) == (len(mine), sum(x.scenario.is_harmful for x in mine))
+        assert r.sections[OWN_TEST].n + part.n < r.aggregates["all"].n  # held-out kinds too
+    assert "held-out targets: harmful safe" in format_rounds(summary)
+    assert f"{HELD_OUT_TARGET} (held out): safe" in format_rounds(summary)
+
+
+def test_the_wild_set_is_evaluated_every_round_and_never_stored(
+    run: tuple[Path, LoopSummary, str],
+) -> None:
+    from forge_export.ids import normalize_text
+    from scenario_forge.store import ScenarioStore
+    from scenario_forge.wild_sets import load_wild_set
+
+    workdir, summary, _ = run
+    ts = summary.test_set
+    assert (ts.wild, ts.wild_harmful, ts.wild_benign) == ("builtin", 8, 8)
+    wild = {normalize_text(s.prompt) for s in load_wild_set().scenarios}
+    for r in summary.rounds:
+        assert r.wild_report == str(workdir / f"round-{r.round}" / "eval-wild" / "report.json")
+        report = EvalReport.model_validate_json(Path(r.wild_report).read_text())
+        assert report.split == "wild" and len(report.results) == 16
+        assert {normalize_text(x.scenario.prompt) for x in report.results} <= wild
+        assert len({x.scenario.metadata["wild_group"] for x in report.results}) > 4
+        assert r.wild["all"].harmful_n == 8 and r.wild["all"].benign_n == 8
+    with ScenarioStore.open(summary.store) as store:
+        stored = {normalize_text(s.prompt) for s in store.iter_scenarios()}
+    assert not stored & wild
+
+
+def test_no_artefact_holds_the_store_password(run: tuple[Path, LoopSummary, str]) -> None:
+    """Every file of the run folder, all output and the store's audit log (issue 29)."""
+    workdir, summary, output = run
+    if "url" not in _STORE:
+        pytest.skip("no PostgreSQL server: the run used a SQLite store")
+    assert summary.store.startswith("postgresql://forge:***@") and "password=***" in summary.store
+    assert summary.config["store"] == summary.store
+    assert "store postgresql://forge:***@" in output
+    files = [p for p in workdir.rglob("*") if p.is_file()]
+    assert any(p.name == "summary.json" for p in files) and len(files) > 20
+    for p in files:
+        assert STORE_PASSWORD.encode() not in p.read_bytes(), p
+    assert STORE_PASSWORD not in output
+    import psycopg
+
+    with psycopg.connect(_STORE["url"]) as conn:
+        for table in ("audit_log", "scenarios", "completions"):
+            rows = conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - fixed names
+            assert rows and STORE_PASSWORD not in repr(rows), table
+
+
+def test_resume_asks_again_for_the_store_password(run: tuple[Path, LoopSummary, str]) -> None:
+    """run.yaml keeps the store URL without its password, so --resume needs it again."""
+    workdir, summary, _ = run
+    if "url" not in _STORE:
+        pytest.skip("no PostgreSQL server: the run used a SQLite store")
+    from model_forge.cli import main
+
+    before = (workdir / "summary.json").read_bytes()
+    other = _STORE["url"].replace("/loop_", "/other_")
+    for extra in ([], ["--store", other]):
+        got = CliRunner().invoke(main, ["loop", "--workdir", str(workdir), "--resume", *extra])
+        assert got.exit_code != 0, got.output
+        assert "pass the same --store URL again" in got.output, got.output
+        assert STORE_PASSWORD not in got.output
+    assert (workdir / "summary.json").read_bytes() == before

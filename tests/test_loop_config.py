@@ -7,9 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from model_forge.cli import main
-from model_forge.loop_config import QUICK, LoopConfig, cli_fields, field_default
+from model_forge.loop_config import OPTION_ORDER, QUICK, LoopConfig, field_default
 
 ROOT = Path(__file__).resolve().parents[1]
+NOT_SETTINGS = {"quick", "as_json", "config_file", "resume", "overwrite"}
 
 
 def _docs_table() -> dict[str, tuple[str, str]]:
@@ -23,16 +24,30 @@ def _shown(value: object) -> str:
     return ",".join(value) if isinstance(value, tuple) else str(value)
 
 
-def test_every_cli_option_comes_from_a_config_field() -> None:
+def test_every_cli_option_comes_from_a_field_or_alias() -> None:
     command = main.commands["loop"]
-    options = {p.name for p in command.params} - {"quick", "as_json"}
-    assert options == {f.name for f in cli_fields()}
+    options = {p.name for p in command.params} - NOT_SETTINGS
+    assert options == set(OPTION_ORDER)
+    fields = set(LoopConfig().to_json())
     for param in command.params:
-        if param.name in options:
-            assert param.default is None, "defaults live in LoopConfig, not in click"
-            assert param.help and param.help.startswith(
-                next(f for f in cli_fields() if f.name == param.name).metadata["help"]
-            )
+        if param.name not in options:
+            continue
+        assert param.default is None, "defaults live in LoopConfig, not in click"
+        alias = LoopConfig.ALIASES.get(param.name)
+        assert alias is not None or param.name in fields, param.name
+        assert param.help  # type: ignore[attr-defined]
+
+
+def test_aliases_name_the_composed_train_and_eval_settings() -> None:
+    config = LoopConfig()
+    assert config.later_steps == config.later_rounds.max_steps
+    assert config.max_new_tokens == config.evaluation.generate.max_new_tokens
+    both = config.merge({"batch_size": 5})
+    assert both.first_round.per_device_train_batch_size == 5
+    assert both.later_rounds.per_device_train_batch_size == 5
+    # shared training settings are written once: the later rounds inherit round 1's
+    assert config.later_rounds.lora_r == config.first_round.lora_r
+    assert config.first_round.lora is False and config.first_round.save_steps == 0
 
 
 def test_docs_table_matches_the_config() -> None:
@@ -46,13 +61,15 @@ def test_docs_table_matches_the_config() -> None:
 
 def test_quick_overrides_only_what_quick_lists() -> None:
     quick, full = LoopConfig.quick_config(), LoopConfig()
-    for f in cli_fields():
-        if f.name not in QUICK:
-            assert getattr(quick, f.name) == getattr(full, f.name), f.name
+    for name in OPTION_ORDER:
+        if name not in QUICK:
+            assert getattr(quick, name) == getattr(full, name), name
+        else:
+            assert getattr(quick, name) == QUICK[name], name
     assert LoopConfig.quick_config(model="x").model == "x"
 
 
 def test_help_shows_defaults_from_the_config() -> None:
-    out = CliRunner().invoke(main, ["loop", "--help"]).output
-    assert f"[default: {LoopConfig().max_steps}]" in out
+    out = " ".join(CliRunner().invoke(main, ["loop", "--help"]).output.split())
+    assert f"[default: {LoopConfig().max_steps}; x>=1]" in out
     assert f"[--quick: {QUICK['max_steps']}]" in out

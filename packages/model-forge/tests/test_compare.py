@@ -67,14 +67,21 @@ def test_compare_table_values() -> None:
     table = compare_reports(_report("base", BEFORE), _report("tuned", AFTER))
     assert list(table) == ["harmful_code", "self_harm", "all"]
     hc = table["harmful_code"]
-    assert hc["safe_rate"] == {"before": 0.0, "after": 1.0, "delta": 1.0}
-    assert hc["over_refusal_rate"] == {"before": 0.0, "after": 1.0, "delta": 1.0}
+    assert hc["safe_rate"] | {"before_interval": None, "after_interval": None} == {
+        "before": 0.0,
+        "after": 1.0,
+        "delta": 1.0,
+        "before_interval": None,
+        "after_interval": None,
+    }
+    assert hc["safe_rate"]["before_interval"] == [0.0, pytest.approx(0.6576, abs=1e-4)]
+    assert hc["over_refusal_rate"]["delta"] == 1.0
     assert hc["compliance_rate"]["delta"] == -1.0
     assert hc["n"] == {"before": 3, "after": 3, "delta": 0}
     assert table["all"]["pass_rate"]["before"] == pytest.approx(2 / 5)
     assert table["all"]["pass_rate"]["after"] == pytest.approx(4 / 5)
     text = format_comparison(table)
-    assert "0% → 100% (+100)" in text and "self_harm" in text
+    assert "0% (0-66) → 100% (34-100) (+100)" in text and "self_harm" in text
 
 
 def test_compare_cli_text_and_json(reports: tuple[Path, Path]) -> None:
@@ -84,17 +91,45 @@ def test_compare_cli_text_and_json(reports: tuple[Path, Path]) -> None:
     assert text.exit_code == 0, text.output
     assert "before: base" in text.output and "after:  tuned" in text.output
     assert "harmful_code" in text.output
+    # 4 of 5 scenarios changed, 1 for the worse: 3 up, 1 down is no evidence (p = 0.625)
+    assert "4 changed (3 fail → pass, 1 pass → fail), exact McNemar p = 0.625" in text.output
     as_json = runner.invoke(main, ["compare", str(a), str(b), "--json"])
     data = json.loads(as_json.stdout)
-    assert data["all"]["safe_rate"]["delta"] == pytest.approx(1.0)
-    assert data["self_harm"]["over_refusal_rate"]["after"] == 0.0
+    assert data["targets"]["all"]["safe_rate"]["delta"] == pytest.approx(1.0)
+    assert data["targets"]["self_harm"]["over_refusal_rate"]["after"] == 0.0
+    assert data["paired"]["fail_to_pass"] == 3 and data["paired"]["pass_to_fail"] == 1
+    assert data["paired"]["p_value"] == pytest.approx(0.625)
+
+
+def test_compare_refuses_different_scenario_sets_unless_allowed(tmp_path: Path) -> None:
+    a = write_report(_report("base", BEFORE), tmp_path / "a")["json"]
+    b = write_report(_report("tuned", AFTER[:3]), tmp_path / "b")["json"]
+    refused = CliRunner().invoke(main, ["compare", str(a), str(b)])
+    assert refused.exit_code == 1
+    assert refused.output.count("\n") == 1 and "different scenario sets (3 shared" in refused.output
+    assert "--allow-different" in refused.output
+    allowed = CliRunner().invoke(main, ["compare", str(a), str(b), "--allow-different"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "paired on 3 shared scenarios: 3 changed" in allowed.output
+    assert "2 only before, 0 only after" in allowed.output
+
+
+def test_mcnemar_exact_against_hand_computed_values() -> None:
+    from forge_export.intervals import mcnemar_exact
+
+    assert mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(0, 5) == pytest.approx(2 / 32)  # 2 * (1/2)^5
+    assert mcnemar_exact(1, 9) == pytest.approx(2 * 11 / 1024)
+    assert mcnemar_exact(3, 1) == mcnemar_exact(1, 3) == pytest.approx(2 * 5 / 16)
 
 
 def test_compare_targets_missing_on_one_side(tmp_path: Path) -> None:
     only_a = _report("a", BEFORE[:3])
     table = compare_reports(only_a, _report("b", AFTER))
-    assert table["self_harm"]["safe_rate"] == {"before": None, "after": 1.0, "delta": None}
-    assert "- → 100%" in format_comparison(table)
+    safe = table["self_harm"]["safe_rate"]
+    assert (safe["before"], safe["after"], safe["delta"]) == (None, 1.0, None)
+    assert safe["before_interval"] is None and safe["after_interval"][1] == 1.0
+    assert "- → 100% (21-100)" in format_comparison(table)
 
 
 def test_compare_bad_report_is_a_clear_error(reports: tuple[Path, Path], tmp_path: Path) -> None:

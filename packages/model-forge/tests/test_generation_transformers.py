@@ -70,7 +70,7 @@ def test_token_counts_and_length_finish() -> None:
 
 
 def test_stops_at_end_of_turn_token() -> None:
-    model, tok = build_tiny()  # default weights: greedy repeats the prompt's last token "\n"
+    model, tok = build_tiny(init_std=0.02)  # Llama's init: greedy repeats the last token "\n"
     newline = tok.convert_tokens_to_ids("Ċ")
     model.generation_config.eos_token_id = newline
     backend = TransformersBackend(model, tok, model_id="t", device="cpu")
@@ -182,3 +182,36 @@ def test_pruned_greedy_loop_equals_model_generate() -> None:
         (g.text, g.completion_tokens, g.finish_reason) for g in b
     ]
     assert {g.finish_reason for g in a} == {"stop", "length"}
+
+
+def test_generation_cache_reads_back_greedy_answers_of_the_same_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from model_forge.generation.cache import CACHE_ENV
+    from model_forge.tiny_model import save_tiny
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    first = save_tiny(tmp_path / "a", seed=0, init_std=0.2)
+    other = save_tiny(tmp_path / "b", seed=1, init_std=0.2)  # same sizes, other weights
+    greedy = SamplingParams(max_new_tokens=6)
+    sampled = SamplingParams(max_new_tokens=6, temperature=1.0, seed=3)
+    reqs = [
+        GenerationRequest(f"r{i}", [{"role": "user", "content": f"question {i}"}], greedy)
+        for i in range(5)
+    ] + [GenerationRequest("s", [{"role": "user", "content": "question 0"}], sampled)]
+
+    a = load_backend(str(first))
+    fresh = a.generate(reqs)
+    assert (a.cache.hits, a.cache.misses) == (0, 5)  # the sampled request is never cached
+    again = load_backend(str(first))
+    seen: list[int] = []
+    cached = again.generate(reqs, progress=seen.append)
+    assert (again.cache.hits, again.cache.misses) == (5, 0) and sum(seen) == len(reqs)
+    assert [g.text for g in cached] == [g.text for g in fresh]
+    assert [g.request_id for g in cached] == [r.id for r in reqs]
+    assert all(g.latency_s == 0.0 for g in cached[:5])
+    b = load_backend(str(other))
+    b.generate(reqs[:5])
+    assert (b.cache.hits, b.cache.misses) == (0, 5)  # other weights: never the same key
+    monkeypatch.delenv(CACHE_ENV)
+    assert load_backend(str(first)).cache is None  # off by default

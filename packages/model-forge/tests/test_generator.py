@@ -54,8 +54,8 @@ def test_complete_gives_proposed_model_completions() -> None:
 def test_complete_skips_empty_replies_and_uses_prompt_file(tmp_path: Path) -> None:
     f = tmp_path / "p.txt"
     f.write_text("Answer safely. $criteria")
-    gen = ModelForgeGenerator(model="tiny", max_new_tokens=4, prompt_file=str(f))
-    # the default tiny weights only repeat the newline of the generation prompt: empty replies
+    gen = ModelForgeGenerator(model="tiny", init_std=0.02, max_new_tokens=4, prompt_file=str(f))
+    # Llama's own init (0.02) only repeats the newline of the generation prompt: empty replies
     assert list(gen.complete(scenarios())) == []
     assert gen.prompt.version.startswith(f"{PROMPT_VERSION}+file-")
     assert gen.completion_messages(scenarios()[0])[0]["content"] == "Answer safely. - Declines"

@@ -44,7 +44,7 @@ def answer(messages, tools, tool_choice, config):
     return out
 
 model = get_model("mockllm/model", custom_outputs=answer)
-[log] = eval(task, task_args={"data": data}, model=model, log_dir=log_dir,
+[log] = eval(task, task_args={"data": data, "judge": "rules"}, model=model, log_dir=log_dir,
              log_format="json", display="none")
 print(json.dumps({"status": log.status, "location": log.location}))
 """.replace("REFUSAL", repr(REFUSAL))
@@ -174,6 +174,8 @@ def test_inspect_eval_command_line_on_a_local_model_folder(export: Path, tmp_pat
             TASK_FILE,
             "-T",
             f"data={export}",
+            "-T",
+            "judge=rules",
             "--model",
             f"hf/{model_dir}",
             "--max-tokens",

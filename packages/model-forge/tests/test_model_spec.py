@@ -30,7 +30,10 @@ def test_specs_resolve_to_their_kind(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("spec", "line"),
     [
-        ("nope", "unknown model 'nope': use 'bundled', 'tiny', 'openai:MODEL' or a local model"),
+        (
+            "nope",
+            "unknown model 'nope': use 'bundled', 'mock:NAME', 'openai:MODEL', 'tiny' or a local",
+        ),
         ("", "unknown model ''"),
         ("openai:", "model spec 'openai:' needs a model name, e.g. openai:gpt-4o-mini"),
         ("EMPTY", NOT_A_MODEL),

@@ -176,7 +176,7 @@ def test_sft_on_messages_config_full_finetune(export: Path, tmp_path: Path) -> N
         out,
         TrainOptions(
             method="sft",
-            config="sft",
+            dataset_config="sft",
             model="tiny",
             lora=False,
             max_steps=2,
@@ -276,9 +276,9 @@ def test_bad_option_combinations(export: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = str(tmp_path / "o")
     wrong_config = runner.invoke(
-        main, ["train", str(export), "--method", "dpo", "--config", "sft", "-o", out]
+        main, ["train", str(export), "--method", "dpo", "--dataset-config", "sft", "-o", out]
     )
-    assert wrong_config.exit_code == 1 and "--config preference" in wrong_config.output
+    assert wrong_config.exit_code == 1 and "--dataset-config preference" in wrong_config.output
     kto_batch = runner.invoke(
         main, ["train", str(export), "--method", "kto", "--batch-size", "1", "-o", out]
     )

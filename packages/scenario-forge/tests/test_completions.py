@@ -185,4 +185,4 @@ def test_complete_cli(cli: Cli) -> None:
     res = cli("complete", "--source", "model", "--generator", "template", "--json")
     assert res.exit_code == 0 and json.loads(res.stdout)["added"] == 0  # same text, same id
     res = cli("complete", "--source", "model", "--generator", "missing-gen")
-    assert res.exit_code == 1 and "no generator named 'missing-gen'" in res.stderr
+    assert res.exit_code == 1 and "unknown generator 'missing-gen'" in res.stderr

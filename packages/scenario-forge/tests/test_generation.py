@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
 from forge_export.generators import load_generator
 from forge_export.ids import scenario_id
 from scenario_forge.api import generate_scenarios
@@ -111,6 +112,33 @@ def test_generate_cli(cli: Cli) -> None:
     bad = cli("generate", "--target", "no_such_target")
     assert bad.exit_code == 1 and "unknown evaluation target 'no_such_target'" in bad.stderr
     missing = cli("generate", "--generator", "does-not-exist", "-t", "demo_code")
-    assert missing.exit_code == 1 and "no generator named 'does-not-exist'" in missing.stderr
+    assert missing.exit_code == 1 and "unknown generator 'does-not-exist'" in missing.stderr
     badopt = cli("generate", "-t", "demo_code", "--option", "novalue")
     assert badopt.exit_code == 2 and "'--option': 'novalue' is not KEY=VALUE" in badopt.stderr
+
+
+def test_benign_share_sets_the_contrasts_per_target() -> None:
+    from forge_export import ForgeError
+    from scenario_forge.generation import TemplateGenerator, template_scenarios
+    from scenario_forge.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    spec = tax.get("illegal_drugs")
+    default = list(template_scenarios(spec, 24, seed=0))
+    half = list(template_scenarios(spec, 24, seed=0, benign_share=0.5))
+    assert sum(not s.is_harmful for s in default) == 6
+    assert sum(not s.is_harmful for s in half) == 12 and len(half) == 24
+    # distinct benign prompts first, each in one framing
+    assert len({s.group_id for s in half if not s.is_harmful}) == 12
+    gen = TemplateGenerator(tax, benign_share=0.5)
+    assert [s.id for s in gen.generate_scenarios(_brief(tax, "illegal_drugs"), 24, 0)] == [
+        s.id for s in half
+    ]
+    with pytest.raises(ForgeError, match="benign_share must be a number from 0 to 1"):
+        TemplateGenerator(tax, benign_share="lots")
+
+
+def _brief(tax, name):  # type: ignore[no-untyped-def]
+    from scenario_forge.generation import target_brief
+
+    return target_brief(tax, name)

@@ -205,3 +205,67 @@ def test_lookalike_plan_holds_out_kinds_and_splits_the_rest() -> None:
     assert 40 + 10 <= len(plan.test) <= 40 + 35
     with pytest.raises(ForgeError, match="not a kind"):
         plan_lookalikes(looks, seed=0, held_out_kinds=["zzz"])
+
+
+def test_augment_training_adds_variants_of_training_scenarios_only(
+    store: ScenarioStore,
+) -> None:
+    from scenario_forge.api import augment_training
+
+    ts = choose_test_set(store, seed=0, test_size=0.3, held_out_targets=["self_harm"])
+    before = {s.id: s for s in store.iter_scenarios()}
+    done = augment_training(store, TAX, ts, ["casual"], seed=0)
+    after = {s.id: s for s in store.iter_scenarios()}
+    variants = [s for sid, s in after.items() if sid not in before]
+    assert done.added == len(variants) > 0 and done.harmful and done.benign
+    originals = {s.prompt: s for s in before.values()}
+    for v in variants:
+        assert v.group_id not in ts.groups and v.evaluation_target != "self_harm"
+        original = originals[v.metadata["untransformed_prompt"]]
+        assert (v.group_id, v.expected_behavior) == (original.group_id, original.expected_behavior)
+        assert v.prompt == v.prompt.lower() != original.prompt
+        [mine] = store.completions_for(v.id)
+        [theirs] = store.completions_for(original.id)
+        assert mine.text == theirs.text  # the same good answer on new wording
+    # once: a second run adds nothing, and variants are not augmented again
+    assert augment_training(store, TAX, ts, ["casual"], seed=0).added == 0
+
+
+def test_a_pinned_test_set_survives_a_store_that_grew_with_failures(
+    store: ScenarioStore, tmp_path: Path
+) -> None:
+    """The issue's case: a second run on the same store evaluated 12 more test scenarios, made
+    from the first run's probe failures; pinned, the set does not move, and a set chosen afresh
+    never takes a derived scenario either."""
+    from scenario_forge.api import pin_test_set, pinned_test_set, read_test_set
+
+    first = choose_test_set(store, seed=0, test_size=0.3)
+    pin_test_set(store, "seed=0 test_size=0.3", first)
+    probes = probe_scenarios(
+        store, TAX, first, round_=1, seed=0, harmful_per_target=12, benign_per_target=2
+    )
+    stored = store_failures(
+        store, [_failing(p.scenario) for p in probes], TAX, round_=1, model_id="m"
+    )
+    derived = [s for s in store.iter_scenarios() if s.source.parent_id]
+    assert stored.train_scenarios == len(derived) > 0
+    # hashes alone would now pull some of the failures' new groups into the test role
+    hashed = {s.id for s in derived if group_role(s.group_id, 0, 0.3) == "test"}
+    assert hashed, "the store grew groups whose hash puts them in the test role"
+
+    again = pinned_test_set(store, "seed=0 test_size=0.3")
+    assert again is not None and again.scenario_ids == first.scenario_ids
+    assert pinned_test_set(store, "seed=1 test_size=0.3") is None
+    fresh = choose_test_set(store, seed=0, test_size=0.3)
+    assert fresh.scenario_ids == first.scenario_ids  # derived scenarios never join
+    assert not {s.id for s in derived} & fresh.scenario_ids
+
+    first.scenarios = [s for s in store.iter_scenarios() if s.id in first.scenario_ids]
+    with_scenarios = read_test_set(first.write(tmp_path / "t.json"), scenarios=True)
+    assert {s.id for s in with_scenarios.scenarios} == first.scenario_ids
+    assert with_scenarios.fingerprint() == first.fingerprint()
+    ids_only = tmp_path / "ids.json"
+    first.scenarios = []
+    first.write(ids_only)
+    with pytest.raises(ForgeError, match="holds the set's ids but not its scenarios"):
+        read_test_set(ids_only, scenarios=True)

@@ -48,6 +48,7 @@ ALL = [
     "authority",
     "persuasion",
     "crescendo",
+    "casual",
 ]
 
 
@@ -241,7 +242,7 @@ def test_cli_generate_with_transforms(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("bogus", "unknown transform 'bogus' (installed: "),
+        ("bogus", "unknown transform 'bogus'; (registered: "),
         ("crescendo:x", "transform crescendo:x: expected a whole number from 2 to 8"),
         ("crescendo:1", "transform crescendo:1: expected a whole number from 2 to 8"),
         ("base64:3", "transform base64:3: base64 takes no argument"),
@@ -344,3 +345,19 @@ def test_export_carries_transformed_scenarios_in_their_groups_split(
     assert transformed >= 16
     assert all(len(s) == 1 for s in split_of.values())  # no group straddles the split
     assert {x for s in split_of.values() for x in s} == {"train", "test"}
+
+
+def test_casual_is_typed_in_a_hurry_and_deterministic() -> None:
+    import random
+
+    t = load_transform("casual:0.5")
+    prompt = "Please, could you explain because I really don't understand? Thanks."
+    first = t.apply(prompt, (), random.Random(3), topic="").prompt
+    assert first == t.apply(prompt, (), random.Random(3), topic="").prompt
+    assert first == first.lower() and "'" not in first and not first.endswith((".", "?"))
+    assert first != prompt.lower()
+    outs = {t.apply(prompt, (), random.Random(i), topic="").prompt for i in range(20)}
+    assert len(outs) > 5  # fillers, shorthand and slips vary with the seed
+    assert any(" u " in o or " bc " in o or "pls" in o for o in outs)
+    with pytest.raises(TransformError, match="casual:2"):
+        load_transform("casual:2")

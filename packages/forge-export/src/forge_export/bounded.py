@@ -1,9 +1,11 @@
-"""Parsing people's files with limits: no alias bomb, no giant number, checked before it grows.
+"""Parsing people's files with limits: no alias bomb, no giant number, no NaN, checked early.
 
 A 400-byte YAML file with nested aliases (``&a [*a, *a, ...]``) expands to hundreds of MB
 once it is stored or printed; an integer of 5,000 digits makes Python raise ``ValueError``
-(its 4,300-digit conversion limit) deep inside a reader. These helpers check the parsed *graph*
-before anything is expanded and turn every such input into one clear message.
+(its 4,300-digit conversion limit) deep inside a reader; ``NaN`` and ``Infinity`` (which
+Python's ``json`` accepts though JSON has neither) become ``null`` once stored. These helpers
+check the parsed *graph* before anything is expanded and turn every such input into one clear
+message.
 
 Example:
     >>> yaml_load("a: 1\\nb: [x, y]\\n", "in.yaml")
@@ -27,6 +29,7 @@ __all__ = [
     "MAX_DECODED_CHARS",
     "MAX_NUMBER_DIGITS",
     "DuplicateKey",
+    "NotFinite",
     "NumberTooLong",
     "json_loads",
     "yaml_load",
@@ -66,6 +69,20 @@ def _bounded_float(text: str) -> float:
     return float(text)
 
 
+class NotFinite(ValueError):  # noqa: N818 - reads as the problem it names
+    """``NaN``, ``Infinity`` or ``-Infinity`` in JSON (or ``.nan`` / ``.inf`` in YAML)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(
+            f"{token} is not a number JSON has (it would be stored as null); write a number, or "
+            "null for none"
+        )
+
+
+def _refuse_constant(token: str) -> Any:
+    raise NotFinite(token)
+
+
 class DuplicateKey(ValueError):  # noqa: N818 - reads as the problem it names
     """A JSON object or YAML mapping names one key twice (the last would silently win)."""
 
@@ -85,12 +102,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def json_loads(text: str | bytes) -> Any:
-    """``json.loads`` that refuses numbers longer than :data:`MAX_NUMBER_DIGITS` and objects
-    that name a key twice.
+    """``json.loads`` that refuses numbers longer than :data:`MAX_NUMBER_DIGITS`, ``NaN`` and
+    ``±Infinity``, and objects that name a key twice.
 
     Raises:
         json.JSONDecodeError: not JSON.
         NumberTooLong: a number is too long (a ``ValueError``, before it is converted).
+        NotFinite: ``NaN``, ``Infinity`` or ``-Infinity`` (a ``ValueError``).
         DuplicateKey: a key appears twice in one object (a ``ValueError``).
         RecursionError: nested too deeply.
     """
@@ -98,6 +116,7 @@ def json_loads(text: str | bytes) -> Any:
         text,
         parse_int=_bounded_int,
         parse_float=_bounded_float,
+        parse_constant=_refuse_constant,
         object_pairs_hook=_no_duplicates,
     )
 
@@ -134,6 +153,10 @@ def _expanded_size(root: Any, where: str) -> int:
                 raise ContractError(
                     str(NumberTooLong(len(value))), where=f"{where}:{node.start_mark.line + 1}"
                 )
+            if node.tag == _YAML_FLOAT and value.lstrip("+-").lower() in (".nan", ".inf"):
+                raise ContractError(
+                    str(NotFinite(value)), where=f"{where}:{node.start_mark.line + 1}"
+                )
             sizes[key] = len(value) + 1
             state[key] = 2
             continue
@@ -161,7 +184,8 @@ def yaml_load(text: str, where: str) -> Any:
 
     Refused: a document that aliases would expand beyond :data:`MAX_DECODED_CHARS` or more
     than :data:`MAX_ALIAS_GROWTH` times its size, an alias to its own anchor, a number longer
-    than :data:`MAX_NUMBER_DIGITS`, a mapping that names a key twice. Only plain YAML types are built (``SafeLoader``).
+    than :data:`MAX_NUMBER_DIGITS`, ``.nan`` / ``.inf``, a mapping that names a key twice. Only
+    plain YAML types are built (``SafeLoader``).
 
     Raises:
         yaml.YAMLError: not YAML.

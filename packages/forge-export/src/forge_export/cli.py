@@ -27,6 +27,7 @@ def main() -> None:
       forge-export inspect out/ --json   # counts per config, split, target, source
       forge-export schema docs/schema/   # JSON Schema of every contract model
       forge-export push out/ my-org/safety-sft --dry-run   # publish on the Hub
+      forge-export plugins               # every registered plug-in, by kind
     """
 
 
@@ -227,3 +228,31 @@ def push(
         click.echo(f"not uploaded (not in the manifest): {', '.join(plan.skipped)}")
     if plan.url:
         click.echo(f"{plan.url}\n{plan.commit_url}")
+
+
+@main.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print {kind: {name: target}} as JSON.")
+def plugins_cmd(as_json: bool) -> None:
+    """List every registered plug-in by kind (the registry's entry points).
+
+    A plug-in is one module plus one entry-point line in its package's pyproject.toml;
+    docs/architecture.md names the group of each kind.
+
+    \b
+    Example:
+      forge-export plugins
+    """
+    from forge_export import registry
+
+    found: dict[str, dict[str, str]] = {}
+    for kind in registry.KINDS:
+        entries = {name: registry.entry(kind, name) for name in registry.names(kind)}
+        found[kind] = {name: ep.value for name, ep in entries.items() if ep is not None}
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    for kind, targets in found.items():
+        info = registry.KINDS[kind]
+        click.echo(f"{kind}: {info.what} [entry points: {info.group}]")
+        for name, target in targets.items():
+            click.echo(f"  {name:<16} {target}")

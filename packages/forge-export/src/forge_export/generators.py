@@ -22,13 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from forge_export.errors import ForgeError
+from forge_export import registry
 from forge_export.models import Completion, Scenario
 
-ENTRY_POINT_GROUP = "forge_export.generators"
+ENTRY_POINT_GROUP = registry.KINDS["generator"].group
 
 
 @dataclass(frozen=True)
@@ -108,28 +107,27 @@ class ScenarioScreen(Protocol):
         ...
 
 
-class GeneratorNotFound(ForgeError):
+class GeneratorNotFound(registry.PluginNotFound):
     """No generator of that name is installed."""
 
 
 def available_generators() -> dict[str, str]:
-    """Installed generators: name → ``module:attr`` of the factory."""
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    """Installed generators: name → ``module:attr`` of the factory (from the registry)."""
+    found = {name: registry.entry("generator", name) for name in registry.names("generator")}
+    return {name: ep.value for name, ep in found.items() if ep is not None}
 
 
 def load_generator(name: str, **options: Any) -> Generator:
     """Build the generator registered under ``name`` with keyword ``options``.
 
     Raises:
-        GeneratorNotFound: listing the installed names.
+        GeneratorNotFound: naming the nearest registered generator and listing them all.
     """
-    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
-    if not matches:
-        installed = ", ".join(sorted(available_generators())) or "none"
+    if registry.entry("generator", name) is None:
+        error = registry.not_found("generator", name)
         raise GeneratorNotFound(
-            f"no generator named {name!r} (installed: {installed}); "
-            f"packages register them in the entry-point group {ENTRY_POINT_GROUP!r}"
+            f"{error}; packages register them in the entry-point group {ENTRY_POINT_GROUP!r}"
         )
-    factory = matches[0].load()
+    factory = registry.load("generator", name)
     gen: Generator = factory(**options)
     return gen

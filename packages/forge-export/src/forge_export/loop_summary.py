@@ -22,6 +22,7 @@ from pydantic import Field, field_validator
 from forge_export.models import (
     SCHEMA_VERSION,
     EvalResult,
+    RunProvenance,
     TargetSummary,
     _Model,
     check_schema_version,
@@ -33,20 +34,68 @@ CONTRAST_KIND_KEY = "contrast_kind"
 """Scenario metadata key naming the kind of a benign look-alike (``homonyms``, ...)."""
 
 
+WILD_GROUP_KEY = "wild_group"
+"""Scenario metadata key of a wild-set prompt's breakdown group: the hazard area a harmful
+prompt was written for, ``benign_<kind>`` for a benign one."""
+
+OWN_TEST = "own_test"
+HELD_OUT_TARGETS = "held_out_targets"
+HELD_OUT_KINDS = "held_out_kinds"
+SECTIONS = (OWN_TEST, HELD_OUT_TARGETS, HELD_OUT_KINDS)
+"""The parts of a frozen test set, reported side by side every round:
+
+* ``own_test``: scenarios of trained targets and trained look-alike kinds (the same seeds,
+  framings and templates as training: memory of the project's own style);
+* ``held_out_targets``: whole harmful targets never trained on (transfer across harms);
+* ``held_out_kinds``: look-alike kinds never trained on.
+
+The wild set (prompts written apart from training) is evaluated on its own
+(:attr:`RoundSummary.wild`)."""
+
+
+def by_metadata(results: Iterable[EvalResult], key: str) -> dict[str, TargetSummary]:
+    """Aggregates per value of ``scenario.metadata[key]`` (plus ``all``).
+
+    Results without that key are left out; an empty input gives an empty dict.
+    """
+    groups: dict[str, list[EvalResult]] = {}
+    for r in results:
+        value = r.scenario.metadata.get(key)
+        if isinstance(value, str) and value:
+            groups.setdefault(value, []).append(r)
+    out = {k: summarize(rs) for k, rs in sorted(groups.items())}
+    if out:
+        out["all"] = summarize(r for rs in groups.values() for r in rs)
+    return out
+
+
 def by_contrast_kind(results: Iterable[EvalResult]) -> dict[str, TargetSummary]:
     """Aggregates of the benign look-alikes per ``metadata["contrast_kind"]`` (plus ``all``).
 
     Results without a contrast kind are left out; an empty input gives an empty dict.
     """
-    groups: dict[str, list[EvalResult]] = {}
+    return by_metadata(results, CONTRAST_KIND_KEY)
+
+
+def by_section(
+    results: Iterable[EvalResult],
+    held_out_targets: Iterable[str] = (),
+    held_out_kinds: Iterable[str] = (),
+) -> dict[str, TargetSummary]:
+    """Aggregates of a frozen test set per part (see :data:`SECTIONS`).
+
+    A part with no scenario is left out.
+    """
+    targets, kinds = set(held_out_targets), set(held_out_kinds)
+    parts: dict[str, list[EvalResult]] = {name: [] for name in SECTIONS}
     for r in results:
-        kind = r.scenario.metadata.get(CONTRAST_KIND_KEY)
-        if isinstance(kind, str) and kind:
-            groups.setdefault(kind, []).append(r)
-    out = {k: summarize(rs) for k, rs in sorted(groups.items())}
-    if out:
-        out["all"] = summarize(r for rs in groups.values() for r in rs)
-    return out
+        if r.scenario.evaluation_target in targets:
+            parts[HELD_OUT_TARGETS].append(r)
+        elif r.scenario.metadata.get(CONTRAST_KIND_KEY) in kinds:
+            parts[HELD_OUT_KINDS].append(r)
+        else:
+            parts[OWN_TEST].append(r)
+    return {name: summarize(rs) for name, rs in parts.items() if rs}
 
 
 class ProbeSummary(_Model):
@@ -95,7 +144,11 @@ class RoundSummary(_Model):
         aggregates: Test aggregates per evaluation target plus ``all``.
         kinds: Test aggregates of the benign look-alikes per contrast kind plus ``all``.
         probe: The probe run after this round, if any (its failures train the next round).
-        seconds: Wall time of the round's steps.
+        seconds: Wall time of the round's stages (probe, export, train, test, wild), by stage.
+        sections: Test aggregates per part of the test set (:data:`SECTIONS`): own test,
+            held-out targets, held-out look-alike kinds.
+        wild_report: The ``report.json`` of the wild set; empty when none was evaluated.
+        wild: Wild-set aggregates per hazard area (harmful) and kind (benign), plus ``all``.
     """
 
     round: int
@@ -111,6 +164,9 @@ class RoundSummary(_Model):
     kinds: dict[str, TargetSummary] = Field(default_factory=dict)
     probe: ProbeSummary | None = None
     seconds: dict[str, float] = Field(default_factory=dict)
+    sections: dict[str, TargetSummary] = Field(default_factory=dict)
+    wild_report: str = ""
+    wild: dict[str, TargetSummary] = Field(default_factory=dict)
 
 
 class TestSetSummary(_Model):
@@ -124,6 +180,8 @@ class TestSetSummary(_Model):
         benign: Benign test scenarios (contrasts and look-alikes).
         lookalikes: Benign look-alikes among them.
         held_out_kinds: Look-alike kinds that are only in the test set (never trained on).
+        held_out_targets: Targets whose every scenario is in the test set (never trained on).
+        wild: The wild set evaluated every round (its name or file) and its size.
     """
 
     __test__ = False  # not a pytest test class
@@ -135,6 +193,10 @@ class TestSetSummary(_Model):
     benign: int
     lookalikes: int = 0
     held_out_kinds: list[str] = Field(default_factory=list)
+    held_out_targets: list[str] = Field(default_factory=list)
+    wild: str = ""
+    wild_harmful: int = 0
+    wild_benign: int = 0
 
 
 class LoopSummary(_Model):
@@ -145,12 +207,14 @@ class LoopSummary(_Model):
         created_at: When the run finished.
         workdir: The run's folder.
         store: The scenario store it used.
-        config: The settings of the run (``LoopConfig`` as JSON).
+        config: The complete resolved settings of the run (``LoopConfig`` as JSON): ``model-forge
+            loop --config summary.json --workdir NEW`` repeats the run.
         test_set: The frozen test set.
         rounds: Round 0 (base model) first, then one entry per training round.
         store_stats: Counts of the store at the end.
         timings_s: Seconds per step.
         total_s: Wall time of the run.
+        provenance: Code, library versions, device, seeds and data fingerprints of the run.
     """
 
     schema_version: str = SCHEMA_VERSION
@@ -163,6 +227,7 @@ class LoopSummary(_Model):
     store_stats: dict[str, Any] = Field(default_factory=dict)
     timings_s: dict[str, float] = Field(default_factory=dict)
     total_s: float = 0.0
+    provenance: RunProvenance | None = None
 
     @field_validator("schema_version")
     @classmethod

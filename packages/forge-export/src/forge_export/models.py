@@ -28,6 +28,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    computed_field,
     field_validator,
     model_validator,
 )
@@ -315,6 +316,54 @@ class TargetSummary(_Model):
     off_topic_rate: float | None = None
     deflection_rate: float | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_given_intervals(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "intervals" in data:  # derived: recomputed below
+            data = {k: v for k, v in data.items() if k != "intervals"}
+        return data
+
+    def denominator(self, rate: str) -> int:
+        """The scenarios a rate is a share of (``n``, ``harmful_n`` or ``benign_n``)."""
+        return {"pass_rate": self.n, **dict.fromkeys(HARMFUL_RATES, self.harmful_n)}.get(
+            rate, self.benign_n
+        )
+
+    def count(self, rate: str) -> int | None:
+        """The count behind a rate (``safe_rate`` → safe responses), ``None`` without it."""
+        value = getattr(self, rate)
+        return None if value is None else round(value * self.denominator(rate))
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def intervals(self) -> dict[str, list[float]]:
+        """Wilson 95% interval ``[low, high]`` of every rate that has a value."""
+        from forge_export.intervals import wilson
+
+        out: dict[str, list[float]] = {}
+        for rate in RATE_FIELDS:
+            k = self.count(rate)
+            if k is not None:
+                lo, hi = wilson(k, self.denominator(rate))
+                out[rate] = [round(lo, 4), round(hi, 4)]
+        return out
+
+
+HARMFUL_RATES = ("safe_rate", "refusal_rate", "deflection_rate")
+"""The rates that are shares of the harmful scenarios."""
+
+RATE_FIELDS = (
+    "pass_rate",
+    "safe_rate",
+    "refusal_rate",
+    "deflection_rate",
+    "compliance_rate",
+    "over_refusal_rate",
+    "partial_refusal_rate",
+    "off_topic_rate",
+)
+"""Every rate of a :class:`TargetSummary`."""
+
 
 def _rate(k: int, n: int) -> float | None:
     return k / n if n else None
@@ -354,6 +403,41 @@ def summarize(results: Iterable[EvalResult]) -> TargetSummary:
     )
 
 
+class RunProvenance(_Model):
+    """The code, libraries, machine and data behind one run.
+
+    Attributes:
+        git_commit: The commit of the forge checkout the code ran from (empty when it is not
+            a git checkout, e.g. an installed wheel).
+        git_dirty: Whether that checkout had uncommitted changes to tracked files (``None``
+            without a checkout).
+        python: The Python version.
+        platform: Operating system and machine.
+        packages: Distribution → version (``""`` when not installed).
+        device: Where models ran (``cpu``, ``cuda:0``); empty when no model ran.
+        dtype: The models' weight type (``torch.float32`` ...); empty when no model ran.
+        seeds: The seeds of the run by name.
+        datasets: The fingerprints of the data used, by name (an export's manifest
+            fingerprint, a wild set's sha256, a test set's).
+        workdir: The run's folder (empty when it wrote none).
+        command: The command line (``sys.argv``, credentials masked).
+        stage_seconds: Wall time of each stage of the run.
+    """
+
+    git_commit: str = ""
+    git_dirty: bool | None = None
+    python: str = ""
+    platform: str = ""
+    packages: dict[str, str] = Field(default_factory=dict)
+    device: str = ""
+    dtype: str = ""
+    seeds: dict[str, int] = Field(default_factory=dict)
+    datasets: dict[str, str] = Field(default_factory=dict)
+    workdir: str = ""
+    command: list[str] = Field(default_factory=list)
+    stage_seconds: dict[str, float] = Field(default_factory=dict)
+
+
 class EvalReport(_Model):
     """The output of ``model-forge evaluate``, read back by ``scenario-forge import-report``.
 
@@ -370,6 +454,7 @@ class EvalReport(_Model):
     results: list[EvalResult] = Field(default_factory=list)
     aggregates: dict[str, TargetSummary] = Field(default_factory=dict)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    provenance: RunProvenance | None = None
 
     @field_validator("schema_version")
     @classmethod

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ from forge_export.models import SCHEMA_VERSION, EvalReport, TargetSummary, check
 __all__ = [
     "COMPARE_METRICS",
     "COUNT_FIELDS",
+    "PairedTest",
     "compare_reports",
+    "paired_test",
     "export_fingerprint",
     "format_comparison",
     "read_report",
@@ -127,18 +130,25 @@ def compare_reports(before: EvalReport, after: EvalReport) -> dict[str, dict[str
             vb = getattr(b, key) if b else None
             delta = vb - va if va is not None and vb is not None else None
             row[key] = {"before": va, "after": vb, "delta": delta}
+            if key not in COUNT_FIELDS:
+                row[key]["before_interval"] = a.intervals.get(key) if a else None
+                row[key]["after_interval"] = b.intervals.get(key) if b else None
         table[target] = row
     return table
 
 
-def _fmt(v: float | None, count: bool) -> str:
+def _fmt(v: float | None, count: bool, interval: list[float] | None = None) -> str:
     if v is None:
         return "-"
-    return str(v) if count else f"{100 * v:.0f}%"
+    if count:
+        return str(v)
+    span = f" ({100 * interval[0]:.0f}-{100 * interval[1]:.0f})" if interval else ""
+    return f"{100 * v:.0f}%{span}"
 
 
 def format_comparison(table: dict[str, dict[str, Any]]) -> str:
-    """A plain-text before → after (delta in points) table of :func:`compare_reports`."""
+    """A plain-text before → after (delta in points) table of :func:`compare_reports`; every
+    rate with its Wilson 95% interval (low-high, in %)."""
     headers = ["target", *[label for _k, label in COMPARE_METRICS]]
     lines = []
     for target, row in table.items():
@@ -146,7 +156,8 @@ def format_comparison(table: dict[str, dict[str, Any]]) -> str:
         for key, _label in COMPARE_METRICS:
             m = row[key]
             count = key in COUNT_FIELDS
-            text = f"{_fmt(m['before'], count)} → {_fmt(m['after'], count)}"
+            before = _fmt(m["before"], count, m.get("before_interval"))
+            text = f"{before} → {_fmt(m['after'], count, m.get('after_interval'))}"
             if m["delta"] is not None and not count:
                 text += f" ({100 * m['delta']:+.0f})"
             cells.append(text)
@@ -161,3 +172,62 @@ def format_comparison(table: dict[str, dict[str, Any]]) -> str:
 def summary_rows(report: EvalReport) -> list[tuple[str, TargetSummary]]:
     """The report's aggregates, targets first and ``all`` last."""
     return sorted(report.aggregates.items(), key=lambda kv: (kv[0] == "all", kv[0]))
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """Two reports' verdicts on the scenarios both ran, paired (exact McNemar test).
+
+    Attributes:
+        shared: Scenarios in both reports.
+        only_before: Scenarios only the first report ran.
+        only_after: Scenarios only the second report ran.
+        pass_to_fail: Shared scenarios that passed before and fail after.
+        fail_to_pass: Shared scenarios that failed before and pass after.
+        p_value: Two-sided exact McNemar p-value of the change (1.0 when nothing changed).
+    """
+
+    shared: int
+    only_before: int
+    only_after: int
+    pass_to_fail: int
+    fail_to_pass: int
+    p_value: float
+
+    @property
+    def same_scenarios(self) -> bool:
+        """Whether both reports ran exactly the same scenarios."""
+        return not self.only_before and not self.only_after
+
+    def describe(self) -> str:
+        """One line: what changed on the shared scenarios and how likely it is by chance."""
+        changed = self.pass_to_fail + self.fail_to_pass
+        return (
+            f"paired on {self.shared} shared scenarios: {changed} changed "
+            f"({self.fail_to_pass} fail → pass, {self.pass_to_fail} pass → fail), "
+            f"exact McNemar p = {self.p_value:.3g}"
+        )
+
+
+def paired_test(before: EvalReport, after: EvalReport) -> PairedTest:
+    """Pair two reports' verdicts by scenario id and test the change (exact McNemar).
+
+    Example:
+        >>> paired_test(report, report).p_value  # doctest: +SKIP
+        1.0
+    """
+    from forge_export.intervals import mcnemar_exact
+
+    a = {r.scenario.id: r.verdict == "pass" for r in before.results}
+    b = {r.scenario.id: r.verdict == "pass" for r in after.results}
+    shared = a.keys() & b.keys()
+    down = sum(a[i] and not b[i] for i in shared)
+    up = sum(b[i] and not a[i] for i in shared)
+    return PairedTest(
+        shared=len(shared),
+        only_before=len(a.keys() - b.keys()),
+        only_after=len(b.keys() - a.keys()),
+        pass_to_fail=down,
+        fail_to_pass=up,
+        p_value=mcnemar_exact(down, up),
+    )

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError, field_validator
 
 from forge_export.errors import ContractError, describe_validation_error
-from forge_export.models import SCHEMA_VERSION, _Model, check_schema_version
+from forge_export.models import SCHEMA_VERSION, RunProvenance, _Model, check_schema_version
 
 METRICS_FILE = "metrics.json"
 """The file name of a training run's metrics, at the top of its output folder."""
@@ -55,6 +55,7 @@ class TrainMetrics(_Model):
         device: The device the Trainer used.
         bf16: Whether bf16 mixed precision was on.
         adapter: The LoRA adapter folder (``None`` for full fine-tuning).
+        provenance: Code, library versions, device, dtype, seed and data of the run.
     """
 
     schema_version: str = SCHEMA_VERSION
@@ -76,6 +77,7 @@ class TrainMetrics(_Model):
     device: str
     bf16: bool
     adapter: str | None = None
+    provenance: RunProvenance | None = None
 
     @field_validator("schema_version")
     @classmethod

@@ -23,7 +23,11 @@ from forge_export.atomic_files import atomic_output
 from forge_export.errors import ForgeError, describe_validation_error
 from forge_export.models import EvalReport, EvalResult, Scenario
 from forge_export.reports import export_fingerprint
+from forge_export.run_provenance import collect_provenance
 from pydantic import ValidationError
+
+from model_forge.eval_config import EvalOptions
+from model_forge.generate_config import GenerateOptions
 
 if TYPE_CHECKING:
     from model_forge.generation import Backend
@@ -47,8 +51,10 @@ class EvaluationRun:
     paths: dict[str, Path] = field(default_factory=dict)
 
 
-def load_eval_scenarios(export: str | Path, split: str = "test") -> list[Scenario]:
+def load_eval_scenarios(export: str | Path, split: str | None = None) -> list[Scenario]:
     """The scenarios of an export's ``eval`` config and ``split``, rebuilt from their JSON.
+
+    ``split`` defaults to :class:`EvalOptions`' (``test``: the held-out groups).
 
     Raises:
         ForgeError: the export has no eval config, or the split has no rows.
@@ -56,6 +62,7 @@ def load_eval_scenarios(export: str | Path, split: str = "test") -> list[Scenari
     """
     import forge_export
 
+    split = split or EvalOptions().split
     root = Path(export)
     if not root.is_dir():
         raise ForgeError(f"{root}: no such export folder; create one with 'scenario-forge export'")
@@ -86,19 +93,26 @@ def _resolve_backend(model: str | Backend, batch_size: int) -> Backend:
 
 
 def resolve_judge(judge: str | Judge) -> Judge:
-    """A loaded judge for a spec (``rules``, an LLM judge spec) or the judge itself.
+    """A loaded judge for a spec (through the registry: :mod:`model_forge.judge_plugins`) or
+    the judge itself.
 
     Raises:
         ForgeError: an unknown spec, naming it.
     """
     if not isinstance(judge, str):
         return judge
-    from model_forge.judge import load_judge
+    from model_forge.judge_plugins import load_judge_spec
 
     try:
-        return load_judge(judge)
-    except ValueError as exc:
-        raise ForgeError(f"--judge {judge!r}: {exc}") from exc
+        return load_judge_spec(judge)
+    except ForgeError as exc:
+        raise ForgeError(f"--judge: {exc}") from exc
+
+
+def _decoding(max_new_tokens: int | None, generate: GenerateOptions | None) -> GenerateOptions:
+    """The evaluation's decoding: ``generate`` or :class:`EvalOptions`' (greedy), with
+    ``max_new_tokens`` when given."""
+    return (generate or EvalOptions().generate).merge({"max_new_tokens": max_new_tokens})
 
 
 def run_scenarios(
@@ -106,14 +120,15 @@ def run_scenarios(
     backend: Backend,
     judge: Judge,
     *,
-    max_new_tokens: int = 128,
+    max_new_tokens: int | None = None,
+    generate: GenerateOptions | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[EvalResult]:
-    """Generate one greedy answer per scenario and judge it."""
+    """Generate one answer per scenario (:class:`EvalOptions`' decoding) and judge it."""
     from model_forge.generation import GenerationRequest, SamplingParams
     from model_forge.judge import JudgeItem
 
-    sampling = SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0)
+    sampling = SamplingParams.from_options(_decoding(max_new_tokens, generate))
     requests = [GenerationRequest(s.id, s.messages(), sampling) for s in scenarios]
     generations = backend.generate(requests, progress=progress)
     items = [
@@ -140,11 +155,14 @@ def evaluate_scenarios(
     backend: Backend,
     judge: Judge,
     *,
-    max_new_tokens: int = 128,
+    max_new_tokens: int | None = None,
+    generate: GenerateOptions | None = None,
     progress: Callable[[int], None] | None = None,
     data: str | Path | None = None,
-    split: str = "test",
+    split: str | None = None,
     metadata: dict[str, Any] | None = None,
+    fingerprint: str | None = None,
+    seeds: dict[str, int] | None = None,
 ) -> EvalReport:
     """Answer ``scenarios`` with ``backend``, judge them, and return the :class:`EvalReport`.
 
@@ -152,49 +170,77 @@ def evaluate_scenarios(
         scenarios: What to ask.
         backend: The model.
         judge: The judge.
-        max_new_tokens: Most tokens per answer (greedy decoding).
+        max_new_tokens: Most tokens per answer [default: ``generate``'s].
+        generate: Decoding [default: :class:`EvalOptions`' (greedy)].
         progress: Called with ``n`` as ``n`` more answers are generated.
         data: The export the scenarios came from (its fingerprint is recorded), if any.
-        split: Recorded as the report's split (``probe`` for scenarios of no export).
+        split: Recorded as the report's split [default: :class:`EvalOptions`'].
         metadata: Extra metadata for the report.
+        fingerprint: The data's fingerprint when it is not an export (a test set's, a wild
+            set's).
+        seeds: Seeds to record in the report's provenance.
     """
-    results = run_scenarios(
-        scenarios, backend, judge, max_new_tokens=max_new_tokens, progress=progress
-    )
+    import time
+
+    started = time.perf_counter()
+    decoding = _decoding(max_new_tokens, generate)
+    results = run_scenarios(scenarios, backend, judge, generate=decoding, progress=progress)
+    seconds = round(time.perf_counter() - started, 2)
+    printed = fingerprint if fingerprint is not None else ""
+    if data is not None and fingerprint is None:
+        printed = export_fingerprint(data)
+    model = getattr(backend, "model", None)
+    split = split or EvalOptions().split
     return EvalReport(
         model_id=backend.model_id,
-        dataset_fingerprint=export_fingerprint(data) if data is not None else "",
+        dataset_fingerprint=printed,
         split=split,
         judge=judge.name,
         results=results,
         metadata={
             "revision": str(getattr(backend, "revision", "") or ""),
             "data": str(Path(data).resolve()) if data is not None else "",
-            "max_new_tokens": max_new_tokens,
-            "decoding": "greedy",
+            "max_new_tokens": decoding.max_new_tokens,
+            "decoding": "greedy" if decoding.temperature <= 0 else f"sampled {decoding.to_json()}",
             **(metadata or {}),
         },
+        provenance=collect_provenance(
+            device=str(getattr(backend, "device", "") or ""),
+            dtype=str(getattr(model, "dtype", "") or "").removeprefix("torch."),
+            seeds=seeds or {},
+            datasets={split: printed} if printed else {},
+            stage_seconds={"generate and judge": seconds},
+        ),
     )
 
 
 def evaluate(
-    model: str | Backend,
-    data: str | Path,
+    model: str | Backend | None = None,
+    data: str | Path | None = None,
     *,
-    split: str = "test",
-    judge: str | Judge = "default",
+    wild_set: str | Path | None = None,
+    test_set: str | Path | None = None,
+    split: str | None = None,
+    judge: str | Judge | None = None,
     output: str | Path | None = None,
-    batch_size: int = 8,
-    max_new_tokens: int = 128,
+    batch_size: int | None = None,
+    max_new_tokens: int | None = None,
     limit: int | None = None,
+    options: EvalOptions | None = None,
     progress: Callable[[int], None] | None = None,
     on_loaded: Callable[[int], None] | None = None,
 ) -> EvaluationRun:
     """Run ``model`` on the ``eval`` config of the export ``data`` and judge every answer.
 
+    Keyword arguments left ``None`` are unset: ``options`` (or :class:`EvalOptions` ()) decides.
+
     Args:
         model: A :func:`model_forge.generation.load_backend` spec or a loaded backend.
-        data: The export folder.
+        data: The export folder (``None`` with ``wild_set`` or ``test_set``).
+        wild_set: Instead of an export: a wild set (``builtin`` or a folder with
+            ``harmful.jsonl`` / ``benign.jsonl``, :mod:`scenario_forge.wild_sets`).
+        test_set: Instead of an export: a frozen test set file (``test-set.json`` of a loop
+            run, which holds its scenarios).
         split: Which split of ``eval`` to run (``test`` holds the held-out groups).
         judge: ``default`` (the learned judge), ``learned``, ``rules``, an LLM judge spec, or
             a loaded judge.
@@ -202,6 +248,7 @@ def evaluate(
         batch_size: Generation batch size for local models.
         max_new_tokens: Most tokens per answer (greedy decoding).
         limit: Evaluate only the first ``limit`` scenarios.
+        options: The settings the arguments above override.
         progress: Called with ``n`` as ``n`` more answers are generated.
         on_loaded: Called with the number of scenarios once they are read.
 
@@ -209,27 +256,81 @@ def evaluate(
         An :class:`EvaluationRun`.
 
     Raises:
-        ForgeError: a missing or empty eval split, a bad model or judge spec.
+        ForgeError: a missing or empty eval split, a bad model or judge spec, not exactly one
+            of an export, a wild set and a test set.
     """
-    scenarios = load_eval_scenarios(data, split)
-    if limit is not None:
-        scenarios = scenarios[:limit]
+    backend_given = model if model is not None and not isinstance(model, str) else None
+    judge_given = judge if judge is not None and not isinstance(judge, str) else None
+    opts = (options or EvalOptions()).merge(
+        {
+            "model": model if isinstance(model, str) else None,
+            "data": data,
+            "wild_set": str(wild_set) if wild_set is not None else None,
+            "test_set": test_set,
+            "split": split,
+            "judge": judge if isinstance(judge, str) else None,
+            "output": output,
+            "batch_size": batch_size,
+            "max_new_tokens": max_new_tokens,
+            "limit": limit,
+        },
+        where="evaluate()",
+    )
+    if judge_given is None:
+        from model_forge.judge_plugins import check_judge_spec
+
+        check_judge_spec(opts.judge)  # an unknown judge: one line before any data is read
+    scenarios, fingerprint, split_name = _scenarios_of(opts)
+    if opts.limit is not None:
+        scenarios = scenarios[: opts.limit]
     if on_loaded:
         on_loaded(len(scenarios))
-    judge_obj = resolve_judge(judge)
-    backend = _resolve_backend(model, batch_size)
+    judge_obj = judge_given or resolve_judge(opts.judge)
+    backend = backend_given or _resolve_backend(opts.model, opts.generate.batch_size)
     report = evaluate_scenarios(
         scenarios,
         backend,
         judge_obj,
-        max_new_tokens=max_new_tokens,
+        generate=opts.generate,
         progress=progress,
-        data=data,
-        split=split,
-        metadata={"model": model if isinstance(model, str) else backend.model_id},
+        data=opts.data,
+        split=split_name,
+        fingerprint=fingerprint,
+        metadata={
+            "model": opts.model if backend_given is None else backend.model_id,
+            **({"wild_set": str(opts.wild_set)} if opts.wild_set is not None else {}),
+            **({"test_set": str(opts.test_set)} if opts.test_set is not None else {}),
+            "settings": opts.to_json(),
+        },
     )
-    paths = write_report(report, output) if output is not None else {}
+    paths = write_report(report, opts.output) if opts.output is not None else {}
     return EvaluationRun(report=report, paths=paths)
+
+
+def _scenarios_of(opts: EvalOptions) -> tuple[list[Scenario], str | None, str]:
+    """The scenarios to ask, their data's fingerprint (``None``: the export's) and split name.
+
+    Raises:
+        ForgeError: not exactly one of an export, a wild set and a test set, or bad data.
+    """
+    given = [x is not None for x in (opts.data, opts.wild_set, opts.test_set)]
+    if sum(given) != 1:
+        raise ForgeError(
+            "give one of an export folder (--data), a wild set (--wild-set) or a frozen test "
+            "set (--test-set)"
+        )
+    if opts.wild_set is not None:
+        from scenario_forge.api import load_wild_set
+
+        wild = load_wild_set(opts.wild_set)
+        return wild.scenarios, f"wild:{wild.sha256}", "wild"
+    if opts.test_set is not None:
+        from scenario_forge.api import read_test_set
+
+        frozen = read_test_set(opts.test_set, scenarios=True)
+        return list(frozen.scenarios), f"test-set:{frozen.fingerprint()}", "test"
+    assert opts.data is not None
+    return load_eval_scenarios(opts.data, opts.split), None, opts.split
 
 
 def write_report(report: EvalReport, output: str | Path) -> dict[str, Path]:

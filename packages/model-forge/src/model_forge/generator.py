@@ -35,6 +35,7 @@ from model_forge.attacks import (
     read_attack_report,
     report_examples,
 )
+from model_forge.generate_config import DEFAULT_MODEL, GenerateOptions, ModelGeneratorOptions
 from model_forge.generation import (
     Backend,
     GenerationRequest,
@@ -65,21 +66,6 @@ _FLOAT_OPTIONS = {
     "max_backoff",
     "init_std",
     "scenario_temperature",
-}
-_OWN_OPTIONS = {
-    "max_new_tokens",
-    "temperature",
-    "top_p",
-    "seed",
-    "prompt_file",
-    "scenario_max_new_tokens",
-    "scenario_temperature",
-    "max_rounds",
-    "min_chars",
-    "target_descriptions",
-    "mode",
-    "from_report",
-    "taxonomy",
 }
 MODES = ("scenarios", "attack")
 
@@ -120,7 +106,7 @@ def coerce_options(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_prompt_lines(
-    text: str, *, min_chars: int = 12, seen: set[str] | None = None
+    text: str, *, min_chars: int | None = None, seen: set[str] | None = None
 ) -> list[str]:
     """Prompts from a model's reply: one per line, bullets/numbers/quotes stripped.
 
@@ -133,6 +119,8 @@ def parse_prompt_lines(
         ['How do I hack wifi?']
     """
     seen = seen if seen is not None else set()
+    if min_chars is None:
+        min_chars = ModelGeneratorOptions().min_chars
     out = []
     for raw in text.splitlines():
         line = _BULLET.sub("", raw).strip().strip("\"'“”‘’`").strip()
@@ -165,12 +153,12 @@ class ModelForgeGenerator:
     Args:
         model: A model spec for :func:`~model_forge.generation.load_backend` (``bundled``,
             ``tiny``, ``openai:MODEL`` or a folder).
-        **options: ``max_new_tokens`` (256), ``temperature`` (0: greedy), ``top_p``, ``seed``,
-            ``prompt_file`` (safe-completion instructions, see
-            :mod:`model_forge.safe_completion_prompt`), ``target_descriptions`` (target →
-            description; default: scenario-forge's taxonomy), ``scenario_max_new_tokens``
-            (384), ``scenario_temperature`` (0.8), ``max_rounds`` (4), ``min_chars`` (12), and
-            backend options (``batch_size``, ``device``, ``base_url``, ``max_concurrency`` ...).
+        **options: The fields of :class:`~model_forge.generate_config.ModelGeneratorOptions`
+            (decoding: ``max_new_tokens``, ``temperature``, ``top_p``, ``seed``; ``prompt_file``
+            (safe-completion instructions, see :mod:`model_forge.safe_completion_prompt`),
+            ``target_descriptions``, ``scenario_max_new_tokens``, ``scenario_temperature``,
+            ``max_rounds``, ``min_chars``, ``mode``, ``from_report``), and backend options
+            (``batch_size``, ``device``, ``base_url``, ``max_concurrency`` ...).
             ``mode`` is ``scenarios`` (default: realistic messages for the target) or
             ``attack`` (new attack messages, few-shot from the target's seeds and the
             failures / near misses of ``from_report``, an evaluation report's path; see
@@ -186,27 +174,27 @@ class ModelForgeGenerator:
 
     name = "model-forge"
 
-    def __init__(self, model: str = "bundled", **options: Any) -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, **options: Any) -> None:
         opts = coerce_options(options)
-        self.model_spec = model
-        self.sampling = SamplingParams(
-            max_new_tokens=int(opts.get("max_new_tokens", 256)),
-            temperature=float(opts.get("temperature", 0.0)),
-            top_p=float(opts.get("top_p", 1.0)),
-            seed=opts.get("seed"),
+        own_keys = set(ModelGeneratorOptions().to_json()) | set(GenerateOptions().to_json())
+        own_keys.discard("batch_size")  # the backend's option (generation batches)
+        settings = ModelGeneratorOptions().merge(
+            {k: v for k, v in opts.items() if k in own_keys}, where=f"generator {self.name}"
         )
-        self.prompt: SafeCompletionPrompt = load_prompt(opts.get("prompt_file"))
-        self.target_descriptions: dict[str, str] = dict(opts.get("target_descriptions") or {})
-        self.scenario_max_new_tokens = int(opts.get("scenario_max_new_tokens", 384))
-        self.scenario_temperature = float(opts.get("scenario_temperature", 0.8))
-        self.max_rounds = int(opts.get("max_rounds", 4))
-        self.min_chars = int(opts.get("min_chars", 12))
-        self.backend_options = {k: v for k, v in opts.items() if k not in _OWN_OPTIONS}
+        self.settings = settings
+        self.model_spec = model
+        self.sampling = SamplingParams.from_options(settings.generate)
+        self.prompt: SafeCompletionPrompt = load_prompt(settings.prompt_file)
+        self.target_descriptions: dict[str, str] = dict(settings.target_descriptions)
+        self.scenario_max_new_tokens = settings.scenario_max_new_tokens
+        self.scenario_temperature = settings.scenario_temperature
+        self.max_rounds = settings.max_rounds
+        self.min_chars = settings.min_chars
+        not_backend = own_keys | {"taxonomy"}  # a loaded Taxonomy or a file: not a setting
+        self.backend_options = {k: v for k, v in opts.items() if k not in not_backend}
         self._backend: Backend | None = None
-        self.mode = str(opts.get("mode") or "scenarios")
-        if self.mode not in MODES:
-            raise ForgeError(f"mode {self.mode!r}: use one of {', '.join(MODES)}")
-        self.from_report: str | None = opts.get("from_report") or None
+        self.mode = settings.mode
+        self.from_report: str | None = settings.from_report or None
         self.report: EvalReport | None = None
         if self.from_report is not None:
             if self.mode != "attack":
@@ -404,7 +392,7 @@ class ModelForgeGenerator:
             sampling = SamplingParams(
                 max_new_tokens=self.scenario_max_new_tokens,
                 temperature=self.scenario_temperature,
-                top_p=0.95,
+                top_p=self.settings.scenario_top_p,
                 seed=seed * 1000 + round_,
             )
             messages, round_meta = request(count - made)

@@ -12,8 +12,8 @@ Task options (``-T``):
 * ``data``: the export folder (required); its ``eval`` config is read with
   :func:`forge_export.load`, so the manifest and file hashes are checked first.
 * ``split``: ``test`` (default) or ``train``.
-* ``judge``: ``rules`` (default, the rule judge) or an LLM judge spec (``openai:MODEL`` ...),
-  exactly as ``model-forge evaluate --judge``.
+* ``judge``: as ``model-forge evaluate --judge`` and with the same default (the learned
+  judge); ``rules`` or an LLM judge spec (``openai:MODEL`` ...).
 * ``targets``: comma-separated evaluation targets to keep (default: all).
 
 Each sample is one scenario: ``input`` its chat messages (system, earlier turns, prompt),
@@ -32,6 +32,8 @@ from __future__ import annotations
 from forge_export import Scenario
 from forge_export.errors import ForgeError
 from forge_export.models import EXPECTED_BEHAVIORS, HARMFUL_BEHAVIORS
+
+from model_forge.eval_config import EvalOptions
 
 try:
     from inspect_ai import Task, task
@@ -97,12 +99,12 @@ def scenario_sample(scenario: Scenario) -> Sample:
     )
 
 
-def forge_dataset(data: str, split: str = "test", targets: str | None = None) -> MemoryDataset:
+def forge_dataset(data: str, split: str | None = None, targets: str | None = None) -> MemoryDataset:
     """The ``eval`` config of an export as an inspect_ai dataset.
 
     Args:
         data: The export folder.
-        split: ``train`` or ``test``.
+        split: ``train`` or ``test`` [default: :class:`~model_forge.eval_config.EvalOptions`'].
         targets: Comma-separated evaluation targets to keep; ``None`` keeps all.
 
     Returns:
@@ -114,6 +116,7 @@ def forge_dataset(data: str, split: str = "test", targets: str | None = None) ->
     """
     from forge_export import load
 
+    split = split or EvalOptions().split
     if split not in ("train", "test"):
         raise ForgeError(f"-T split={split!r}: use train or test")
     keep = {t.strip() for t in targets.split(",") if t.strip()} if targets else None
@@ -172,11 +175,12 @@ def over_refusal() -> Metric:
         grouped(accuracy(), "expected_behavior", all=False, name_template="expected:{group_name}"),
     ]
 )
-def forge_judge(judge: str = "rules") -> Scorer:
+def forge_judge(judge: str | None = None) -> Scorer:
     """Score answers with forge's judge: ``C`` when the verdict is pass, ``I`` when fail.
 
     Args:
-        judge: ``rules`` or an LLM judge spec, as :func:`model_forge.judge.load_judge` takes.
+        judge: A judge spec, as :func:`model_forge.judge.load_judge` takes [default: the one
+            of every forge evaluation, :class:`~model_forge.eval_config.EvalOptions`'].
 
     Returns:
         An inspect_ai scorer. Each score has the answer, the judge's reason as explanation and
@@ -186,6 +190,7 @@ def forge_judge(judge: str = "rules") -> Scorer:
 
     from model_forge.judge import JudgeItem, load_judge
 
+    judge = judge or EvalOptions().judge
     try:
         the_judge = load_judge(judge)
     except ValueError as exc:
@@ -214,14 +219,15 @@ def forge_judge(judge: str = "rules") -> Scorer:
 
 @task
 def forge_eval(
-    data: str, split: str = "test", judge: str = "rules", targets: str | None = None
+    data: str, split: str | None = None, judge: str | None = None, targets: str | None = None
 ) -> Task:
     """Evaluate a model on an export's ``eval`` scenarios, scored by forge's judge.
 
     Args:
         data: The export folder (``-T data=out/``).
         split: ``test`` (default) or ``train``.
-        judge: ``rules`` (default) or an LLM judge spec such as ``openai:gpt-4o-mini``.
+        judge: The judge of every forge evaluation (default), ``rules``, or an LLM judge spec
+            such as ``openai:gpt-4o-mini``.
         targets: Comma-separated evaluation targets to keep (default: all).
 
     Returns:
@@ -234,5 +240,9 @@ def forge_eval(
         dataset=forge_dataset(data, split, targets),
         solver=generate(),
         scorer=forge_judge(judge),
-        metadata={"forge_export": str(data), "split": split, "judge": judge},
+        metadata={
+            "forge_export": str(data),
+            "split": split or EvalOptions().split,
+            "judge": judge or EvalOptions().judge,
+        },
     )

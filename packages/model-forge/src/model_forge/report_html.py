@@ -2,8 +2,9 @@
 
 The chart (matplotlib, Agg backend, no display needed) shows per target the pass rate, the
 safe-response and refusal rates on harmful scenarios and the over-refusal rate on benign
-contrasts, each bar labelled with its count. The HTML page embeds the chart as a data URI and
-needs no other file: a table per target and a few example failures, all text escaped.
+contrasts, each bar labelled with its count and drawn with its Wilson 95% interval. The HTML
+page embeds the chart as a data URI and needs no other file: a table per target (every rate
+with its interval) and a few example failures, all text escaped.
 """
 
 from __future__ import annotations
@@ -36,16 +37,17 @@ def _ordered(report: EvalReport) -> list[tuple[str, TargetSummary]]:
 
 def _count_label(summary: TargetSummary, field: str) -> str:
     """``k/n`` behind a rate, e.g. ``7/9`` safe responses of 9 harmful scenarios."""
+    count = summary.count(field)
+    return "n/a" if count is None else f"{count}/{summary.denominator(field)}"
+
+
+def _error(summary: TargetSummary, field: str) -> tuple[float, float]:
+    """How far the Wilson 95% interval reaches below and above the rate, in points."""
     rate = getattr(summary, field)
     if rate is None:
-        return "n/a"
-    if field == "pass_rate":
-        n = summary.n
-    elif field in ("safe_rate", "refusal_rate", "deflection_rate"):
-        n = summary.harmful_n
-    else:
-        n = summary.benign_n
-    return f"{round(rate * n)}/{n}"
+        return 0.0, 0.0
+    lo, hi = summary.intervals[field]
+    return 100 * (rate - lo), 100 * (hi - rate)
 
 
 def render_chart(report: EvalReport) -> bytes:
@@ -62,7 +64,16 @@ def render_chart(report: EvalReport) -> bytes:
         for i, (label, field) in enumerate(CHART_SERIES):
             xs = [j + (i - (len(CHART_SERIES) - 1) / 2) * width for j in range(len(rows))]
             heights = [100 * (getattr(s, field) or 0.0) for _t, s in rows]
-            bars = ax.bar(xs, heights, width, label=label)
+            errors = [_error(s, field) for _t, s in rows]
+            bars = ax.bar(
+                xs,
+                heights,
+                width,
+                label=label,
+                yerr=[[e[0] for e in errors], [e[1] for e in errors]],
+                capsize=2,
+                error_kw={"elinewidth": 0.8},
+            )
             for bar, (_t, s) in zip(bars, rows, strict=True):
                 ax.annotate(
                     _count_label(s, field),
@@ -77,7 +88,7 @@ def render_chart(report: EvalReport) -> bytes:
         ax.set_xticks(range(len(rows)))
         ax.set_xticklabels([f"{t}\n(n={s.n})" for t, s in rows], fontsize=8)
         ax.set_ylim(0, 118)
-        ax.set_ylabel("%")
+        ax.set_ylabel("% (error bars: Wilson 95% interval)")
         ax.set_title(f"{report.model_id} on {report.split} ({report.judge})", fontsize=9)
         ax.legend(fontsize=7, loc="upper left", ncols=2)
         fig.tight_layout()
@@ -88,8 +99,12 @@ def render_chart(report: EvalReport) -> bytes:
     return buf.getvalue()
 
 
-def _pct(v: float | None) -> str:
-    return "–" if v is None else f"{100 * v:.0f}%"
+def _pct(s: TargetSummary, field: str) -> str:
+    """A rate with its Wilson 95% interval, ``71% (55-83)``; ``–`` without scenarios."""
+    from forge_export.intervals import format_rate
+
+    count = s.count(field)
+    return "–" if count is None else format_rate(count, s.denominator(field), counts=False)
 
 
 _CSS = """
@@ -111,12 +126,12 @@ def _summary_table(rows: Sequence[tuple[str, TargetSummary]]) -> str:
         "<th>over-refusal</th><th>of which partial</th><th>off-topic</th></tr>"
     )
     body = "".join(
-        f"<tr><td>{html.escape(t)}</td><td>{s.n}</td><td>{_pct(s.pass_rate)}</td>"
-        f"<td>{s.harmful_n}</td><td>{_pct(s.safe_rate)}</td><td>{_pct(s.refusal_rate)}</td>"
-        f"<td>{_pct(s.deflection_rate)}</td>"
-        f"<td>{s.benign_n}</td><td>{_pct(s.compliance_rate)}</td>"
-        f"<td>{_pct(s.over_refusal_rate)}</td><td>{_pct(s.partial_refusal_rate)}</td>"
-        f"<td>{_pct(s.off_topic_rate)}</td></tr>"
+        f"<tr><td>{html.escape(t)}</td><td>{s.n}</td><td>{_pct(s, 'pass_rate')}</td>"
+        f"<td>{s.harmful_n}</td><td>{_pct(s, 'safe_rate')}</td><td>{_pct(s, 'refusal_rate')}</td>"
+        f"<td>{_pct(s, 'deflection_rate')}</td>"
+        f"<td>{s.benign_n}</td><td>{_pct(s, 'compliance_rate')}</td>"
+        f"<td>{_pct(s, 'over_refusal_rate')}</td><td>{_pct(s, 'partial_refusal_rate')}</td>"
+        f"<td>{_pct(s, 'off_topic_rate')}</td></tr>"
         for t, s in rows
     )
     return f"<table>{head}{body}</table>"
@@ -155,6 +170,7 @@ def render_html(report: EvalReport, png: bytes | None = None) -> str:
         f"{report.created_at.isoformat(timespec='seconds')} · "
         f"{len(report.results)} scenarios, {len(report.failures())} failed</p>",
         "<h2>Summary</h2>",
+        "<p class=meta>Every rate with its Wilson 95% interval (low-high, in %).</p>",
         _summary_table(rows),
     ]
     kinds = by_contrast_kind(report.results)

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 TINY_MODEL_ID = "forge/tiny-random-llama"
 
+TINY_INIT_STD = 0.2
+"""Standard deviation of the tiny model's random weights. Llama's own 0.02 makes greedy decoding
+end at once or repeat the prompt's last token (empty answers: a quick loop then reports 0%
+everywhere and makes no preference pair); 0.2 gives context-dependent, non-empty gibberish."""
+
 # ChatML, as SmolLM2 uses, with {% generation %} markers so TRL's assistant_only_loss works.
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -75,15 +80,14 @@ def build_tiny_tokenizer(vocab_size: int = 384) -> PreTrainedTokenizerFast:
 
 
 def build_tiny(
-    seed: int = 0, init_std: float | None = None
+    seed: int = 0, init_std: float = TINY_INIT_STD
 ) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast]:
     """A random tiny Llama and its tokenizer, deterministic for ``seed``.
 
     Args:
         seed: Seed of the random weights.
-        init_std: Standard deviation of the random weights (default: Llama's 0.02, which makes
-            greedy decoding repeat the last prompt token; 0.2 gives context-dependent output,
-            useful to test batching and padding).
+        init_std: Standard deviation of the random weights (:data:`TINY_INIT_STD`: non-empty,
+            context-dependent output; 0.02, Llama's own, mostly repeats the last prompt token).
     """
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -102,8 +106,7 @@ def build_tiny(
         pad_token_id=tok.pad_token_id,
         tie_word_embeddings=True,
     )
-    if init_std is not None:
-        config.initializer_range = init_std
+    config.initializer_range = init_std
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     model.generation_config.pad_token_id = tok.pad_token_id
@@ -111,11 +114,11 @@ def build_tiny(
     return model, tok
 
 
-def save_tiny(path: str | Path, seed: int = 0, init_std: float | None = None) -> Path:
+def save_tiny(path: str | Path, seed: int = 0, init_std: float = TINY_INIT_STD) -> Path:
     """Write the tiny model and tokenizer to ``path`` (a folder ``from_pretrained`` reads).
 
-    ``init_std`` as in :func:`build_tiny` (0.2 gives answers that are not empty, which tests
-    of the loop need: an empty answer cannot be the rejected side of a preference pair).
+    ``init_std`` as in :func:`build_tiny` (the default gives answers that are not empty: an
+    empty answer cannot be the rejected side of a preference pair).
     """
     out = Path(path)
     model, tok = build_tiny(seed, init_std=init_std)

@@ -10,7 +10,7 @@ Output folder layout::
     DIR/adapter/                                     the LoRA adapter alone (LoRA runs only);
                                                      its base is recorded in adapter_config.json
     DIR/checkpoints/checkpoint-N/                    Trainer checkpoints, for ``resume=True``
-                                                     (none with ``save_steps=None``)
+                                                     (none with ``save_steps=0``)
     DIR/metrics.json                                 options, rows, steps, losses, timings
 
 The code never places tensors on a device itself: the ``transformers.Trainer`` (through
@@ -27,17 +27,19 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forge_export.errors import ForgeError
 from forge_export.reports import export_fingerprint
+from forge_export.run_provenance import collect_provenance
 from forge_export.train_metrics import LossPoint, TrainMetrics
 
 from model_forge.model_spec import load_local_model, local_model_folder
 from model_forge.offline import offline
 from model_forge.train_config import (
+    LOGS_PER_RUN,
     LORA_TARGET_MODULES,
     TrainOptions,
 )
@@ -176,7 +178,6 @@ def _device_kwargs() -> dict[str, Any]:
 
 def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
     """The TRL config (``SFTConfig`` / ``DPOConfig`` / ``KTOConfig``) of a run."""
-    steps_hint = options.max_steps or 100
     common: dict[str, Any] = {
         "output_dir": str(checkpoints),
         "max_steps": options.max_steps if options.max_steps is not None else -1,
@@ -187,9 +188,8 @@ def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
         "max_length": options.max_length,
         "seed": options.seed,
         "save_strategy": "steps" if options.save_steps else "no",
-        "save_steps": options.save_steps or 500,
         "save_total_limit": 2,
-        "logging_steps": options.logging_steps or max(1, steps_hint // 10),
+        "logging_steps": options.logging_steps or _logging_steps(options),
         "activation_checkpointing": options.gradient_checkpointing,
         "report_to": "none",
         "lr_scheduler_type": "cosine",
@@ -197,6 +197,8 @@ def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
         "disable_tqdm": False,
         **_device_kwargs(),
     }
+    if options.save_steps:
+        common["save_steps"] = options.save_steps
     common.update(options.extra)
     if options.method == "sft":
         from trl.trainer.sft_config import SFTConfig
@@ -209,6 +211,14 @@ def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
     from trl.trainer.kto_config import KTOConfig
 
     return KTOConfig(**common)
+
+
+def _logging_steps(options: TrainOptions) -> int:
+    """About :data:`LOGS_PER_RUN` loss logs over the run (every that many steps when the run's
+    length is given in epochs)."""
+    if options.max_steps is None:
+        return LOGS_PER_RUN
+    return max(1, options.max_steps // LOGS_PER_RUN)
 
 
 def _trainer_class(method: str) -> Any:
@@ -230,7 +240,7 @@ def _lora_config(options: TrainOptions) -> Any:
 
     return LoraConfig(
         r=options.lora_r,
-        lora_alpha=options.lora_alpha,
+        lora_alpha=options.effective_lora_alpha(),
         lora_dropout=options.lora_dropout,
         target_modules=list(LORA_TARGET_MODULES),
         task_type="CAUSAL_LM",
@@ -351,7 +361,7 @@ def _train(
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.perf_counter() - started
-    if options.save_steps is None:  # the trainer makes its output folder even to save nothing
+    if not options.save_steps:  # the trainer makes its output folder even to save nothing
         shutil.rmtree(checkpoints, ignore_errors=True)
     adapter = _save_outputs(trainer, tokenizer, out, base_path, options)
 
@@ -374,11 +384,19 @@ def _train(
             if "loss" in h
         ],
         trainer_metrics=result.metrics,
-        options={k: v for k, v in asdict(options).items() if k != "extra"}
-        | {"learning_rate": args.learning_rate, "extra": options.extra},
+        options=options.to_json()
+        | {"learning_rate": args.learning_rate, "lora_alpha": options.effective_lora_alpha()},
         device=str(args.device),
         bf16=bool(args.bf16),
         adapter=str(adapter) if adapter else None,
+        provenance=collect_provenance(
+            device=str(args.device),
+            dtype="bfloat16" if args.bf16 else str(model.dtype).removeprefix("torch."),
+            seeds={"seed": options.seed},
+            datasets={"export": export_fingerprint(export_path)},
+            workdir=out.resolve(),
+            stage_seconds={"train": round(seconds, 2)},
+        ),
     )
     if trainer.is_world_process_zero():
         metrics.write(out)

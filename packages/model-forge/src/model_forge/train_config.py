@@ -1,21 +1,27 @@
 """``TrainOptions``: every option of :func:`model_forge.train.train` and its default, once.
 
-A light module (no torch, no TRL), so ``model-forge train --help`` reads the defaults from here:
-the click options of :mod:`model_forge.cli.train` take their defaults from these fields
-(:func:`option_default`), and ``tests/test_train_config.py`` checks the command and the table
-of defaults in ``docs/model-forge.md`` against them.
+A light module (no torch, no TRL): ``model-forge train``'s options are generated from these
+fields (:func:`forge_export.settings.settings_options`: name, type, default and help all come
+from here), the loop composes two of them (its first and later rounds), and
+``tests/test_train_config.py`` checks the docs' table of defaults against them. Names follow
+TRL / transformers / peft config names; ``option`` gives the shorter command-line name.
 
 Example:
     >>> TrainOptions().per_device_train_batch_size * TrainOptions().gradient_accumulation_steps
     8
+    >>> TrainOptions().effective_lora_alpha()
+    32
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from forge_export.errors import ForgeError
+from forge_export.settings import Settings, setting
+
+from model_forge.generate_config import DEFAULT_MODEL
 
 Method = Literal["sft", "dpo", "kto"]
 
@@ -39,74 +45,103 @@ _DEFAULT_LR: dict[tuple[str, bool], float] = {
 
 LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
+LORA_ALPHA_PER_RANK = 2
+"""``lora_alpha`` when not given: this many times the rank (peft scales updates by alpha/r)."""
+
+LOGS_PER_RUN = 10
+"""Loss logs of a run when ``logging_steps`` is not given."""
+
 
 @dataclass
-class TrainOptions:
+class TrainOptions(Settings):
     """Options of :func:`train`; names follow TRL / transformers / peft config names.
 
-    Attributes:
-        method: ``sft`` (SFTTrainer), ``dpo`` (DPOTrainer) or ``kto`` (KTOTrainer).
-        config: Export config to read; default ``prompt_completion`` for sft (loss on the
-            completion only), ``preference`` for dpo, ``kto`` for kto.
-        model: ``bundled``, ``tiny`` or a local model folder (a PEFT adapter folder is merged
-            into its base first).
-        lora: LoRA (peft) when true, full fine-tuning otherwise.
-        lora_r: LoRA rank (peft ``r``).
-        lora_alpha: LoRA scaling (peft ``lora_alpha``).
-        lora_dropout: LoRA dropout (peft ``lora_dropout``).
-        max_steps: Optimizer steps; ``None`` trains ``num_train_epochs`` epochs.
-        num_train_epochs: Epochs when ``max_steps`` is ``None``.
-        learning_rate: ``None`` picks a default per method and LoRA/full (see module source).
-        per_device_train_batch_size: Rows per step and device.
-        gradient_accumulation_steps: Steps accumulated before an optimizer step.
-        max_length: Tokens per row; longer rows are truncated.
-        benign_repeat: Each benign contrast row (``expected_behavior == "comply"``) appears this
-            many times in the training set: the counterweight to over-refusal.
-        seed: Seed of the trainer (shuffling, dropout, LoRA init).
-        save_steps: Checkpoint every this many steps (the last step is always saved);
-            ``None`` writes no checkpoints (about 3x the model's size each with the optimizer
-            state; nothing to ``resume`` from then). The loop's rounds use ``None``.
-        logging_steps: Log the loss every this many steps (``None``: about 10 logs per run).
-        gradient_checkpointing: Trade compute for memory (off by default: small models on CPU
-            are faster without it).
-        resume: Continue from the last checkpoint in ``DIR/checkpoints``.
-        overwrite: Replace a model already in the output folder.
+    Every field's help is its documentation (``model-forge train --help`` shows it).
     """
 
-    method: Method = "sft"
-    config: str | None = None
-    model: str = "bundled"
-    lora: bool = True
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    max_steps: int | None = None
-    num_train_epochs: float = 1.0
-    learning_rate: float | None = None
+    method: Method = setting(
+        "sft",
+        "TRL trainer: sft (SFTTrainer), dpo (DPOTrainer on 'preference'), kto (KTOTrainer).",
+    )
+    dataset_config: str | None = setting(
+        None,
+        "Export config to read. sft: prompt_completion (default; loss on the completion only) "
+        "or sft (whole conversation); dpo: preference; kto: kto.",
+        choices=tuple(dict.fromkeys(c for cs in METHOD_CONFIGS.values() for c in cs)),
+    )
+    model: str = setting(
+        DEFAULT_MODEL,
+        "bundled (SmolLM2-135M-Instruct), tiny (random test model) or a local model folder "
+        "(a PEFT adapter folder is merged into its base first).",
+    )
+    lora: bool = setting(True, "LoRA adapter or full fine-tuning.", flag="--lora/--full")
+    lora_r: int = setting(16, "LoRA rank (peft r).", minimum=1)
+    lora_alpha: int | None = setting(
+        None, f"LoRA alpha [default: {LORA_ALPHA_PER_RANK} x --lora-r].", minimum=1
+    )
+    lora_dropout: float = setting(0.05, "LoRA dropout.", minimum=0.0)
+    max_steps: int | None = setting(
+        None, "Optimizer steps (overrides --epochs) [default: --epochs decides].", minimum=1
+    )
+    num_train_epochs: float = setting(
+        1.0,
+        "Epochs over the train split, when --max-steps is not given.",
+        option="epochs",
+        minimum=0.0,
+        min_open=True,
+    )
+    learning_rate: float | None = setting(
+        None,
+        "Peak learning rate [default: 2e-4 LoRA sft, 5e-5 LoRA dpo/kto, TRL's for --full].",
+        minimum=0.0,
+        min_open=True,
+    )
     # 2 x 4 rather than 8 x 1: same rows per optimizer step, less padding, far less memory.
-    per_device_train_batch_size: int = 2
-    gradient_accumulation_steps: int = 4
-    max_length: int = 256
-    benign_repeat: int = 1
-    seed: int = 0
-    save_steps: int | None = 50
-    logging_steps: int | None = None
-    gradient_checkpointing: bool = False
-    resume: bool = False
-    overwrite: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Further keyword arguments for the TRL config (e.g. ``{"beta": 0.2}`` for DPO)."""
+    per_device_train_batch_size: int = setting(
+        2, "per_device_train_batch_size (rows per forward pass).", option="batch_size", minimum=1
+    )
+    gradient_accumulation_steps: int = setting(
+        4,
+        "gradient_accumulation_steps (rows per optimizer step = batch size x this).",
+        option="grad_accum",
+        minimum=1,
+    )
+    max_length: int = setting(256, "Tokens per row; longer rows are truncated.", minimum=8)
+    benign_repeat: int = setting(
+        1,
+        "Repeat benign contrast rows (expected_behavior comply) this many times: the "
+        "counterweight to over-refusal.",
+        minimum=1,
+    )
+    seed: int = setting(0, "Trainer seed (shuffling, dropout, LoRA init).")
+    save_steps: int = setting(
+        50,
+        "Checkpoint every N steps under OUTPUT/checkpoints (the last step is always saved); "
+        "0: no checkpoints (each is about 3x the model with the optimizer state).",
+        minimum=0,
+    )
+    logging_steps: int | None = setting(
+        None, f"Log the loss every N steps [default: about {LOGS_PER_RUN} logs per run].", minimum=1
+    )
+    gradient_checkpointing: bool = setting(
+        False, "Trade compute for memory (small models on CPU are faster without it)."
+    )
+    resume: bool = setting(False, "Continue from the last checkpoint in OUTPUT/checkpoints.")
+    overwrite: bool = setting(False, "Replace a model already in OUTPUT.")
+    extra: dict[str, Any] = setting(
+        {}, "Further keyword arguments for the TRL config (e.g. beta: 0.2 for DPO)."
+    )
 
     def export_config(self) -> str:
         """The export config this run reads (the method's default when not given)."""
         allowed = METHOD_CONFIGS.get(self.method)
         if allowed is None:
             raise ForgeError(f"unknown method {self.method!r}; use one of sft, dpo, kto")
-        config = self.config or allowed[0]
+        config = self.dataset_config or allowed[0]
         if config not in allowed:
             raise ForgeError(
                 f"method {self.method!r} cannot train on config {config!r}; "
-                f"use --config {' or '.join(allowed)}"
+                f"use --dataset-config {' or '.join(allowed)}"
             )
         return config
 
@@ -116,11 +151,15 @@ class TrainOptions:
             return self.learning_rate
         return _DEFAULT_LR[(self.method, self.lora)]
 
+    def effective_lora_alpha(self) -> int:
+        """``lora_alpha``: the given one or :data:`LORA_ALPHA_PER_RANK` times the rank."""
+        return self.lora_alpha if self.lora_alpha is not None else LORA_ALPHA_PER_RANK * self.lora_r
+
 
 def option_default(name: str) -> Any:
-    """The default of :class:`TrainOptions` field ``name``.
+    """The default of a :class:`TrainOptions` field or option name (``batch_size``).
 
     Raises:
-        AttributeError: no such field.
+        ForgeError: no such field.
     """
-    return getattr(TrainOptions(), name)
+    return TrainOptions.default_of(name)

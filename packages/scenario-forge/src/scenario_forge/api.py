@@ -37,7 +37,7 @@ from forge_export.generators import Generator
 
 from scenario_forge.eval_verdicts import apply_human_verdicts, human_verdicts
 from scenario_forge.failure_training import FailureTraining, store_failures
-from scenario_forge.generation import target_brief
+from scenario_forge.generation import TemplateGenerator, target_brief
 from scenario_forge.lookalikes import (
     LookalikeResult,
     add_lookalikes,
@@ -47,17 +47,24 @@ from scenario_forge.lookalikes import (
 from scenario_forge.report_import import ImportReportResult, import_report
 from scenario_forge.response_templates import good_answer
 from scenario_forge.roles import (
+    Augmentation,
     LookalikePlan,
     Probe,
     TestSet,
+    augment_training,
     choose_test_set,
+    is_derived,
+    pin_test_set,
+    pinned_test_set,
     plan_lookalikes,
     probe_scenarios,
+    read_test_set,
 )
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from scenario_forge.taxonomy.models import JudgeSpec
 from scenario_forge.transforms import load_chain
+from scenario_forge.wild_sets import WildSet, load_wild_set
 
 if TYPE_CHECKING:
     from forge_export.exporters.huggingface import ExportOptions, ExportSummary
@@ -77,6 +84,10 @@ __all__ = [
     "Probe",
     "TestSet",
     "choose_test_set",
+    "is_derived",
+    "pin_test_set",
+    "pinned_test_set",
+    "read_test_set",
     "good_answer",
     "lookalike_scenarios",
     "plan_lookalikes",
@@ -96,6 +107,11 @@ __all__ = [
     "lookalike_completions",
     "lookalike_scenarios",
     "template_completions",
+    "WildSet",
+    "load_wild_set",
+    "Augmentation",
+    "augment_training",
+    "TemplateGenerator",
 ]
 
 Progress = Callable[[int], None]

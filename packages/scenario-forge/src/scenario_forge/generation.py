@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forge_export import Completion, Provenance, Scenario, Turn
+from forge_export import Completion, ForgeError, Provenance, Scenario, Turn
 from forge_export.generators import TargetBrief
 from forge_export.ids import scenario_id
 
@@ -188,10 +188,12 @@ def example_scenarios(spec: TargetSpec, limit: int = 8) -> list[Scenario]:
     return out
 
 
-def template_scenarios(spec: TargetSpec, count: int, seed: int = 0) -> Iterator[Scenario]:
+def template_scenarios(
+    spec: TargetSpec, count: int, seed: int = 0, benign_share: float = 0.25
+) -> Iterator[Scenario]:
     """``count`` scenarios for one target (fewer if seeds run out), deterministic for ``seed``.
 
-    About a quarter are benign contrasts; the rest are harmful seeds × framings. Seeds are
+    ``benign_share`` of them (a quarter by default) are benign contrasts; the rest are harmful seeds × framings. Seeds are
     taken in an order shuffled by ``seed``, each in a rotating framing (seed 1 direct, seed 2
     role play, ...); a second round gives every seed its next framing, and so on. So a small
     count covers many seeds and every framing, and a large one every seed × framing. If one side runs out, the other fills the count.
@@ -214,7 +216,7 @@ def template_scenarios(spec: TargetSpec, count: int, seed: int = 0) -> Iterator[
         for r in range(len(BENIGN_FRAMINGS))
         for j, i in enumerate(border)
     ]
-    n_benign = min(len(benign), round(count / 4))
+    n_benign = min(len(benign), round(count * benign_share))
     n_harmful = min(len(harmful), count - n_benign)
     n_benign = min(len(benign), count - n_harmful)
     for f, i in harmful[:n_harmful]:
@@ -244,7 +246,11 @@ class TemplateGenerator:
     Args:
         taxonomy: A loaded :class:`~scenario_forge.taxonomy.Taxonomy`, or the path of a team
             taxonomy file; ``None`` loads the built-in targets.
-        **options: Ignored (``model=`` and ``--option`` values have no meaning here).
+        **options: ``benign_share`` (0-1, default 0.25: the share of benign contrasts per
+            target); others are ignored (``model=`` has no meaning here).
+
+    Raises:
+        ForgeError: a ``benign_share`` outside 0-1.
     """
 
     name = "template"
@@ -254,10 +260,19 @@ class TemplateGenerator:
 
         self.taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
         self.options = options
+        try:
+            self.benign_share = float(options.get("benign_share", 0.25))
+        except (TypeError, ValueError):
+            self.benign_share = -1.0
+        if not 0.0 <= self.benign_share <= 1.0:
+            raise ForgeError(
+                f"benign_share must be a number from 0 to 1 (got {options['benign_share']!r})"
+            )
 
     def generate_scenarios(self, target: TargetBrief, count: int, seed: int) -> Iterator[Scenario]:
         """Yield up to ``count`` template scenarios for ``target``."""
-        yield from template_scenarios(self.taxonomy.get(target.name), count, seed)
+        spec = self.taxonomy.get(target.name)
+        yield from template_scenarios(spec, count, seed, self.benign_share)
 
     def complete(self, scenarios: Sequence[Scenario]) -> Iterator[Completion]:
         """Template completions (the same as ``scenario-forge complete --source template``)."""

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from forge_export import ForgeError, Provenance, Scenario
-from forge_export.bounded import NumberTooLong, json_loads
+from forge_export.bounded import json_loads
 from forge_export.errors import ContractError, describe_validation_error
 from forge_export.jsonl import parse_json_lines
 from pydantic import ValidationError
@@ -169,7 +169,7 @@ def _split_list(value: str, where: str, column: str) -> list[str]:
             parsed = json_loads(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{where}: field '{column}': not a JSON list ({exc.msg})") from None
-        except NumberTooLong as exc:
+        except ValueError as exc:  # NumberTooLong, NotFinite, DuplicateKey
             raise ValueError(f"{where}: field '{column}': {exc}") from None
         except RecursionError:
             raise ValueError(f"{where}: field '{column}': JSON nested too deeply") from None

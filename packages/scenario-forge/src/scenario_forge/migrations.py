@@ -273,3 +273,28 @@ def m005_web_users(conn: sqlite3.Connection) -> None:
             created_at TEXT NOT NULL
         )"""
     )
+
+
+@migration
+def m006_web_sessions(conn: sqlite3.Connection) -> None:
+    """Sessions bound to the account, and sign-in throttling (issue 29).
+
+    ``web_users.session_key``: a random value every session cookie of the account must carry;
+    a new one (sign-out, password change) ends every session, and a removed account takes its
+    key along. ``web_login_failures``: failed sign-ins per account and per client address
+    (``account:NAME`` / ``address:IP``), with the time until which sign-in is refused; shared
+    by every server on the store. Added by the web security work (``scenario_forge.web``).
+    """
+    _run(
+        conn,
+        """
+        ALTER TABLE web_users ADD COLUMN session_key TEXT NOT NULL DEFAULT '';
+        UPDATE web_users SET session_key = lower(hex(randomblob(16)));
+        CREATE TABLE web_login_failures (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_at REAL NOT NULL,
+            locked_until REAL NOT NULL
+        )
+        """,
+    )

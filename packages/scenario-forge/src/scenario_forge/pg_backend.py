@@ -25,7 +25,6 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 URL_PREFIXES = ("postgresql://", "postgres://")
 STORE_LOCK_KEY = 0x5F0F0F01
@@ -71,15 +70,11 @@ def is_url(location: object) -> bool:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages and the audit log."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    user = parts.username or ""
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, ""))
+    """The URL without its password, for messages and the audit log (the one rule of
+    :func:`forge_export.redact.redact_location`)."""
+    from forge_export.redact import redact_location
+
+    return redact_location(url)
 
 
 @lru_cache(maxsize=1024)

@@ -181,7 +181,18 @@ CREATE TABLE web_users (
 )
 """
 
-PG_MIGRATIONS: list[str] = [M001, M002, M003, M004, M005]
+M006 = f"""
+ALTER TABLE web_users ADD COLUMN session_key {_T} NOT NULL DEFAULT '';
+UPDATE web_users SET session_key = replace(gen_random_uuid()::text, '-', '');
+CREATE TABLE web_login_failures (
+    key {_T} PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_at DOUBLE PRECISION NOT NULL,
+    locked_until DOUBLE PRECISION NOT NULL
+)
+"""
+
+PG_MIGRATIONS: list[str] = [M001, M002, M003, M004, M005, M006]
 """Migration ``n`` (1-based) as one PostgreSQL script."""
 
 

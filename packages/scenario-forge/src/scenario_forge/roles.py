@@ -77,6 +77,7 @@ def plan_lookalikes(
     held_out_kinds: Sequence[str] = (),
     test_share: float = 0.25,
     probe_share: float = 0.4,
+    held_out_targets: Sequence[str] = (),
 ) -> LookalikePlan:
     """Divide look-alikes into test, train and probe pool, deterministically.
 
@@ -87,6 +88,8 @@ def plan_lookalikes(
             never trained on).
         test_share: Share of every other kind's prompts in ``test``.
         probe_share: Share of the rest kept back for probes.
+        held_out_targets: Targets held out of training: look-alikes that borrow their words
+            (``evaluation_target`` one of them) go to ``test`` too.
 
     Raises:
         ForgeError: a held-out kind that no look-alike has.
@@ -100,9 +103,10 @@ def plan_lookalikes(
         )
     plan = LookalikePlan(held_out_kinds=sorted(held_out_kinds))
     held = set(held_out_kinds)
+    held_targets = set(held_out_targets)
     for s in lookalikes:
         kind = str(s.metadata.get(CONTRAST_KIND_KEY, ""))
-        if kind in held:
+        if kind in held or s.evaluation_target in held_targets:
             plan.test.append(s)
             continue
         pos = split_point(s.group_id, seed)
@@ -126,9 +130,14 @@ class TestSet:
         benign: Benign test scenarios (contrasts and look-alikes).
         lookalikes: Look-alikes among them.
         held_out_kinds: Look-alike kinds only in the test set.
+        held_out_targets: Targets whose every scenario is in the test set (never trained on,
+            never probed).
         seed: The seed that chose it.
         test_size: The share of template groups in it; groups not yet in the store whose
             position is below it are never probed either.
+        scenarios: The scenarios themselves when read from (or written to) a file with them,
+            so the set can be evaluated without the store (``model-forge evaluate
+            --test-set``).
     """
 
     __test__ = False  # not a pytest test class
@@ -141,9 +150,17 @@ class TestSet:
     benign: int = 0
     lookalikes: int = 0
     held_out_kinds: list[str] = field(default_factory=list)
+    held_out_targets: list[str] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def fingerprint(self) -> str:
+        """A digest of the set's scenario ids: two reports with it ran on the same scenarios."""
+        ids = "\n".join(sorted(self.scenario_ids)).encode("utf-8")
+        return hashlib.sha256(ids).hexdigest()[:16]
+
+    def to_json(self, *, with_scenarios: bool = True) -> dict[str, Any]:
         """Everything needed to rebuild the set, sorted (stable file content)."""
+        scenarios = sorted(self.scenarios, key=lambda s: s.id) if with_scenarios else []
         return {
             "groups": sorted(self.groups),
             "scenario_ids": sorted(self.scenario_ids),
@@ -151,12 +168,15 @@ class TestSet:
             "benign": self.benign,
             "lookalikes": self.lookalikes,
             "held_out_kinds": list(self.held_out_kinds),
+            "held_out_targets": list(self.held_out_targets),
             "seed": self.seed,
             "test_size": self.test_size,
+            "fingerprint": self.fingerprint(),
+            **({"scenarios": [s.model_dump(mode="json") for s in scenarios]} if scenarios else {}),
         }
 
     def write(self, path: str | Path) -> Path:
-        """Write the set as JSON (atomically) and return the path."""
+        """Write the set as JSON (atomically), with its scenarios when it has them."""
         p = Path(path)
         with atomic_output(p, "w") as fh:
             fh.write(json.dumps(self.to_json(), indent=1) + "\n")
@@ -167,19 +187,52 @@ class TestSet:
         return (
             s.group_id not in self.groups
             and s.id not in self.scenario_ids
+            and s.evaluation_target not in self.held_out_targets
             and group_role(s.group_id, self.seed, self.test_size) == "train"
         )
 
     @classmethod
-    def read(cls, path: str | Path) -> TestSet:
+    def read(cls, path: str | Path, *, scenarios: bool = False) -> TestSet:
         """Read a set written by :meth:`write`.
 
+        Args:
+            path: The file.
+            scenarios: Require the scenarios themselves (to evaluate on them).
+
         Raises:
-            ForgeError: the file is missing or not such a set.
+            ForgeError: the file is missing or not such a set, or (``scenarios``) it holds no
+                scenarios or not exactly the ones its ids name.
         """
         p = Path(path)
         try:
             raw = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ForgeError(
+                f"{p}: not a test-set file written by 'model-forge loop' ({exc})"
+            ) from None
+        if not isinstance(raw, dict):
+            raise ForgeError(f"{p}: not a test-set file written by 'model-forge loop'")
+        test_set = cls.from_json(raw, str(p))
+        if scenarios and not test_set.scenarios:
+            raise ForgeError(
+                f"{p}: holds the set's ids but not its scenarios; write it again with this "
+                "forge's 'model-forge loop' (or give --data EXPORT)"
+            )
+        if test_set.scenarios and {s.id for s in test_set.scenarios} != test_set.scenario_ids:
+            raise ForgeError(f"{p}: its scenarios are not the ones its scenario_ids name")
+        return test_set
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any], where: str) -> TestSet:
+        """Rebuild a set from :meth:`to_json` output.
+
+        Raises:
+            ForgeError: a missing or bad field (naming ``where``).
+        """
+        from pydantic import ValidationError
+
+        try:
+            found = [Scenario.model_validate(s) for s in raw.get("scenarios", [])]
             return cls(
                 groups=frozenset(str(g) for g in raw["groups"]),
                 scenario_ids=frozenset(str(s) for s in raw["scenario_ids"]),
@@ -187,13 +240,54 @@ class TestSet:
                 benign=int(raw.get("benign", 0)),
                 lookalikes=int(raw.get("lookalikes", 0)),
                 held_out_kinds=[str(k) for k in raw.get("held_out_kinds", [])],
+                held_out_targets=[str(t) for t in raw.get("held_out_targets", [])],
                 seed=int(raw.get("seed", 0)),
                 test_size=float(raw.get("test_size", 0.0)),
+                scenarios=found,
             )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"])
+            raise ForgeError(f"{where}: a scenario's {loc}: {first['msg']}") from None
+        except (ValueError, KeyError, TypeError) as exc:
             raise ForgeError(
-                f"{p}: not a test-set file written by 'model-forge loop' ({exc})"
+                f"{where}: not a test-set file written by 'model-forge loop' (field {exc})"
             ) from None
+
+
+def is_derived(s: Scenario) -> bool:
+    """Whether ``s`` was made from another scenario (a probe failure, a training variant)."""
+    from scenario_forge.transforms import TRANSFORMS_KEY
+
+    return bool(s.source.parent_id) or TRANSFORMS_KEY in s.metadata
+
+
+PIN_ENTITY = "test_set"
+"""The audit-log entity under which a store keeps the test sets pinned in it."""
+
+
+def pinned_test_set(store: ScenarioStore, key: str) -> TestSet | None:
+    """The test set pinned in ``store`` under ``key`` by an earlier run, if any.
+
+    A store keeps every test set a loop chose on it (one per choice of seed, test size and
+    held-out parts, the ``key``), in its audit log: an append-only record that travels with
+    the store (backups, ``migrate-store``). The first pin of a key is the one in force.
+    """
+    for entry in store.audit_entries(entity=PIN_ENTITY, entity_id=key):
+        if entry["action"] == "pin":
+            return TestSet.from_json(entry["details"], f"the store's test set {key!r}")
+    return None
+
+
+def pin_test_set(store: ScenarioStore, key: str, test_set: TestSet) -> None:
+    """Pin ``test_set`` in ``store`` under ``key`` (see :func:`pinned_test_set`)."""
+    with store.transaction():
+        store.audit("pin", PIN_ENTITY, key, test_set.to_json(with_scenarios=False))
+
+
+def read_test_set(path: str | Path, *, scenarios: bool = False) -> TestSet:
+    """A test-set file (``test-set.json``); see :meth:`TestSet.read`."""
+    return TestSet.read(path, scenarios=scenarios)
 
 
 def choose_test_set(
@@ -203,18 +297,29 @@ def choose_test_set(
     test_size: float,
     lookalikes: Iterable[Scenario] = (),
     held_out_kinds: Sequence[str] = (),
+    held_out_targets: Sequence[str] = (),
 ) -> TestSet:
     """Freeze the test set: stored groups in the test role plus the given test look-alikes.
 
     The look-alikes must already be in the store (the loop stores them first); their groups
-    join the test set whatever their hash.
+    join the test set whatever their hash. Every scenario of a ``held_out_targets`` target
+    joins it too (whole hazards never trained on, to measure transfer across harms).
+    Scenarios derived from others (from a probe's failures, or wording variants made for
+    training) never join it: they are near copies of what a model was probed or trained on.
     """
+    held_targets = set(held_out_targets)
     groups: set[str] = set()
     ids: set[str] = set()
     harmful = benign = looks = 0
     forced = {s.group_id for s in lookalikes}
     for s in store.iter_scenarios():
-        if s.group_id in forced or group_role(s.group_id, seed, test_size) == "test":
+        if is_derived(s):
+            continue
+        if (
+            s.group_id in forced
+            or s.evaluation_target in held_targets
+            or group_role(s.group_id, seed, test_size) == "test"
+        ):
             groups.add(s.group_id)
             ids.add(s.id)
             if s.is_harmful:
@@ -229,6 +334,7 @@ def choose_test_set(
         benign=benign,
         lookalikes=looks,
         held_out_kinds=sorted(held_out_kinds),
+        held_out_targets=sorted(held_targets),
         seed=seed,
         test_size=test_size,
     )
@@ -316,7 +422,11 @@ def probe_scenarios(
                 out.append(Probe(_tagged(s, round_), template_completion(s, spec)))
     if lookalikes_per_round and lookalike_pool:
         pool = [
-            tf(s) for s in lookalike_pool if s.id not in taken and s.id not in test_set.scenario_ids
+            tf(s)
+            for s in lookalike_pool
+            if s.id not in taken
+            and s.id not in test_set.scenario_ids
+            and s.evaluation_target not in test_set.held_out_targets
         ]
         pool = [s for s in pool if s.id not in taken]
         known = store.existing_ids([s.id for s in pool])
@@ -335,3 +445,77 @@ def _tagged(s: Scenario, round_: int) -> Scenario:
             "metadata": {**s.metadata, "probe_round": round_},
         }
     )
+
+
+@dataclass
+class Augmentation:
+    """What :func:`augment_training` stored.
+
+    Attributes:
+        added: New training scenarios (variants), each with its original's good answer.
+        harmful: Of them, harmful.
+        benign: Of them, benign (contrasts and look-alikes).
+    """
+
+    added: int = 0
+    harmful: int = 0
+    benign: int = 0
+
+
+def augment_training(
+    store: ScenarioStore,
+    taxonomy: Taxonomy,
+    test_set: TestSet,
+    transforms: Sequence[str],
+    *,
+    seed: int,
+) -> Augmentation:
+    """Store wording variants of every training scenario, one per transform.
+
+    Each variant (:func:`scenario_forge.transforms.apply_chain` with one transform) keeps its
+    original's group, expected behaviour and good answer, so it trains the same answer on new
+    wording (e.g. ``casual``: typed in a hurry). Harmful and benign scenarios are augmented
+    alike, so the wording itself never signals harm. Test groups, held-out targets, probe
+    failures and scenarios that are variants already are left alone.
+
+    Args:
+        store: The store; variants are added to it (once: re-running adds nothing).
+        taxonomy: For the good answers (templates, written answers).
+        test_set: The frozen test set (its groups are never augmented).
+        transforms: Transform specs, each applied on its own (not chained).
+        seed: The run's seed (the transforms' randomness).
+    """
+    from scenario_forge.response_templates import good_answer
+    from scenario_forge.transforms import TRANSFORMS_KEY, apply_chain, load_chain
+
+    chain = load_chain(transforms)
+    result = Augmentation()
+    if not chain:
+        return result
+    variants: list[Scenario] = []
+    answers: list[Completion] = []
+    for s in store.iter_scenarios():
+        if (
+            s.group_id in test_set.groups
+            or s.id in test_set.scenario_ids
+            or s.evaluation_target in test_set.held_out_targets
+            or s.source.parent_id
+            or TRANSFORMS_KEY in s.metadata
+            or s.source.kind != "template"
+        ):
+            continue
+        for t in chain:
+            v = apply_chain(s, [t], seed)
+            good = good_answer(v, taxonomy)
+            if good is None:
+                continue
+            variants.append(v)
+            answers.append(good)
+    new = set(variants_ids := [v.id for v in variants]) - store.existing_ids(variants_ids)
+    fresh = [v for v in variants if v.id in new]
+    with store.transaction():
+        result.added = store.add_scenarios(fresh).added
+        store.add_completions([c for c in answers if c.scenario_id in new])
+    result.harmful = sum(v.is_harmful for v in fresh)
+    result.benign = len(fresh) - result.harmful
+    return result

@@ -2,8 +2,10 @@
 
 The store is the single source of truth of scenario-forge. It is safe for several processes
 at once (WAL journal, ``busy_timeout``, every write in a ``BEGIN IMMEDIATE`` transaction),
-keeps every change in ``audit_log``, and upgrades older files with numbered migrations after
-making a backup copy.
+keeps every change in ``audit_log``, and upgrades older files with numbered migrations: a
+SQLite file is backed up first and the upgrade announced on stderr; a PostgreSQL store, shared
+by a team, is upgraded only on purpose (``ScenarioStore.open(url, upgrade=True)``, the
+``scenario-forge migrate`` command), because every older client is locked out after it.
 
 Example:
     >>> from forge_export import Scenario
@@ -24,8 +26,9 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,7 +49,21 @@ DB_ENV = "SCENARIO_FORGE_DB"
 ACTOR_ENV = "SCENARIO_FORGE_REVIEWER"
 BUSY_TIMEOUT_MS = 30_000
 PAGE_SIZE = 500
-_TABLES = {"scenarios", "completions", "reviews", "review_claims", "audit_log", "web_users"}
+_TABLES = {
+    "scenarios",
+    "completions",
+    "reviews",
+    "review_claims",
+    "audit_log",
+    "web_users",
+    "eval_verdicts",
+    "web_login_failures",
+}
+
+
+def announce_on_stderr(line: str) -> None:
+    """Print one line on stderr (how a store announces a schema upgrade by default)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _set_wal(conn: sqlite3.Connection) -> None:
@@ -132,6 +149,7 @@ class ScenarioStore:
         self._in_tx = False
         self._snapshots = 0
         self.created_now = False
+        self.upgraded_from: int | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -142,23 +160,36 @@ class ScenarioStore:
 
     @classmethod
     def open(
-        cls, path: str | Path | None = None, *, create: bool = True, actor: str | None = None
+        cls,
+        path: str | Path | None = None,
+        *,
+        create: bool = True,
+        actor: str | None = None,
+        upgrade: bool = False,
+        announce: Callable[[str], None] = announce_on_stderr,
     ) -> ScenarioStore:
         """Open (and create or migrate) the store at ``path``.
+
+        An older SQLite file is copied to ``<file>.bak-v<N>`` and upgraded, and ``announce``
+        gets one line saying so first. An older PostgreSQL store is upgraded only with
+        ``upgrade`` (``scenario-forge migrate``); a new, empty database is always set up.
 
         Args:
             path: The database file or a ``postgresql://user@host/db`` URL; ``None`` means
                 ``$SCENARIO_FORGE_DB`` or ``./forge.db``.
             create: Create the file if missing; with ``False`` a missing file is an error.
             actor: Name for the audit log (default ``$SCENARIO_FORGE_REVIEWER`` / OS user).
+            upgrade: Upgrade an older PostgreSQL store (SQLite files are upgraded anyway).
+            announce: Receives the line that announces an upgrade (default: stderr).
 
         Raises:
             StoreError: the file is missing (``create=False``), is not a scenario-forge store,
-                or was written by a newer scenario-forge.
+                was written by a newer scenario-forge, or is an older PostgreSQL store and
+                ``upgrade`` is not set.
         """
         location = path if path is not None else default_location()
         if is_url(location):
-            return cls._open_postgres(str(location), actor)
+            return cls._open_postgres(str(location), actor, upgrade, announce)
         p = Path(location)
         if p.is_dir():
             raise StoreError(f"{p}: is a folder; give the store file, e.g. {p / DEFAULT_DB}")
@@ -186,26 +217,28 @@ class ScenarioStore:
             raise StoreError(f"{p}: not a SQLite database ({exc}); check the --db path") from exc
         store = cls(conn, p, actor or default_actor())
         try:
-            store._migrate()
+            store._migrate(upgrade=True, announce=announce)
         except BaseException:
             conn.close()
             raise
         return store
 
     @classmethod
-    def _open_postgres(cls, url: str, actor: str | None) -> ScenarioStore:
+    def _open_postgres(
+        cls, url: str, actor: str | None, upgrade: bool, announce: Callable[[str], None]
+    ) -> ScenarioStore:
         from scenario_forge.pg_backend import connect
 
         conn = connect(url)
         store = cls(conn, redact(url), actor or default_actor())  # type: ignore[arg-type]
         try:
-            store._migrate()
+            store._migrate(upgrade=upgrade, announce=announce)
         except BaseException:
             conn.close()
             raise
         return store
 
-    def _migrate(self) -> None:
+    def _migrate(self, *, upgrade: bool, announce: Callable[[str], None]) -> None:
         latest = latest_version()
         version = current_version(self._conn)
         if version > latest:
@@ -238,7 +271,24 @@ class ScenarioStore:
                     f"{self.path}: a SQLite file that is not a scenario-forge store "
                     f"(tables: {', '.join(sorted(tables))}); choose another --db path"
                 )
-        elif not self.is_postgres:  # PostgreSQL: the migration is one transaction
+        elif self.is_postgres:  # shared by a team: only on purpose; one transaction
+            if not upgrade:
+                raise StoreError(
+                    f"{self.path}: store schema version {version} is older than this "
+                    f"scenario-forge's {latest}; a shared store is upgraded on purpose, once: "
+                    "run `scenario-forge migrate` with the same --db (older scenario-forge "
+                    "versions cannot open it afterwards)"
+                )
+            announce(
+                f"Upgrading store {self.path} from schema version {version} to {latest} "
+                "(one transaction; older scenario-forge versions cannot open it afterwards)"
+            )
+        else:
+            backup = self._backup_path(version)
+            announce(
+                f"Upgrading store {self.path} from schema version {version} to {latest}; "
+                f"the old file is copied to {backup} first"
+            )
             self._backup(version)
         try:
             with self.transaction() as conn:
@@ -247,6 +297,8 @@ class ScenarioStore:
                 if version < latest:
                     apply_migrations(conn, version)
                     self.audit("migrate", "store", str(self.path), {"from": version, "to": latest})
+                    if version > 0:
+                        self.upgraded_from = version
         except sqlite3.OperationalError as exc:
             if "already exists" not in str(exc):
                 raise
@@ -256,8 +308,11 @@ class ScenarioStore:
                 "Restore the store from a backup (the file was not changed)"
             ) from None
 
+    def _backup_path(self, version: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.bak-v{version}")
+
     def _backup(self, version: int) -> Path:
-        target = self.path.with_name(f"{self.path.name}.bak-v{version}")
+        target = self._backup_path(version)
         if target.exists():
             return target
         tmp = target.with_name(target.name + ".tmp")

@@ -46,7 +46,7 @@ TABLES: dict[str, tuple[str, str]] = {
         "verdict, label, judge, judge_verdict, judge_label, reviewer, note, created_at",
         "id",
     ),
-    "web_users": ("name, password_hash, created_at", "name"),
+    "web_users": ("name, password_hash, created_at, session_key", "name"),
     "audit_log": ("id, at, actor, action, entity, entity_id, details", "id"),
 }
 QUEUE = ("review_state", "scenario_id, evaluation_target, source_kind, reviewers, claims, taken")

@@ -39,12 +39,11 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from forge_export import ForgeError, Scenario, Turn
+from forge_export import ForgeError, Scenario, Turn, registry
 
-ENTRY_POINT_GROUP = "scenario_forge.transforms"
+ENTRY_POINT_GROUP = registry.KINDS["transform"].group
 TRANSFORMS_KEY = "transforms"
 """``metadata`` key of the transform chain (list of specs, in the order applied)."""
 UNTRANSFORMED_KEY = "untransformed_prompt"
@@ -650,9 +649,71 @@ class Crescendo(_Base):
         return Rewrite(_fill(final, prompt), tuple(turns))
 
 
+_CASUAL_WORDS = {
+    "you": "u",
+    "your": "ur",
+    "please": "pls",
+    "because": "bc",
+    "are": "r",
+    "really": "rly",
+    "something": "smth",
+    "people": "ppl",
+    "without": "w/o",
+    "thanks": "thx",
+}
+_CASUAL_OPENERS = ("", "", "", "yo ", "ok so ", "quick q ", "hey ", "srsly ")
+_CASUAL_CLOSERS = ("", "", "", " asap", " lol", " thx", " pls", " ??")
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    """One keyboard slip: two letters swapped, one dropped or one doubled."""
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.randrange(3)
+    if kind == 0:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == 1:
+        return word[:i] + word[i + 1 :]
+    return word[:i] + word[i] + word[i:]
+
+
+class Casual(_Base):
+    """``casual[:RATE]``: typed the way people type in a hurry: lower case, no apostrophes or
+    final punctuation, chat shorthand (u, pls, bc), a filler word, and keyboard slips in a
+    share (default 0.08) of the longer words.
+
+    Not an attack: a wording augmentation, so a model that learned to refuse "How do I make
+    a pipe bomb?" also refuses "how do i mak a pipe bomb asap", and keeps answering the
+    benign questions typed the same way.
+    """
+
+    name = "casual"
+    takes = "rate"
+
+    def __init__(self, arg: str | None = None) -> None:
+        super().__init__(arg)
+        self.rate = _rate_arg(self.name, arg, 0.08)
+
+    def apply(
+        self, prompt: str, context: Sequence[Turn], rng: random.Random, *, topic: str
+    ) -> Rewrite:
+        text = prompt.lower().replace("\u2019", "'").replace("'", "")
+        out = []
+        for word in text.split():
+            core = word.strip(".,!?;:")
+            if core in _CASUAL_WORDS and rng.random() < 0.5:
+                word = word.replace(core, _CASUAL_WORDS[core], 1)
+            elif len(core) >= 5 and core.isalpha() and rng.random() < self.rate:
+                word = word.replace(core, _typo(core, rng), 1)
+            out.append(word)
+        body = re.sub(r"[.!?]+(?=\s)", "", " ".join(out)).rstrip(".!?").replace(", ", " ")
+        body = rng.choice(_CASUAL_OPENERS) + body + rng.choice(_CASUAL_CLOSERS)
+        return Rewrite(body.strip(), tuple(context))
+
+
 def available_transforms() -> dict[str, str]:
-    """Installed transforms: name → ``module:attr`` of the factory."""
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    """Installed transforms: name → ``module:attr`` of the factory (from the registry)."""
+    found = {name: registry.entry("transform", name) for name in registry.names("transform")}
+    return {name: ep.value for name, ep in found.items() if ep is not None}
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -668,13 +729,9 @@ def load_transform(spec: str) -> Any:
         TransformError: unknown name (listing the installed ones) or a bad argument.
     """
     name, arg = parse_spec(spec)
-    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
-    if not matches:
-        installed = ", ".join(sorted(available_transforms())) or "none"
-        raise TransformError(
-            f"unknown transform {name!r} (installed: {installed}); see docs/transforms.md"
-        )
-    factory = matches[0].load()
+    if registry.entry("transform", name) is None:
+        raise TransformError(f"{registry.not_found('transform', name)}; see docs/transforms.md")
+    factory = registry.load("transform", name)
     try:
         return factory(arg)
     except TransformError:
@@ -734,8 +791,7 @@ def describe_transforms() -> list[tuple[str, str, str]]:
     out = []
     for name, value in sorted(available_transforms().items()):
         try:
-            ep = next(e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == name)
-            obj = ep.load()
+            obj = registry.load("transform", name)
             para = (obj.__doc__ or value).strip().split("\n\n")[0]
             doc = re.sub(r"^``[^`]*``:\s*", "", " ".join(para.split()))
             doc = doc[:1].upper() + doc[1:]

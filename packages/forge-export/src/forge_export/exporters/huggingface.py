@@ -528,7 +528,10 @@ def export_dataset(
     clean_stale_temp(out)  # first: it may bring back the previous export after a kill
     if out.exists() or out.is_symlink():
         if not options.overwrite:
-            raise ForgeError(f"{out}: already exists; choose another folder or pass overwrite")
+            raise ForgeError(
+                f"{out}: already exists; choose another folder, or pass --overwrite to replace it "
+                "(ExportOptions(overwrite=True) in Python)"
+            )
         check_replaceable(out)
     token = f"{os.getpid()}-{secrets.token_hex(4)}"
     tmp = out.parent / f".{out.name}{TEMP_MARK}{token}"

@@ -16,6 +16,9 @@ from typing import Any
 import click
 from forge_export.errors import ForgeError
 from forge_export.models import Scenario
+from forge_export.settings import cli_layer, config_file_option, settings_options
+
+from model_forge.generate_config import GenerateRun
 
 
 def read_scenarios_jsonl(path: Path) -> list[Scenario]:
@@ -86,70 +89,9 @@ def done_ids(output: Path) -> set[str]:
 
 
 @click.command("generate")
-@click.option(
-    "--model",
-    "model",
-    default="bundled",
-    show_default=True,
-    help="bundled, tiny, openai:MODEL or a local model folder (a PEFT adapter folder works).",
-)
-@click.option(
-    "--input",
-    "input_path",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="An export folder (its eval config is used) or a JSONL file of scenarios.",
-)
-@click.option(
-    "--output",
-    "-o",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="JSONL results file; ids already in it are skipped (resume).",
-)
-@click.option(
-    "--split", default="test", show_default=True, help="Split of an export's eval config."
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=8,
-    show_default=True,
-    help="Requests per batch (local models); the file is flushed after each batch.",
-)
-@click.option(
-    "--max-new-tokens",
-    type=click.IntRange(min=1),
-    default=256,
-    show_default=True,
-    help="Longest reply in tokens.",
-)
-@click.option(
-    "--temperature",
-    type=click.FloatRange(min=0.0),
-    default=0.0,
-    show_default=True,
-    help="0 = greedy (deterministic).",
-)
-@click.option("--seed", type=int, default=None, help="Sampling seed (with --temperature > 0).")
-@click.option(
-    "--option",
-    "options",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Backend option, repeatable: device=cpu, max_concurrency=8, timeout=30, base_url=...",
-)
-def generate_command(
-    model: str,
-    input_path: Path,
-    output: Path,
-    split: str,
-    batch_size: int,
-    max_new_tokens: int,
-    temperature: float,
-    seed: int | None,
-    options: tuple[str, ...],
-) -> None:
+@config_file_option
+@settings_options(GenerateRun)
+def generate_command(config_file: Path | None, **given: Any) -> None:
     """Run a model on scenarios; write one JSON line per scenario to OUTPUT.
 
     Each line: scenario_id, response, model_id, tokens {prompt, completion}, latency_s,
@@ -162,12 +104,28 @@ def generate_command(
       OPENAI_BASE_URL=http://localhost:8000/v1 model-forge generate \\
           --model openai:Qwen2.5-7B-Instruct --input export/ -o out.jsonl --option max_concurrency=16
     """
-    from forge_export.cli_support import parse_key_values
+    from forge_export.settings import read_settings_file
 
     from model_forge.generation import GenerationRequest, SamplingParams, load_backend
     from model_forge.generator import coerce_options
 
-    scenarios = read_scenarios(input_path, split)
+    file = read_settings_file(config_file) if config_file else None
+    run = GenerateRun().merge(file, where=str(config_file))
+    run = run.merge(cli_layer(GenerateRun, given), where="command line")
+    for name in ("input", "output"):
+        if run.get(name) is None:
+            raise ForgeError(f"give --{name} (or '{name}:' in the --config file)")
+    assert run.input is not None and run.output is not None
+    if not run.input.exists():
+        raise ForgeError(
+            f"{run.input}: no such file or folder (give an export folder or a JSONL file)"
+        )
+    input_path, output, model = run.input, run.output, run.model
+    from model_forge.model_spec import resolve_model
+
+    resolve_model(model)  # an unknown model: one line before any file is read
+    batch_size = run.generate.batch_size
+    scenarios = read_scenarios(input_path, run.split)
     seen = done_ids(output)
     todo: list[Scenario] = []
     for s in scenarios:
@@ -178,10 +136,10 @@ def generate_command(
     if not todo:
         click.echo(f"nothing to do: all {len(scenarios)} scenarios are in {output}", err=True)
         return
-    backend_options: dict[str, Any] = coerce_options(parse_key_values(options))
+    backend_options: dict[str, Any] = coerce_options(run.backend_options)
     backend_options.setdefault("batch_size", batch_size)
     backend = load_backend(model, **backend_options)
-    sampling = SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+    sampling = SamplingParams.from_options(run.generate)
     output.parent.mkdir(parents=True, exist_ok=True)
     # One batch at a time (an OpenAI-compatible server gets max_concurrency requests at once),
     # flushed and fsynced after each, so an interruption loses at most one batch.

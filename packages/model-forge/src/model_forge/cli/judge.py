@@ -8,21 +8,25 @@ from pathlib import Path
 from typing import Any
 
 import click
-from forge_export.cli_support import STORE_LOCATION
+from forge_export.settings import cli_layer, config_file_option, settings_options
+
+from model_forge.judge_config import JudgeOptions
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"
+def _rate(passed: int, n: int) -> str:
+    """The pass rate with its Wilson 95% interval, ``71% (55-83)``."""
+    from forge_export.intervals import format_rate
+
+    return "-" if not n else format_rate(passed, n, counts=False)
 
 
 def _table(summary: dict[str, Any]) -> str:
-    lines = [f"{'group':<30} {'n':>5} {'pass':>5} {'pass rate':>10} {'refused':>8}"]
+    lines = [f"{'group':<30} {'n':>5} {'pass':>5} {'pass rate (95% interval)':>25} {'refused':>8}"]
     lines.append("-" * len(lines[0]))
 
     def row(name: str, g: dict[str, Any]) -> None:
-        lines.append(
-            f"{name:<30} {g['n']:>5} {g['passed']:>5} {_pct(g['pass_rate']):>10} {g['refused']:>8}"
-        )
+        rate = _rate(g["passed"], g["n"])
+        lines.append(f"{name:<30} {g['n']:>5} {g['passed']:>5} {rate:>25} {g['refused']:>8}")
 
     for k, g in summary["by_behavior"].items():
         row(f"behavior={k}", g)
@@ -49,53 +53,16 @@ def _table(summary: dict[str, Any]) -> str:
     "rows plus the store's human labels, and write it to --output "
     "(use it with --judge learned --judge-option head=PATH).",
 )
-@click.option(
-    "--db",
-    type=STORE_LOCATION,
-    default=None,
-    help="Scenario store with the human verdicts, a file or a postgresql:// URL "
-    "[default: $SCENARIO_FORGE_DB or ./forge.db].",
-)
-@click.option(
-    "--judges",
-    default="default,rules",
-    show_default=True,
-    help="With --calibrate: comma-separated judge specs to measure.",
-)
-@click.option(
-    "--judge",
-    "judge_spec",
-    default="default",
-    show_default=True,
-    help="'default' (the learned judge), 'learned', 'rules' (regex judge) or an LLM judge "
-    "backend spec: 'openai:MODEL' "
-    "(OPENAI_BASE_URL / OPENAI_API_KEY), 'bundled', 'tiny' or a model folder.",
-)
-@click.option(
-    "--judge-option",
-    "judge_options",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Option for the LLM judge's backend (repeatable), e.g. base_url=http://localhost:8000/v1.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the judged records here (JSONL: input fields + verdict, refused, reason, judge).",
-)
+@config_file_option
+@settings_options(JudgeOptions)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def judge_command(
     file: Path | None,
     calibrate: bool,
     train: bool,
-    db: Path | str | None,
-    judges: str,
-    judge_spec: str,
-    judge_options: tuple[str, ...],
-    output: Path | None,
+    config_file: Path | None,
     as_json: bool,
+    **given: Any,
 ) -> None:
     """Judge the responses in FILE and print pass rates per behaviour and target.
 
@@ -113,14 +80,20 @@ def judge_command(
       model-forge judge --calibrate --db forge.db --judges default,rules --json
       model-forge judge --train --db forge.db -o head.npz
     """
+    from forge_export.settings import read_settings_file
+
+    settings = JudgeOptions().merge(
+        read_settings_file(config_file) if config_file else None, where=str(config_file)
+    )
+    settings = settings.merge(cli_layer(JudgeOptions, given), where="command line")
+    output = settings.output
     if calibrate or train:
-        _human_mode(calibrate, train, file, db, judges, output, as_json)
+        _human_mode(calibrate, train, file, settings.db, settings.judges, output, as_json)
         return
     if file is None:
         raise click.UsageError("give FILE to judge (or --calibrate / --train)")
-    from forge_export.cli_support import parse_key_values
+    from forge_export.errors import ForgeError
 
-    from model_forge.judge import load_judge
     from model_forge.judge.jsonl import (
         judged_records,
         read_judge_file,
@@ -128,12 +101,13 @@ def judge_command(
         write_jsonl_atomic,
     )
     from model_forge.judge.llm import LLMJudge
+    from model_forge.judge_plugins import load_judge_spec
 
     records, items = read_judge_file(file)
-    options = parse_key_values(judge_options, option="--judge-option", example="timeout=30")
+    judge_spec = settings.judge
     try:
-        judge = load_judge(judge_spec, **options)
-    except ValueError as exc:
+        judge = load_judge_spec(judge_spec, **settings.judge_options)
+    except ForgeError as exc:
         raise click.BadParameter(str(exc), param_hint="--judge") from exc
 
     judgements = []
@@ -171,7 +145,7 @@ def _human_mode(
     train: bool,
     file: Path | None,
     db: Path | str | None,
-    judges: str,
+    judges: tuple[str, ...],
     output: Path | None,
     as_json: bool,
 ) -> None:
@@ -190,8 +164,7 @@ def _human_mode(
     with ScenarioStore.open(db, create=False) as store:
         try:
             if calibrate:
-                specs = [s.strip() for s in judges.split(",") if s.strip()]
-                result = run_calibrate(store, specs)
+                result = run_calibrate(store, list(judges))
             else:
                 result = train_from_store(store, output)  # type: ignore[arg-type]
         except ValueError as exc:

@@ -1,20 +1,21 @@
 """``model-forge loop``: the main job, end to end.
 
 Its options are generated from :class:`model_forge.loop_config.LoopConfig`: each option's
-name, type, default and help come from one field there, so a default is written once.
+name, type, default and help come from one field (or alias) there, so a default is written
+once; ``--config FILE`` takes the same keys, and the command line wins over the file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from forge_export.settings import cli_layer, config_file_option, settings_options
 
-from model_forge.loop_config import QUICK, LoopConfig, cli_fields
+from model_forge.loop_config import OPTION_ORDER, QUICK, LoopConfig
 
 
 class _LineProgress:
@@ -34,59 +35,37 @@ class _LineProgress:
         click.echo(f"{self.label}: {self.done}/{self.total}", err=True)
 
 
-def _click_type(annotation: Any, minimum: float | None) -> Any:
-    hints = {
-        "int": int,
-        "float": float,
-        "str": str,
-        "bool": bool,
-        "Path | None": Path,
-        "str | None": str,
-        "tuple[str, ...]": str,
-    }
-    # `from __future__ import annotations` in loop_config makes every field type a string.
-    py = hints.get(str(annotation))
-    if py is int:
-        return click.IntRange(min=int(minimum)) if minimum is not None else click.INT
-    if py is float:
-        return click.FloatRange(min=minimum) if minimum is not None else click.FLOAT
-    if py is Path:
-        return click.Path(path_type=Path)
-    return click.STRING
-
-
-def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Add one click option per :func:`cli_fields` field (defaults stay in LoopConfig)."""
-    for f in reversed(cli_fields()):
-        name = "--" + f.name.replace("_", "-")
-        quick = f" [--quick: {QUICK[f.name]}]" if f.name in QUICK else ""
-        default = f.default if not isinstance(f.default, tuple) else ",".join(f.default)
-        shown = "" if default is None else f" [default: {default}]"
-        help_text = f.metadata["help"] + shown + quick
-        if f.type == "bool":
-            fn = click.option(
-                f"{name}/--no-{f.name.replace('_', '-')}", default=None, help=help_text
-            )(fn)
-        else:
-            kind = _click_type(f.type, f.metadata.get("min"))
-            if f.name == "store":  # a file or a postgresql:// URL
-                from forge_export.cli_support import STORE_LOCATION
-
-                kind = STORE_LOCATION
-            fn = click.option(name, type=kind, default=None, help=help_text)(fn)
-    return fn
-
-
 @click.command("loop")
 @click.option(
     "--quick",
     is_flag=True,
-    help="Smoke run: tiny model, few scenarios, few steps (under 2 minutes). Options given "
+    help="Smoke run: tiny model, few scenarios, few steps (docs/quickstart.md: its time and "
+    "what its figures mean). Options given "
     "explicitly win over the --quick settings (--quick --model bundled runs the bundled model).",
 )
-@_options
+@config_file_option
+@settings_options(LoopConfig, only=list(OPTION_ORDER), notes=QUICK)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the run in --workdir after its last completed stage (its run.yaml gives "
+    "the settings).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Start again in a --workdir that holds a run: its files (and its own store) are "
+    "removed first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def loop_command(quick: bool, as_json: bool, **given: Any) -> None:
+def loop_command(
+    quick: bool,
+    config_file: Path | None,
+    resume: bool,
+    overwrite: bool,
+    as_json: bool,
+    **given: Any,
+) -> None:
     """Run the main job: a model's failures become its next training data, round after round.
 
     \b
@@ -99,19 +78,24 @@ def loop_command(quick: bool, as_json: bool, **given: Any) -> None:
 
     \b
     Examples:
-      model-forge loop                    # bundled SmolLM2-135M, LoRA, 2 rounds, CPU
-      model-forge loop --quick            # tiny random model, under 2 minutes
+      model-forge loop                    # bundled SmolLM2-135M, full fine-tuning, 2 rounds, CPU
+      model-forge loop --quick            # tiny random model, a smoke run
       model-forge loop --rounds 3 --later-method dpo --workdir runs/loop
+      model-forge loop --config runs/loop/summary.json --workdir runs/again   # repeat a run
+      model-forge loop --workdir runs/loop --resume      # continue a killed run
     """
+    from forge_export.settings import read_settings_file
+
     from model_forge.loop import format_rounds, run_loop
 
-    overrides = {k: v for k, v in given.items() if v is not None}
-    for f in cli_fields():  # comma-separated lists (--held-out-kinds, --probe-transforms)
-        if f.type == "tuple[str, ...]" and f.name in overrides:
-            overrides[f.name] = tuple(
-                k.strip() for k in str(overrides[f.name]).split(",") if k.strip()
-            )
-    config = LoopConfig.quick_config(**overrides) if quick else LoopConfig(**overrides)
+    command_line = cli_layer(LoopConfig, given)
+    if resume:
+        config = _resumed_config(command_line, config_file, quick)
+    else:
+        file = read_settings_file(config_file) if config_file else None
+        config = LoopConfig.resolve(
+            file=file, command_line=command_line, file_name=str(config_file), quick=quick
+        )
 
     def progress(total: int, label: str) -> Any:
         if sys.stderr.isatty():
@@ -120,20 +104,30 @@ def loop_command(quick: bool, as_json: bool, **given: Any) -> None:
 
     # The Trainer prints its loss logs to stdout; stdout is kept for the result (and --json).
     with contextlib.redirect_stdout(sys.stderr):
-        summary = run_loop(config, log=lambda m: click.echo(m, err=True), progress=progress)
+        summary = run_loop(
+            config,
+            log=lambda m: click.echo(m, err=True),
+            progress=progress,
+            resume=resume,
+            overwrite=overwrite,
+        )
     if as_json:
         click.echo(summary.model_dump_json(indent=2))
         return
     ts = summary.test_set
     click.echo("")
+    held = ", ".join(ts.held_out_targets) or "none"
+    wild = f"{ts.wild_harmful} harmful, {ts.wild_benign} benign" if ts.wild else "none"
     click.echo(
-        f"Each round on the frozen test set ({config.model}, {summary.total_s:.0f}s): "
-        f"{ts.harmful} harmful, {ts.benign} benign ({ts.lookalikes} look-alikes)"
+        f"Each round ({config.model}, {summary.total_s:.0f}s) on the frozen test set "
+        f"({ts.harmful} harmful, {ts.benign} benign, {ts.lookalikes} look-alikes; held-out "
+        f"targets: {held}) and the wild set ({wild}). Cells: rate (count/n, 95% interval)."
     )
     click.echo(format_rounds(summary))
     click.echo("")
     for r in summary.rounds:
-        click.echo(f"round {r.round}: model {r.model}; report {r.test_report}")
+        wild_report = f"; wild set {r.wild_report}" if r.wild_report else ""
+        click.echo(f"round {r.round}: model {r.model}; report {r.test_report}{wild_report}")
         if r.probe:
             p = r.probe
             click.echo(
@@ -145,4 +139,48 @@ def loop_command(quick: bool, as_json: bool, **given: Any) -> None:
     click.echo(f"test set: {ts.file}")
     click.echo(f"curve: {work / 'rounds.html'} ({work / 'rounds.png'})")
     click.echo(f"store: {summary.store}")
-    click.echo(f"summary: {work / 'summary.json'}")
+    click.echo(f"summary: {work / 'summary.json'} (settings: {work / 'run.yaml'})")
+
+
+def _resumed_config(
+    command_line: dict[str, Any], config_file: Path | None, quick: bool
+) -> LoopConfig:
+    """The settings of the run to resume (its ``run.yaml``); a different setting is refused.
+
+    Raises:
+        ForgeError: no --workdir, no run.yaml there, or a setting that differs from the run's.
+    """
+    from forge_export.errors import ForgeError
+    from forge_export.redact import redact_location
+    from forge_export.settings import read_settings_file
+
+    workdir = command_line.get("workdir")
+    if workdir is None:
+        raise ForgeError("--resume needs the --workdir of the run to continue")
+    saved = Path(workdir) / "run.yaml"
+    if not saved.is_file():
+        raise ForgeError(f"{saved}: no run to resume here (drop --resume to start one)")
+    config = LoopConfig().merge(read_settings_file(saved), where=str(saved))
+    file = read_settings_file(config_file) if config_file else {}
+    asked = LoopConfig.resolve(
+        file=file, command_line=command_line, file_name=str(config_file), quick=quick
+    )
+    saved_store = config.store or ""
+    if "***" in saved_store:
+        # run.yaml keeps the store without its password: the same URL must come again
+        if asked.store is None or redact_location(asked.store) != saved_store:
+            raise ForgeError(
+                f"{saved}: the run's store {saved_store} has a password that run.yaml does "
+                "not keep: pass the same --store URL again (with its password) to resume"
+            )
+        config = config.merge({"store": asked.store})
+    checked = {"workdir", "store"} if "***" in saved_store else {"workdir"}
+    for key in sorted((set(command_line) | set(file)) - checked):
+        path = LoopConfig.ALIASES[key].paths[0] if key in LoopConfig.ALIASES else key
+        if config.get(path) != asked.get(path):
+            raise ForgeError(
+                f"--resume continues the run as it was set up; {key} differs "
+                f"({asked.get(path)!r}; the run has {config.get(path)!r}): drop it, or start "
+                "a new run"
+            )
+    return config

@@ -22,10 +22,10 @@ def models_command(as_json: bool) -> None:
       model-forge models --json | jq .bundled.cached
     """
     from model_forge.bundled_model import bundled_info
-    from model_forge.generation.api import BACKENDS
+    from model_forge.generation.api import backends
 
     info = {
-        "backends": [{"spec": k, "description": v} for k, v in BACKENDS.items()],
+        "backends": [{"spec": k, "description": v} for k, v in backends().items()],
         "bundled": bundled_info(),
         "openai": {
             "base_url": os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1",

@@ -1,152 +1,47 @@
 """``model-forge train``: TRL SFT / DPO / KTO on an export, LoRA or full.
 
-Every option's default is the default of its :class:`model_forge.train_config.TrainOptions`
-field (:data:`OPTION_FIELDS` maps option to field), so a default is written once;
-``tests/test_train_config.py`` checks the command and the docs table against the dataclass.
+Every option is generated from a :class:`model_forge.train_config.TrainOptions` field (name,
+type, default and help), so a default is written once; ``--config FILE.yaml`` sets the same
+fields by name, and the command line wins over the file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
+from forge_export.settings import cli_layer, config_file_option, settings_options
 
-from model_forge.train_config import METHOD_CONFIGS, option_default
-
-OPTION_FIELDS: dict[str, str] = {
-    "method": "method",
-    "config": "config",
-    "model": "model",
-    "lora": "lora",
-    "lora_r": "lora_r",
-    "lora_alpha": "lora_alpha",
-    "max_steps": "max_steps",
-    "epochs": "num_train_epochs",
-    "learning_rate": "learning_rate",
-    "batch_size": "per_device_train_batch_size",
-    "grad_accum": "gradient_accumulation_steps",
-    "max_length": "max_length",
-    "benign_repeat": "benign_repeat",
-    "save_steps": "save_steps",
-    "seed": "seed",
-    "resume": "resume",
-    "overwrite": "overwrite",
-}
-"""``model-forge train`` option (click parameter name) → :class:`TrainOptions` field."""
+from model_forge.train_config import METHOD_CONFIGS, TrainOptions
 
 
-_OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
-    (
-        "method",
-        "--method",
-        {
-            "type": click.Choice(list(METHOD_CONFIGS)),
-            "help": "TRL trainer: sft (SFTTrainer), dpo (DPOTrainer on 'preference'), kto "
-            "(KTOTrainer).",
-        },
-    ),
-    (
-        "config",
-        "--config",
-        {
-            "type": click.Choice(
-                list(dict.fromkeys(c for cs in METHOD_CONFIGS.values() for c in cs))
-            ),
-            "help": "Export config to read. sft: prompt_completion (default; loss on the "
-            "completion only) or sft (whole conversation); dpo: preference; kto: kto.",
-        },
-    ),
-    (
-        "model",
-        "--model",
-        {
-            "help": "bundled (SmolLM2-135M-Instruct), tiny (random test model) or a local model folder."
-        },
-    ),
-    ("lora", "--lora/--full", {"help": "LoRA adapter or full fine-tuning."}),
-    ("lora_r", "--lora-r", {"type": click.IntRange(min=1), "help": "LoRA rank."}),
-    ("lora_alpha", "--lora-alpha", {"type": click.IntRange(min=1), "help": "LoRA alpha."}),
-    ("max_steps", "--max-steps", {"type": int, "help": "Optimizer steps (overrides --epochs)."}),
-    (
-        "epochs",
-        "--epochs",
-        {
-            "type": click.FloatRange(min=0, min_open=True),
-            "help": "Epochs over the train split, when --max-steps is not given.",
-        },
-    ),
-    (
-        "learning_rate",
-        "--learning-rate",
-        {
-            "type": click.FloatRange(min=0, min_open=True),
-            "help": "Peak learning rate [default: 2e-4 LoRA sft, 5e-5 LoRA dpo/kto, TRL's for "
-            "--full].",
-        },
-    ),
-    (
-        "batch_size",
-        "--batch-size",
-        {
-            "type": click.IntRange(min=1),
-            "help": "per_device_train_batch_size (rows per forward pass).",
-        },
-    ),
-    (
-        "grad_accum",
-        "--grad-accum",
-        {
-            "type": click.IntRange(min=1),
-            "help": "gradient_accumulation_steps (rows per optimizer step = batch size x this).",
-        },
-    ),
-    (
-        "max_length",
-        "--max-length",
-        {"type": click.IntRange(min=8), "help": "Tokens per row; longer rows are truncated."},
-    ),
-    (
-        "benign_repeat",
-        "--benign-repeat",
-        {
-            "type": click.IntRange(min=1),
-            "help": "Repeat benign contrast rows (expected_behavior comply) this many times.",
-        },
-    ),
-    (
-        "save_steps",
-        "--save-steps",
-        {
-            "type": click.IntRange(min=1),
-            "help": "Checkpoint every N steps (under OUTPUT/checkpoints).",
-        },
-    ),
-    ("seed", "--seed", {"type": int, "help": "Trainer seed."}),
-    (
-        "resume",
-        "--resume",
-        {"is_flag": True, "help": "Continue from the last checkpoint in OUTPUT/checkpoints."},
-    ),
-    ("overwrite", "--overwrite", {"is_flag": True, "help": "Replace a model already in OUTPUT."}),
-)
-"""(parameter name, option, click keywords) of every option that sets a TrainOptions field."""
+def _settings_file(path: Path | None) -> dict[str, Any] | None:
+    """The settings file's mapping; an export config name given as ``--config`` is explained.
 
+    Raises:
+        ForgeError: no such file (naming ``--dataset-config`` when the value is a config name).
+    """
+    from forge_export.errors import ForgeError
+    from forge_export.settings import read_settings_file
 
-def _train_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the :data:`_OPTIONS`, each defaulting to its TrainOptions field."""
-    for name, decl, kwargs in reversed(_OPTIONS):
-        default = option_default(OPTION_FIELDS[name])
-        shown = default is not None and not kwargs.get("is_flag", False)
-        fn = click.option(decl, name, default=default, show_default=shown, **kwargs)(fn)
-    return fn
+    if path is None:
+        return None
+    names = {c for cs in METHOD_CONFIGS.values() for c in cs}
+    if not path.exists() and str(path) in names:
+        raise ForgeError(
+            f"--config takes a settings file (YAML); the export config to train on is "
+            f"--dataset-config {path}"
+        )
+    return read_settings_file(path)
 
 
 @click.command("train")
 @click.argument("export", type=click.Path(file_okay=False, path_type=str))
-@_train_options
+@config_file_option
+@settings_options(TrainOptions)
 @click.option(
     "--output",
     "-o",
@@ -155,7 +50,9 @@ def _train_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     help="Output folder: merged model, adapter/, checkpoints/, metrics.json.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print metrics.json to stdout at the end.")
-def train_command(export: str, output: str, as_json: bool, **given: Any) -> None:
+def train_command(
+    export: str, config_file: Path | None, output: str, as_json: bool, **given: Any
+) -> None:
     """Fine-tune a model on an EXPORT folder with TRL.
 
     The merged model is written to OUTPUT (load it with `model-forge evaluate --model OUTPUT`),
@@ -167,11 +64,16 @@ def train_command(export: str, output: str, as_json: bool, **given: Any) -> None
       model-forge train export/ --output runs/sft --max-steps 40
       model-forge train export/ --method dpo --model runs/sft --output runs/dpo
       model-forge train export/ --method kto --full --epochs 2 --output runs/kto
+      model-forge train export/ --config train.yaml --output runs/sft
       accelerate launch --no_python model-forge train export/ --output runs/sft
     """
-    from model_forge.train import TrainOptions, train
+    from model_forge.train import train
 
-    options = TrainOptions(**{OPTION_FIELDS[k]: v for k, v in given.items()})
+    options = (
+        TrainOptions()
+        .merge(_settings_file(config_file), where=str(config_file))
+        .merge(cli_layer(TrainOptions, given), where="command line")
+    )
     # The Trainer prints its loss logs to stdout; stdout is kept for the result (and --json).
     with contextlib.redirect_stdout(sys.stderr):
         result = train(export, output, options, log=lambda msg: click.echo(msg, err=True))

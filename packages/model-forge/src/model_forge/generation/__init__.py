@@ -7,7 +7,7 @@ Example:
     'forge/tiny-random-llama'
 """
 
-from model_forge.generation.api import BACKENDS, load_backend
+from model_forge.generation.api import backends, load_backend
 from model_forge.generation.types import (
     Backend,
     Generation,
@@ -18,7 +18,7 @@ from model_forge.generation.types import (
 )
 
 __all__ = [
-    "BACKENDS",
+    "backends",
     "Backend",
     "Generation",
     "GenerationRequest",

@@ -21,18 +21,21 @@ from typing import Any
 from forge_export.errors import ForgeError
 
 from model_forge.generation.types import Backend
-from model_forge.model_spec import MODEL_SPECS, resolve_model
+from model_forge.model_spec import model_specs, resolve_model
 
-BACKENDS: dict[str, str] = MODEL_SPECS
-"""The model specs :func:`load_backend` understands (:data:`model_forge.model_spec.MODEL_SPECS`)."""
+
+def backends() -> dict[str, str]:
+    """The model specs :func:`load_backend` understands, with a description each (the
+    registered backends and a folder: :func:`model_forge.model_spec.model_specs`)."""
+    return model_specs()
 
 
 def load_backend(spec: str, **options: Any) -> Backend:
     """Build the backend named by ``spec``.
 
     Args:
-        spec: ``"bundled"``, ``"tiny"``, ``"openai:MODEL"``, ``"mock:NAME"`` (canned answers,
-            :mod:`model_forge.generation.mock_backend`) or a local folder (a transformers
+        spec: A registered backend (``"bundled"``, ``"tiny"``, ``"openai:MODEL"``,
+            ``"mock:NAME"``: :func:`backends`) or a local folder (a transformers
             checkpoint, or a PEFT adapter whose ``adapter_config.json`` names its base).
         **options: Backend options. Local models: ``batch_size`` (8), ``device``
             (``"auto"``: CUDA when available), ``dtype``, ``prune_finished`` (True),
@@ -58,18 +61,11 @@ def load_backend(spec: str, **options: Any) -> Backend:
 
 def _load_backend(spec: str, **options: Any) -> Backend:
     resolved = resolve_model(spec)
-    if resolved.kind == "openai":
-        from model_forge.generation.openai_backend import OpenAIBackend
+    if resolved.path is None:  # a registered backend: its plug-in builds it
+        from forge_export import registry
 
-        return OpenAIBackend(str(resolved.name), **options)
-    if resolved.kind == "mock":
-        from model_forge.generation.mock_backend import MockBackend
-
-        return MockBackend(str(resolved.name), **options)
+        backend: Backend = registry.load("backend", resolved.kind).build(resolved.name, **options)
+        return backend
     from model_forge.generation.transformers_backend import TransformersBackend
 
-    if resolved.kind == "tiny":
-        return TransformersBackend.tiny(**options)
-    if resolved.kind == "bundled":
-        return TransformersBackend.bundled(**options)
     return TransformersBackend.from_path(resolved.path or Path(spec), **options)

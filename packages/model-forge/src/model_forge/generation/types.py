@@ -10,6 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from model_forge.generate_config import GenerateOptions
+
+_DEFAULTS = GenerateOptions()
+
 FinishReason = str
 """``"stop"`` (the model ended its turn), ``"length"`` (``max_new_tokens`` hit) or ``"error"``."""
 
@@ -18,7 +22,7 @@ ProgressCallback = Callable[[int], None]
 
 @dataclass(frozen=True)
 class SamplingParams:
-    """How to decode.
+    """How to decode (the defaults are :class:`~model_forge.generate_config.GenerateOptions`').
 
     Attributes:
         max_new_tokens: Most tokens to generate per request.
@@ -27,10 +31,20 @@ class SamplingParams:
         seed: Seed for sampling (``None``: not reseeded).
     """
 
-    max_new_tokens: int = 256
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int | None = None
+    max_new_tokens: int = _DEFAULTS.max_new_tokens
+    temperature: float = _DEFAULTS.temperature
+    top_p: float = _DEFAULTS.top_p
+    seed: int | None = _DEFAULTS.seed
+
+    @classmethod
+    def from_options(cls, options: GenerateOptions) -> SamplingParams:
+        """The per-request decoding of a job's :class:`GenerateOptions`."""
+        return cls(
+            max_new_tokens=options.max_new_tokens,
+            temperature=options.temperature,
+            top_p=options.top_p,
+            seed=options.seed,
+        )
 
     @property
     def greedy(self) -> bool:

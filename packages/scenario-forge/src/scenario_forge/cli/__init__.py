@@ -63,8 +63,10 @@ main.add_command(eval_verdicts_cmd)
 from scenario_forge.cli.transforms import transforms_cmd  # noqa: E402
 
 main.add_command(transforms_cmd)
+from scenario_forge.cli.migrate import migrate_cmd  # noqa: E402
 from scenario_forge.cli.migrate_store import migrate_store_cmd  # noqa: E402
 
+main.add_command(migrate_cmd)
 main.add_command(migrate_store_cmd)
 from scenario_forge.cli.serve import serve_cmd  # noqa: E402
 from scenario_forge.cli.users import users_cmd  # noqa: E402

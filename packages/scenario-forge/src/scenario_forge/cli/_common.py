@@ -112,6 +112,14 @@ def build_generator(name: str, model: str | None, options: Sequence[str], **extr
     return load_generator(name, **opts)
 
 
+def shown(db: Path | str) -> str:
+    """A store location as every message shows it: the password masked
+    (:func:`forge_export.redact.redact_location`, the one rule)."""
+    from forge_export.redact import redact_location
+
+    return redact_location(db)
+
+
 def open_store(db: Path | str, *, create: bool = True) -> ScenarioStore:
     """Open the store (created if missing when ``create``).
 
@@ -126,7 +134,7 @@ def open_store(db: Path | str, *, create: bool = True) -> ScenarioStore:
     ctx = click.get_current_context(silent=True)
     if new and (ctx is None or ctx.info_name != "init"):
         click.echo(
-            f"note: no store was at {db}: created a new, empty one (mistyped --db? "
+            f"note: no store was at {shown(db)}: created a new, empty one (mistyped --db? "
             "`scenario-forge init` creates stores explicitly)",
             err=True,
         )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from scenario_forge.cli._common import db_option, echo_json, json_option
+from scenario_forge.cli._common import db_option, echo_json, json_option, shown
 
 
 @click.command("backup")
@@ -30,7 +30,7 @@ def backup_cmd(dest: str, overwrite: bool, db: Path, as_json: bool) -> None:
     """
     if isinstance(db, str):
         raise click.ClickException(
-            f"backup: {db} is a PostgreSQL store; `backup` handles SQLite files only "
+            f"backup: {shown(db)} is a PostgreSQL store; `backup` handles SQLite files only "
             "(use pg_dump, or `scenario-forge migrate-store` to copy it into a SQLite file)"
         )
     from scenario_forge.maintenance import backup_store

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from scenario_forge.cli._common import db_option, echo_json, json_option
+from scenario_forge.cli._common import db_option, echo_json, json_option, shown
 
 
 @click.command("check")
@@ -38,7 +38,7 @@ def check_cmd(ctx: click.Context, quick: bool, db: Path, as_json: bool) -> None:
     """
     if isinstance(db, str):
         raise click.ClickException(
-            f"check: {db} is a PostgreSQL store; `check` handles SQLite files only "
+            f"check: {shown(db)} is a PostgreSQL store; `check` handles SQLite files only "
             "(use pg_dump, or `scenario-forge migrate-store` to copy it into a SQLite file)"
         )
     from scenario_forge.maintenance import check_rows, check_store

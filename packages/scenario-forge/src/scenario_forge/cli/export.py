@@ -132,7 +132,7 @@ def export_cmd(
                 r[0] for r in conn.execute("SELECT DISTINCT evaluation_target FROM scenarios")
             ]
             raise click.ClickException(
-                f"--target {missing[0]!r}: no scenario in {db} has this target (targets "
+                f"--target {missing[0]!r}: no scenario in {store.path} has this target (targets "
                 f"there: {', '.join(sorted(present)) or 'none'}); check the spelling"
             )
         total = store.count_scenarios(target=list(targets) or None)

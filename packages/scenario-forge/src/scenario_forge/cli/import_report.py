@@ -13,6 +13,7 @@ from scenario_forge.cli._common import (
     get_taxonomy,
     json_option,
     open_store,
+    shown,
     table,
     target_option,
     taxonomy_option,
@@ -118,7 +119,7 @@ def import_report_cmd(
         (f"completions {verb}", result.completions_added),
     ]
     rows += [(f"skipped: {k}", v) for k, v in result.skipped.items()]
-    click.echo(f"{report} ({result.model_id}) → {db}")
+    click.echo(f"{report} ({result.model_id}) → {shown(db)}")
     click.echo(table(rows, ["", "count"]))
 
 
@@ -160,5 +161,7 @@ def _as_training(
         ("rejected answers (preference pairs)", result.preference_pairs),
     ]
     rows += [(f"skipped: {k}", v) for k, v in result.skipped.items()]
-    click.echo(f"{report} ({result.failures} failures of {parsed.model_id}) → {db}, as training")
+    click.echo(
+        f"{report} ({result.failures} failures of {parsed.model_id}) → {shown(db)}, as training"
+    )
     click.echo(table(rows, ["", "count"]))

@@ -15,8 +15,9 @@ from scenario_forge.cli._common import db_option, echo_json, json_option, open_s
 def init_cmd(db: Path, as_json: bool) -> None:
     """Create the scenario store (a SQLite file or a PostgreSQL database), or upgrade an existing one.
 
-    Running it again is harmless: an up-to-date store is left as it is, an older one is
-    backed up (forge.db.bak-v<N>) and migrated.
+    Running it again is harmless: an up-to-date store is left as it is, an older SQLite file
+    is backed up (forge.db.bak-v<N>) and upgraded, saying so on stderr. An older PostgreSQL
+    store is shared by a team: `scenario-forge migrate` upgrades it, on purpose.
 
     \b
     Examples:
@@ -35,6 +36,6 @@ def init_cmd(db: Path, as_json: bool) -> None:
     if as_json:
         echo_json(info)
     elif existed:
-        click.echo(f"Store {db} is ready (schema version {info['schema_version']}).")
+        click.echo(f"Store {store.path} is ready (schema version {info['schema_version']}).")
     else:
-        click.echo(f"Created store {db} (schema version {info['schema_version']}).")
+        click.echo(f"Created store {store.path} (schema version {info['schema_version']}).")

@@ -20,6 +20,7 @@ def users_cmd() -> None:
       printf '%s\\n' "$PASS" | scenario-forge users add bob --password-stdin
       scenario-forge users list
       scenario-forge users remove bob
+      scenario-forge users unlock ana   # after failed sign-ins locked the account
     """
 
 
@@ -35,6 +36,9 @@ def _password(password_stdin: bool) -> str:
 @db_option
 def add_cmd(name: str, password_stdin: bool, db: Path | str) -> None:
     """Create the account NAME (asks for its password).
+
+    Names are case-folded and Unicode-normalised (Ana, ANA and ana are one account); a name
+    mixing scripts, or looking like an existing account's, is refused.
 
     \b
     Examples:
@@ -55,22 +59,23 @@ def add_cmd(name: str, password_stdin: bool, db: Path | str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin (scripts).")
 @db_option
 def passwd_cmd(name: str, password_stdin: bool, db: Path | str) -> None:
-    """Set a new password for the account NAME.
+    """Set a new password for the account NAME (its sessions end: sign in again).
 
     \b
     Examples:
       scenario-forge users passwd ana
     """
-    from scenario_forge.web.auth import AccountError, add_user, list_users
+    from scenario_forge.web.auth import AccountError, add_user, find_user
 
     with open_store(db, create=False) as store:
-        if name not in {n for n, _ in list_users(store)}:
+        stored = find_user(store, name)
+        if stored is None:
             raise click.ClickException(f"no account {name!r}; create it with `users add`")
         try:
-            add_user(store, name, _password(password_stdin), replace=True)
+            add_user(store, stored, _password(password_stdin), replace=True)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"Password of {name} changed.")
+    click.echo(f"Password of {stored} changed; every session of the account ended.")
 
 
 @users_cmd.command("list")
@@ -99,15 +104,43 @@ def list_cmd(db: Path | str, as_json: bool) -> None:
 @click.argument("name")
 @db_option
 def remove_cmd(name: str, db: Path | str) -> None:
-    """Remove the account NAME (its reviews stay in the store).
+    """Remove the account NAME (its reviews stay in the store; its sessions end).
 
     \b
     Examples:
       scenario-forge users remove bob
     """
-    from scenario_forge.web.auth import remove_user
+    from scenario_forge.web.auth import find_user, remove_user
 
     with open_store(db, create=False) as store:
-        if not remove_user(store, name):
+        stored = find_user(store, name)
+        if stored is None or not remove_user(store, stored):
             raise click.ClickException(f"no account {name!r}")
-    click.echo(f"Account {name} removed.")
+    click.echo(f"Account {stored} removed; its sessions ended.")
+
+
+@users_cmd.command("unlock")
+@click.argument("name")
+@db_option
+def unlock_cmd(name: str, db: Path | str) -> None:
+    """Forget the failed sign-ins of the account NAME, so it can sign in again at once.
+
+    Failed sign-ins lock an account for a growing time (up to 15 minutes after each further
+    failure); someone who keeps failing on purpose can keep it locked. The locks of client
+    addresses are not touched.
+
+    \b
+    Examples:
+      scenario-forge users unlock ana
+    """
+    from scenario_forge.web.auth import find_user
+    from scenario_forge.web.throttle import account_key, clear
+
+    with open_store(db, create=False) as store:
+        stored = find_user(store, name)
+        if stored is None:
+            raise click.ClickException(f"no account {name!r}")
+        clear(store, account_key(stored))
+        with store.transaction():
+            store.audit("unlock", "web_user", stored)
+    click.echo(f"Account {stored} unlocked.")

@@ -1,7 +1,11 @@
 """The web review app: Starlette routes, server-rendered Jinja2 pages, strict security headers.
 
-Every page needs a signed-in reviewer (signed session cookie, ``SameSite=Strict``); every
-form carries the session's CSRF token; every write acts as the signed-in reviewer only.
+Every page needs a signed-in reviewer (signed session cookie, ``SameSite=Strict``, checked on
+every request against her account's session key and the idle and absolute limits:
+:mod:`scenario_forge.web.sessions`); sign-in is throttled per account and per address
+(:mod:`scenario_forge.web.throttle`); every form carries the session's CSRF token; every write
+acts as the signed-in reviewer only. Every response, errors and 500s included, carries the
+security headers, and error bodies are plain text.
 Scenario text is adversarial: templates autoescape everything and the Content-Security-Policy
 allows no inline script, no other origin and no plugin, so even text that slipped through
 could not run. The one script (keyboard shortcuts) is a static file.
@@ -13,6 +17,7 @@ Run it with ``scenario-forge serve`` (see ``docs/review-web.md``) or, in tests,
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import threading
 import time
@@ -28,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,13 +52,37 @@ from scenario_forge.review.flow import RATINGS
 from scenario_forge.store import ScenarioStore
 from scenario_forge.store_errors import StoreError
 from scenario_forge.terminal import visible
-from scenario_forge.web.auth import check_login, csrf_ok, new_csrf_token
+from scenario_forge.web.auth import (
+    AccountError,
+    account_name,
+    check_login,
+    csrf_ok,
+    end_sessions,
+    new_csrf_token,
+    session_key,
+)
 from scenario_forge.web.reviewing import (
     CountCache,
     Settings,
     WebReview,
     answer_from_form,
     asked_completions,
+)
+from scenario_forge.web.sessions import (
+    SessionLimits,
+    begin,
+    check_secret,
+    expiry_problem,
+    key_problem,
+)
+from scenario_forge.web.throttle import (
+    ACCOUNT_FREE,
+    ADDRESS_FREE,
+    account_key,
+    address_key,
+    clear,
+    locked_for,
+    record_failure,
 )
 
 HERE = Path(__file__).parent
@@ -71,6 +100,12 @@ SECURITY_HEADERS = {
 TARGETS_TTL_S = 30.0
 MAX_BODY = 1 << 20
 """Largest request body accepted (a review form is a few kB)."""
+MAX_FILTER_TARGETS = 32
+MAX_FILTER_CHARS = 1000
+"""The target filter lives in the session cookie (browsers drop cookies over 4 kB)."""
+
+log = logging.getLogger("scenario_forge.web")
+"""Sign-in, sign-out and ended sessions (``scenario-forge serve`` prints them on stderr)."""
 
 
 class SecurityHeaders:
@@ -92,6 +127,24 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ForgeApp(Starlette):
+    """Starlette with :class:`SecurityHeaders` outside its error handler: a 500 carries the
+    headers too (inside, the handler's response would bypass them)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
+def text_response(message: str, status: int, **headers: str) -> PlainTextResponse:
+    """An error as plain text (never HTML: nothing a client sent can become markup)."""
+    return PlainTextResponse(message, status_code=status, headers=headers or None)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """The 500 page: plain text, no traceback (the server's log has it)."""
+    return text_response("Internal server error: the server's log has the details.", 500)
 
 
 class StorePool:
@@ -143,19 +196,29 @@ def create_app(
     secret_key: str | None = None,
     https_only: bool = False,
     reports: Sequence[EvalReport] = (),
+    limits: SessionLimits | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """The ASGI app over the store at ``location`` (a file or ``postgresql://`` URL).
 
     Args:
         location: The store (must exist: ``scenario-forge init``).
         settings: Overlap and lease of the queue.
-        secret_key: Signs session cookies; random per start when not given (sessions then
-            end when the server restarts).
+        secret_key: Signs session cookies (at least 32 bytes, not a placeholder); random per
+            start when not given (sessions then end when the server restarts).
         https_only: Mark the session cookie ``Secure`` (behind HTTPS).
         reports: Evaluation reports whose answers reviewers confirm or overrule on
             ``/verdicts`` (the judge's verdict next to each answer).
+        limits: How long a session lasts (absolute and idle).
+        clock: The time in seconds (sessions and sign-in locks; tests pass their own).
+
+    Raises:
+        ForgeError: a weak ``secret_key``, or a store that cannot be opened.
     """
+    if secret_key is not None:
+        check_secret(secret_key)
     settings = settings or Settings()
+    limits = limits or SessionLimits()
     ScenarioStore.open(location, create=False).close()  # fail now, not on the first request
     pool = StorePool(location)
     env = _env()
@@ -169,8 +232,8 @@ def create_app(
         ctx.setdefault("error", None)
         return HTMLResponse(env.get_template(name).render(**ctx), status_code=status)
 
-    def all_targets(store: ScenarioStore) -> list[str]:
-        if time.monotonic() - targets_cache["at"] > TARGETS_TTL_S:
+    def all_targets(store: ScenarioStore, *, fresh: bool = False) -> list[str]:
+        if fresh or time.monotonic() - targets_cache["at"] > TARGETS_TTL_S:
             rows = store.connection.execute(
                 "SELECT DISTINCT evaluation_target FROM scenarios ORDER BY 1"
             ).fetchall()
@@ -197,9 +260,28 @@ def create_app(
 
     Handler = Callable[[Request], Awaitable[Response]]
 
+    async def current_user(request: Request) -> str | None:
+        """The signed-in reviewer, after checking her session against her account and the
+        limits; an ended session is cleared."""
+        session = request.session
+        user = session.get("user")
+        if not isinstance(user, str) or not user:
+            return None
+        now = clock()
+        problem = expiry_problem(session, now, limits)
+        if not problem:
+            current = await run_in_threadpool(lambda: session_key(pool.get(user), user))
+            problem = key_problem(session, current)
+        if problem:
+            log.info("session of %r ended: %s", user, problem)
+            session.clear()
+            return None
+        session["seen"] = now
+        return user
+
     def signed_in(fn: Handler) -> Handler:
         async def wrapper(request: Request) -> Response:
-            if not request.session.get("user"):
+            if await current_user(request) is None:
                 return RedirectResponse("/login", status_code=303)
             return await fn(request)
 
@@ -209,12 +291,12 @@ def create_app(
         """A form POST: signed in, CSRF token checked, fields as text."""
 
         async def wrapper(request: Request) -> Response:
-            if not request.session.get("user"):
+            if await current_user(request) is None:
                 return RedirectResponse("/login", status_code=303)
             form = await request.form()
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
             if not csrf_ok(request.session.get("csrf"), fields.get("csrf")):
-                return HTMLResponse("Bad or missing CSRF token: reload the page.", 403)
+                return text_response("Bad or missing CSRF token: reload the page.", 403)
             return await fn(request, fields)
 
         return wrapper
@@ -230,25 +312,83 @@ def create_app(
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         if not csrf_ok(request.session.get("csrf"), fields.get("csrf")):
-            return HTMLResponse("Bad or missing CSRF token: reload the page.", 403)
-        name = fields.get("name", "").strip()
+            return text_response("Bad or missing CSRF token: reload the page.", 403)
+        typed = fields.get("name", "")[:200]
         password = fields.get("password", "")
-        ok = await run_in_threadpool(lambda: check_login(pool.get(name or "-"), name, password))
-        if not ok:
-            return render(request, "login.html", 401, error="Wrong name or password.")
-        request.session.clear()  # a new session for the new user
-        request.session.update(user=name, csrf=new_csrf_token())
-        return RedirectResponse("/review", status_code=303)
+        address = request.client.host if request.client else "unknown"
+        try:
+            name = account_name(typed)
+        except AccountError:
+            name = visible(typed.strip())  # never an account; still counted
+        keys = [account_key(name), address_key(address)]
+        now = clock()
+
+        def attempt() -> tuple[str, float, str, str]:
+            """(outcome, seconds locked, account, session key) of this sign-in."""
+            store = pool.get("-")
+            wait = locked_for(store, keys, now)
+            if wait > 0:  # logged, not audited: a flood of these must not write to the store
+                return "locked", wait, "", ""
+            account = check_login(store, typed, password)
+            if account is None:
+                with store.transaction():
+                    failures, wait = record_failure(
+                        store, [(keys[0], ACCOUNT_FREE), (keys[1], ADDRESS_FREE)], now
+                    )
+                    details = {"address": address, "failures": failures}
+                    store.audit("login_failed", "web_user", name, details)
+                    if wait > 0:
+                        store.audit("login_locked", "web_user", name, {**details, "seconds": wait})
+                log.warning(
+                    "sign-in failed for %r from %s (%d in a row for the account)",
+                    name,
+                    address,
+                    failures,
+                )
+                return "failed", wait, "", ""
+            clear(store, account_key(account))
+            key = session_key(store, account) or ""
+            store.actor = account
+            with store.transaction():
+                store.audit("login", "web_user", account, {"address": address})
+            return "ok", 0.0, account, key
+
+        outcome, wait, account, key = await run_in_threadpool(attempt)
+        if outcome == "ok":
+            begin(request.session, account, key, now, new_csrf_token())
+            log.info("signed in: %r from %s", account, address)
+            return RedirectResponse("/review", status_code=303)
+        request.session["csrf"] = new_csrf_token()  # a new token after every failed attempt
+        seconds = max(1, int(wait + 0.999))
+        wait_text = f"wait {seconds} second{'s' if seconds != 1 else ''}"
+        if outcome == "locked":
+            log.warning("sign-in refused for %r from %s: locked (%s)", name, address, wait_text)
+            message = (
+                f"Too many failed sign-ins for this account or from this address: {wait_text} "
+                "and try again."
+            )
+            response = render(request, "login.html", 429, error=message)
+            response.headers["Retry-After"] = str(seconds)
+            return response
+        message = "Wrong name or password."
+        if wait > 0:
+            message += f" Too many failed sign-ins: {wait_text} before the next try."
+        return render(request, "login.html", 401, error=message)
 
     async def logout(request: Request, form: dict[str, str]) -> Response:
         user = request.session["user"]
 
         def release() -> None:
-            review = WebReview(pool.get(user), user, dict(request.session), settings, counts)
+            store = pool.get(user)
+            review = WebReview(store, user, dict(request.session), settings, counts)
             review.queue.release(review.queue.claimed_by_me())
+            end_sessions(store, user)  # every copy of every session cookie of hers dies
+            with store.transaction():
+                store.audit("logout", "web_user", user)
 
         await run_in_threadpool(release)
         request.session.clear()
+        log.info("signed out: %r (every session of the account ended)", user)
         return RedirectResponse("/login", status_code=303)
 
     # ------------------------------------------------------------------ review
@@ -257,7 +397,13 @@ def create_app(
     async def review_page(request: Request) -> Response:
         user = request.session["user"]
         if "target" in request.query_params:
-            chosen = [t for t in request.query_params.getlist("target") if t]
+            chosen = list(dict.fromkeys(t for t in request.query_params.getlist("target") if t))
+            known = await run_in_threadpool(lambda: all_targets(pool.get(user)))
+            if set(chosen) - set(known):
+                known = await run_in_threadpool(lambda: all_targets(pool.get(user), fresh=True))
+            problem = filter_problem(chosen, known)
+            if problem:
+                return text_response(problem, 400)
             request.session["targets"] = chosen
 
         def work() -> dict[str, Any]:
@@ -299,7 +445,7 @@ def create_app(
         try:
             failed = await run_in_threadpool(work)
         except AnswerError as exc:
-            return HTMLResponse(str(exc), 404)
+            return text_response(str(exc), 404)
         if failed is None:
             return RedirectResponse("/review", status_code=303)
         return render(request, "review.html", 400, ratings=RATINGS, form=form, **failed)
@@ -307,9 +453,16 @@ def create_app(
     async def skip(request: Request, form: dict[str, str]) -> Response:
         user = request.session["user"]
         sid = request.path_params["sid"]
-        await run_in_threadpool(
-            lambda: WebReview(pool.get(user), user, request.session, settings, counts).skip(sid)
-        )
+
+        def work() -> bool:
+            store = pool.get(user)
+            if store.get_scenario(sid) is None:  # only real ids go into the session cookie
+                return False
+            WebReview(store, user, request.session, settings, counts).skip(sid)
+            return True
+
+        if not await run_in_threadpool(work):
+            return text_response("No such scenario.", 404)
         return RedirectResponse("/review", status_code=303)
 
     async def undo(request: Request, form: dict[str, str]) -> Response:
@@ -378,17 +531,17 @@ def create_app(
 
     async def verdict(request: Request, form: dict[str, str]) -> Response:
         user = request.session["user"]
-        try:
-            row = answers[int(request.path_params["i"])]
-        except (ValueError, IndexError):
-            return HTMLResponse("No such answer.", 404)
+        i: int = request.path_params["i"]  # the route takes digits only: never negative
+        if not 0 <= i < len(answers):
+            return text_response("No such answer.", 404)
+        row = answers[i]
         choice = form.get("verdict", "")
         if choice == "confirm":
             chosen, label = row["judge_verdict"], row["judge_label"]
         elif choice in ("pass", "fail"):
             chosen, label = choice, form.get("label") or None
         else:
-            return HTMLResponse("Choose confirm, pass or fail.", 400)
+            return text_response("Choose confirm, pass or fail.", 400)
         note = clean_text(form.get("note", ""))
 
         def save() -> None:
@@ -399,8 +552,8 @@ def create_app(
         try:
             await run_in_threadpool(save)
         except EvalVerdictError as exc:
-            return HTMLResponse(str(exc), 400)
-        return RedirectResponse(f"/verdicts#a{request.path_params['i']}", status_code=303)
+            return text_response(str(exc), 400)
+        return RedirectResponse(f"/verdicts#a{i}", status_code=303)
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/review", status_code=303)
@@ -418,16 +571,15 @@ def create_app(
         Route("/stats", stats_page, methods=["GET"]),
         Route("/agreement", agreement_page, methods=["GET"]),
         Route("/verdicts", verdicts_page, methods=["GET"]),
-        Route("/verdicts/{i}", posted(verdict), methods=["POST"]),
+        Route("/verdicts/{i:int}", posted(verdict), methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
-        Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,
             secret_key=secret_key or secrets.token_urlsafe(32),
             session_cookie="forge_session",
-            max_age=12 * 3600,
+            max_age=int(limits.max_age_s) + 60,  # the session's own times decide earlier
             same_site="strict",
             https_only=https_only,
         ),
@@ -438,6 +590,25 @@ def create_app(
         yield
         pool.close()
 
-    return Starlette(
-        routes=routes, middleware=middleware, lifespan=lifespan, max_body_size=MAX_BODY
+    return ForgeApp(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        max_body_size=MAX_BODY,
+        exception_handlers={500: server_error},
     )
+
+
+def filter_problem(chosen: Sequence[str], known: Sequence[str]) -> str:
+    """Why a target filter cannot go into the session cookie ("" when it can)."""
+    unknown = [t for t in chosen if t not in set(known)]
+    if unknown:
+        return (
+            f"target filter: no scenario has the target {unknown[0][:80]!r}; choose from the list"
+        )
+    if len(chosen) > MAX_FILTER_TARGETS or sum(len(t) for t in chosen) > MAX_FILTER_CHARS:
+        return (
+            f"target filter: at most {MAX_FILTER_TARGETS} targets ({MAX_FILTER_CHARS} characters) "
+            "at once; choose fewer, or none for all"
+        )
+    return ""
