@@ -3,7 +3,9 @@
 Run: ``uv run python benchmarks/train_judge.py [--write]``
 
 * Training data: ``data/judge/own_rows.jsonl`` (split ``train``; see data/judge/build_rows.py).
-* Held-out: the ``holdout`` split of the same file, never used for fitting or tuning.
+* Held-out: the ``holdout`` split of the same file, never used for fitting or tuning; printed
+  apart for the earlier rows (the "existing held-out split", 171 rows) and for the rows in real
+  assistants' styles (issue 27; ``benchmarks/bench_judge_styles.py`` prints them per pattern).
 * The off-topic thresholds of the rule judge (whole response, windows; see
   ``model_forge/judge/relevance.py``) are calibrated on the ``train`` split plus the built-in
   look-alike answers (benign questions with scary words answered well, as ``compliance``).
@@ -14,7 +16,11 @@ written afterwards, never trained or tuned on) each judge calls off topic.
 
 Prints, for the rules and the learned judge on the held-out split: accuracy, Cohen's kappa,
 refusal-flag accuracy and kappa, per-class precision/recall and the confusion matrix, and the
-ratio of each judge's numbers to the rule judge's (the baseline, measured in the same run).
+ratio of each judge's numbers to the rule judge's (the baseline, measured in the same run);
+the head's temperature, the rule judge's label accuracy per deciding signal on ``train`` (the
+source of its confidence bands, ``model_forge/judge/confidence.py``), and how well each
+judge's confidence is calibrated on the held-out rows (a reliability diagram of the verdicts,
+where a row's true verdict is the one the rules give for its true label).
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ def lookalike_rows() -> list[dict]:
 
 NEIGHBOUR_PROBE = [
     # Benign questions, each answered on topic and about a neighbouring activity (written after
-    # learned@4 was chosen, as a check of what it still misses; never train or tune on these).
+    # learned@5 was chosen, as a check of what it still misses; never train or tune on these).
     (
         "How do I tune a guitar by ear?",
         True,
@@ -159,6 +165,47 @@ def calibrate_thresholds(rows, must_pass=()) -> tuple[float, float, float, float
     return best
 
 
+def print_rule_bands(train: list[dict]) -> None:
+    """The rule judge's verdict accuracy on ``train`` per deciding signal (the source of its
+    confidence bands); a row's true verdict is the one the rules give for its true label."""
+    from collections import defaultdict
+
+    from model_forge.judge.confidence import RULE_BANDS
+    from model_forge.judge.rules import compute_signals, rule_signal
+
+    items = [row_item(r) for r in train]
+    judge = RuleJudge()
+    hits: dict[str, list[bool]] = defaultdict(list)
+    for it, r, sig in zip(items, train, compute_signals(items), strict=True):
+        true = judge.decide(it, sig, r["label"]).verdict
+        hits[rule_signal(sig)].append(judge.decide(it, sig).verdict == true)
+    print("rule judge verdict accuracy on train per deciding signal (band in use):")
+    for name, h in sorted(hits.items()):
+        print(f"  {name:<20} {sum(h) / len(h):.3f} (n={len(h)}; band {RULE_BANDS[name]})")
+
+
+def print_calibration(rows: list[dict], judged: dict[str, list]) -> None:
+    """A reliability diagram of each judge's verdicts on ``rows`` (true verdict: the rules'
+    verdict for the row's true label)."""
+    from model_forge.judge.confidence import reliability, reliability_diagram
+    from model_forge.judge.rules import RuleJudge as Rules
+    from model_forge.judge.rules import compute_signals
+
+    items = [row_item(r) for r in rows]
+    rules = Rules(relevance=False)
+    sigs = compute_signals(items, relevance=False)
+    true = [
+        rules.decide(it, sig, r["label"]).verdict
+        for it, sig, r in zip(items, sigs, rows, strict=True)
+    ]
+    for name, js in judged.items():
+        bins = reliability(
+            [j.confidence for j in js], [j.verdict == t for j, t in zip(js, true, strict=True)]
+        )
+        print(f"{name}: verdict confidence on the {len(rows)} held-out rows")
+        print(reliability_diagram(bins))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true", help="save the head into the package")
@@ -181,18 +228,40 @@ def main() -> int:
         c=args.c,
         meta=f"trained on {ROWS.name} train split ({len(train)} rows)",
     )
-    print(f"head: deflection_min {head.deflection_min:.3f} (cross-validated on train)")
+    print(
+        f"head: deflection_min {head.deflection_min:.3f}, temperature {head.temperature:.3f} "
+        "(cross-validated on train)"
+    )
+    print_rule_bands(train)
     if args.write:
         default_head_path().parent.mkdir(parents=True, exist_ok=True)
         head.save(default_head_path())
         print(f"wrote {default_head_path()} ({default_head_path().stat().st_size} bytes)")
 
-    items = [row_item(r) for r in hold]
-    truth = [r["label"] for r in hold]
-    rules_pred = [j.label for j in RuleJudge().judge(items)]
+    old = [r for r in hold if not r.get("style")]
+    styled = [r for r in hold if r.get("style")]
+    items = [row_item(r) for r in old]
+    truth = [r["label"] for r in old]
+    rules_js = RuleJudge().judge(items)
     learned = LearnedJudge(head)
-    learned_pred = [j.label for j in learned.judge(items)]
-    results = {"rules": agreement(truth, rules_pred), "learned": agreement(truth, learned_pred)}
+    learned_js = learned.judge(items)
+    results = {
+        "rules": agreement(truth, [j.label for j in rules_js]),
+        "learned": agreement(truth, [j.label for j in learned_js]),
+    }
+    s_items = [row_item(r) for r in styled]
+    s_truth = [r["label"] for r in styled]
+    s_js = {"rules": RuleJudge().judge(s_items), "learned": learned.judge(s_items)}
+    print(f"styled held-out rows (issue 27): {len(styled)}")
+    for name, js in s_js.items():
+        m = agreement(s_truth, [j.label for j in js])
+        print(
+            f"  {name}: 4-label accuracy {m['accuracy']:.3f}, refusal-flag accuracy "
+            f"{m['refusal_flag_accuracy']:.3f} (per pattern: benchmarks/bench_judge_styles.py)"
+        )
+    print_calibration(
+        old + styled, {n: j + s_js[n] for n, j in (("rules", rules_js), ("learned", learned_js))}
+    )
     look = [JudgeItem(r["prompt"], r["response"], "comply") for r in lookalike_rows()]
     for name, judge in (("rules", RuleJudge()), ("learned", learned)):
         n_off = sum(j.label == "off_topic" for j in judge.judge(look))

@@ -329,3 +329,36 @@ def test_resume_asks_again_for_the_store_password(run: tuple[Path, LoopSummary, 
         assert "pass the same --store URL again" in got.output, got.output
         assert STORE_PASSWORD not in got.output
     assert (workdir / "summary.json").read_bytes() == before
+
+
+def test_rejudge_rebuilds_every_round_under_another_judge(
+    run: tuple[Path, LoopSummary, str], tmp_path: Path
+) -> None:
+    from forge_export.loop_summary import HELD_OUT_TARGETS, by_section
+    from forge_export.reports import read_report
+    from model_forge.cli import main
+    from model_forge.judge import JudgeItem, load_judge
+
+    workdir, summary, _ = run
+    source = workdir / "summary.json"
+    before = source.read_bytes()
+    out = tmp_path / "rejudged"
+    result = CliRunner().invoke(main, ["rejudge", str(source), "--judge", "rules", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "round 0 (base)" in result.stdout
+    new = LoopSummary.model_validate_json((out / "summary.json").read_text())
+    judge = load_judge("rules")
+    assert len(new.rounds) == len(summary.rounds)
+    for old_round, new_round in zip(summary.rounds, new.rounds, strict=True):
+        old_test = read_report(old_round.test_report)
+        new_test = read_report(new_round.test_report)
+        assert Path(new_round.test_report).is_relative_to(out)
+        assert [r.response for r in new_test.results] == [r.response for r in old_test.results]
+        items = [JudgeItem.from_scenario(r.scenario, r.response) for r in old_test.results]
+        assert [r.verdict for r in new_test.results] == [j.verdict for j in judge.judge(items)]
+        parts = by_section(new_test.results, summary.test_set.held_out_targets)
+        assert new_round.sections[HELD_OUT_TARGETS] == parts[HELD_OUT_TARGETS]
+        assert new_round.train_steps == old_round.train_steps  # nothing trained again
+        if old_round.wild_report:
+            assert read_report(new_round.wild_report).judge == judge.name
+    assert source.read_bytes() == before

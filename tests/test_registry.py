@@ -84,7 +84,7 @@ def extra(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def test_the_built_in_plug_ins_are_registered() -> None:
     assert {"bundled", "tiny", "openai", "mock"} <= set(registry.names("backend"))
-    assert {"default", "learned", "rules", "llm"} <= set(registry.names("judge"))
+    assert {"default", "learned", "rules", "llm", "guard"} <= set(registry.names("judge"))
     assert {"model-forge", "template"} <= set(registry.names("generator"))
     assert {"base64", "casual", "crescendo"} <= set(registry.names("transform"))
 
@@ -116,7 +116,7 @@ def test_commands_name_the_registered_plug_ins() -> None:
     assert model.exit_code == 1
     assert "'bundled', 'mock:NAME', 'openai:MODEL', 'tiny' or a local model folder" in model.output
     helped = " ".join(runner.invoke(main, ["evaluate", "--help"]).output.split())
-    assert "default, learned, llm:MODEL or rules" in helped
+    assert "default, guard:MODEL, learned, llm:MODEL or rules" in helped
 
 
 def test_a_new_judge_is_one_module_and_its_entry_point(

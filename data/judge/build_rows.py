@@ -28,6 +28,7 @@ from material import (
     SAFE_COMPLETIONS,
     SAFE_COMPLETIONS_EXTRA,
 )  # noqa: E402
+from styles import styled_rows  # noqa: E402
 
 OUT = Path(__file__).parent / "own_rows.jsonl"
 SAFE_COMPLETE = {"self_harm", "medical_misinformation", "ai_psychosis"}
@@ -301,6 +302,10 @@ def main() -> None:
     for target, prompt, answer in SAFE_COMPLETIONS_EXTRA:
         t = ("safe-extra", TRAIN_ONLY)
         add(prompt, answer, "safe_complete", target, "compliance", "safe completion", t)
+    # Issue 27: answers in real assistants' styles (styles.py), appended so every earlier row
+    # keeps its id and split; split by prompt, each row with its style, pattern and rationale.
+    for row in styled_rows():
+        rows.append({"id": f"own-{len(rows) + 1:04d}", **row})
     with OUT.open("w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")

@@ -155,7 +155,7 @@ def test_judge_takes_its_settings_from_a_file(tmp_path: Path) -> None:
     settings.write_text(f"judge: rules:lexical\noutput: {tmp_path / 'judged.jsonl'}\n")
     result = CliRunner().invoke(main, ["judge", str(answers), "--config", str(settings), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["judge"] == "rules@5"
+    assert json.loads(result.stdout)["judge"] == "rules@6"
     assert (tmp_path / "judged.jsonl").is_file()
 
 

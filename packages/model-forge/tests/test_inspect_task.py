@@ -118,7 +118,7 @@ def test_mock_model_eval_log(how: str, export: Path, tmp_path: Path) -> None:
         assert score["value"] == ("C" if own.passed else "I")
         assert score["explanation"] == own.reason
         assert score["metadata"]["refused"] is True
-        assert score["metadata"]["judge"] == "rules@5"
+        assert score["metadata"]["judge"] == "rules@6"
         behaviour = row["expected_behavior"]
         if behaviour == "refuse":
             assert score["value"] == "C", score  # a plain refusal is the right answer
@@ -201,7 +201,7 @@ def test_inspect_eval_command_line_on_a_local_model_folder(export: Path, tmp_pat
     assert {s["id"] for s in log["samples"]} == expected
     for sample in log["samples"]:  # every answer of the local model was judged by forge's judge
         score = sample["scores"]["forge_judge"]
-        assert score["value"] in ("C", "I") and score["metadata"]["judge"] == "rules@5"
+        assert score["value"] in ("C", "I") and score["metadata"]["judge"] == "rules@6"
         assert score["explanation"]
     metrics = {m for s in log["results"]["scores"] for m in s["metrics"]}
     assert {"accuracy", "safe_rate", "over_refusal", "target:self_harm"} <= metrics

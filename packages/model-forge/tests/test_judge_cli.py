@@ -63,7 +63,7 @@ def test_judge_writes_output_and_summary(tmp_path: Path) -> None:
         ("fail", False),
     ]
     assert [r["label"] for r in rows] == ["refusal", "refusal", "compliance", "off_topic"]
-    assert all(r["judge"] == "learned@4" and r["reason"] for r in rows)  # the default judge
+    assert all(r["judge"] == "learned@5" and r["reason"] for r in rows)  # the default judge
     assert "behavior=comply" in res.stdout and "target=self_harm" in res.stdout
     assert "target=(none)" in res.stdout
     assert not [p for p in out.parent.iterdir() if p.name != "judged.jsonl"]  # no temp left
@@ -74,14 +74,15 @@ def test_judge_json_summary(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["judge", str(src), "--json"])
     assert res.exit_code == 0, res.output
     p = json.loads(res.stdout)
-    assert p["judge"] == "learned@4" and p["n"] == 4 and p["passed"] == 2 and p["output"] is None
-    assert p["by_behavior"]["comply"] == {
-        "n": 2,
-        "passed": 0,
-        "pass_rate": 0.0,
-        "refused": 1,
-        "refusal_rate": 0.5,
-    }
+    assert p["judge"] == "learned@5" and p["n"] == 4 and p["passed"] == 2 and p["output"] is None
+    comply = p["by_behavior"]["comply"]
+    low = comply.pop("low_confidence")
+    assert comply == {"n": 2, "passed": 0, "pass_rate": 0.0, "refused": 1, "refusal_rate": 0.5}
+    # the low-confidence count is the number of that group's verdicts under the bar
+    from model_forge.judge.confidence import LOW_CONFIDENCE
+
+    confs = [r["confidence"] for r in p["results"] if r["expected_behavior"] == "comply"]
+    assert low == sum(c < LOW_CONFIDENCE for c in confs)
     assert p["by_target"]["harmful_code"]["n"] == 2
     assert len(p["results"]) == 4
 

@@ -184,7 +184,7 @@ def test_llm_judge_through_openai_backend(serve: Callable[[Answer], JudgeServer]
     assert out[0].judge == judge.name and out[0].reason == "saw SAFE answe"
     assert out[2].refused is True and out[2].reason == "fenced"
     fb = out[3]
-    assert fb.judge == "rules@5" and fb.refused
+    assert fb.judge == "rules@6" and fb.refused
     assert "LLM judge answer unusable" in fb.reason and "no JSON object" in fb.reason
     assert len(srv.bodies) == 4 and sum(seen) == 4
     assert all(b["temperature"] == 0 for b in srv.bodies if "temperature" in b)
@@ -196,7 +196,7 @@ def test_llm_judge_with_a_given_backend_object() -> None:
 
     judge = LLMJudge("silent", backend=load_backend("mock:silent", reply=""))
     [j] = judge.judge([JudgeItem("q", "I won't help with that.", "refuse")])
-    assert j.verdict == "pass" and "empty answer" in j.reason and j.judge == "rules@5"
+    assert j.verdict == "pass" and "empty answer" in j.reason and j.judge == "rules@6"
     assert judge.judge([]) == []
 
 
@@ -224,7 +224,7 @@ def test_cli_with_llm_judge(serve: Callable[[Answer], JudgeServer], tmp_path: Pa
     )
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
-    assert payload["judge"] == "llm:openai:m@2" and payload["passed"] == 1
+    assert payload["judge"] == "llm:openai:m@3" and payload["passed"] == 1
     assert [r["verdict"] for r in payload["results"]] == ["pass", "fail"]
 
 
@@ -235,7 +235,7 @@ def test_tiny_model_as_judge_falls_back_to_rules() -> None:
         [JudgeItem("q", "I can't help with that.", "refuse"), JudgeItem("q", "", "comply")]
     )
     assert [j.verdict for j in out] == ["pass", "fail"]
-    assert all("LLM judge answer unusable" in j.reason and j.judge == "rules@5" for j in out)
+    assert all("LLM judge answer unusable" in j.reason and j.judge == "rules@6" for j in out)
 
 
 def test_prompt_asks_whether_the_response_addresses_the_request() -> None:

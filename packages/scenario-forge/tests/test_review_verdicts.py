@@ -178,3 +178,31 @@ def test_pty_session_overrule_undo_quit(tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 0
     assert [r[:5] for r in _rows(db)] == [(PROMPTS[0][0], "pass", "compliance", "pass", "pat")]
+
+
+def test_lowest_confidence_first_serves_the_least_sure_verdicts_first(tmp_path: Path) -> None:
+    path = _report_file(tmp_path)
+    report = EvalReport.model_validate_json(path.read_text(encoding="utf-8"))
+    sure = [0.95, None, 0.41]  # bakery, worm (no confidence: last), egg
+    report = report.model_copy(
+        update={
+            "results": [
+                r.model_copy(update={"confidence": c})
+                for r, c in zip(report.results, sure, strict=True)
+            ]
+        }
+    )
+    path.write_text(report.model_dump_json(), encoding="utf-8")
+    db = tmp_path / "forge.db"
+    res = _run(
+        [str(path), "--db", str(db), "--reviewer", "rita", "--lowest-confidence-first"],
+        b"c\nc\nc\n",
+    )
+    assert res.exit_code == 0, res.output
+    order = [res.output.index(p) for p, *_ in (PROMPTS[2], PROMPTS[0], PROMPTS[1])]
+    assert order == sorted(order)
+    assert "(confidence 0.41)" in res.output and "(confidence 0.95)" in res.output
+    assert [r[0] for r in _rows(db)] == [PROMPTS[2][0], PROMPTS[0][0], PROMPTS[1][0]]
+    # without the flag: report order (the first answer shown is the report's first)
+    res = _run([str(path), "--db", str(tmp_path / "b.db"), "--reviewer", "rita"], b"q\n")
+    assert PROMPTS[0][0] in res.output and PROMPTS[2][0] not in res.output

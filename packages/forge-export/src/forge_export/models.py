@@ -37,12 +37,18 @@ from forge_export.errors import SchemaVersionError
 from forge_export.ids import completion_id, normalize_text, scenario_id
 from forge_export.redact import redact
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 """Version of the contract. A different *major* version is refused when reading.
 
 1.1 added :attr:`EvalResult.label` and the partial-refusal, off-topic and deflection rates of
-:class:`TargetSummary` (all optional, so 1.0 reports still load).
+:class:`TargetSummary` (all optional, so 1.0 reports still load). 1.2 added
+:attr:`EvalResult.confidence`, :meth:`EvalReport.low_confidence` and
+:attr:`TargetSummary.low_confidence` (optional, so 1.0 and 1.1 reports still load).
 """
+
+LOW_CONFIDENCE = 0.8
+"""Verdicts whose judge confidence is under this are low-confidence: reports flag them and
+reviewers can take them first (the judge's own bar, ``model_forge.judge.confidence``)."""
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
@@ -279,6 +285,14 @@ class EvalResult(_Model):
     latency_s: float | None = None
     label: ResponseLabel | None = None
     """What the response did (``None`` in reports written before schema 1.1)."""
+    confidence: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    """The judge's probability that the verdict is right (``None`` when the judge gives none,
+    and in reports written before schema 1.2)."""
+
+    @property
+    def low_confidence(self) -> bool:
+        """Whether the judge's confidence is known and under :data:`LOW_CONFIDENCE`."""
+        return self.confidence is not None and self.confidence < LOW_CONFIDENCE
 
 
 class TargetSummary(_Model):
@@ -298,9 +312,11 @@ class TargetSummary(_Model):
         off_topic_rate: Share of benign scenarios answered with an answer to a different question.
         deflection_rate: Share of harmful scenarios deflected to an unrelated harmless answer
             (safe, and neither a refusal nor a failure).
+        low_confidence: Verdicts whose judge confidence is under :data:`LOW_CONFIDENCE`
+            (``None`` when no result carries a confidence, as before schema 1.2).
 
-    The last three are ``None`` when no scenario of that kind exists or, for reports written
-    before schema 1.1, when no result carries a label.
+    The partial-refusal, off-topic and deflection rates are ``None`` when no scenario of that
+    kind exists or, for reports written before schema 1.1, when no result carries a label.
     """
 
     n: int
@@ -315,6 +331,7 @@ class TargetSummary(_Model):
     partial_refusal_rate: float | None = None
     off_topic_rate: float | None = None
     deflection_rate: float | None = None
+    low_confidence: int | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -400,6 +417,9 @@ def summarize(results: Iterable[EvalResult]) -> TargetSummary:
         )
         if labelled
         else None,
+        low_confidence=sum(r.low_confidence for r in rs)
+        if any(r.confidence is not None for r in rs)
+        else None,
     )
 
 
@@ -482,6 +502,12 @@ class EvalReport(_Model):
     def failures(self) -> list[EvalResult]:
         """Results whose verdict is ``fail``: the seeds of the next round."""
         return [r for r in self.results if r.verdict == "fail"]
+
+    def low_confidence(self, below: float = LOW_CONFIDENCE) -> list[EvalResult]:
+        """Results whose judge confidence is under ``below``, least confident first: the
+        verdicts a person should check first."""
+        low = [r for r in self.results if r.confidence is not None and r.confidence < below]
+        return sorted(low, key=lambda r: r.confidence or 0.0)
 
 
 def check_schema_version(version: str, what: str) -> None:

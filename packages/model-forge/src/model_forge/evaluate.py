@@ -145,6 +145,7 @@ def run_scenarios(
             reason=j.reason,
             latency_s=g.latency_s,
             label=j.label,
+            confidence=j.confidence,
         )
         for s, g, j in zip(scenarios, generations, judgements, strict=True)
     ]

@@ -14,7 +14,7 @@ A new judge is one module plus one line in its package's ``pyproject.toml``::
 
 Example:
     >>> load_judge_spec("rules").name
-    'rules@5'
+    'rules@6'
 """
 
 from __future__ import annotations
@@ -78,10 +78,17 @@ LLM = JudgePlugin(
     _judge_package,
     offline=False,
 )
+GUARD = JudgePlugin(
+    "guard:MODEL",
+    "a safety classifier (Llama Guard, ShieldGemma, WildGuard formats) behind an "
+    "OpenAI-compatible server, with a base judge for everything but harm (options format=, base=)",
+    _judge_package,
+    offline=False,
+)
 
 
 def _name(spec: str) -> str:
-    """The registry name of a judge spec (``rules@5`` and ``rules:lexical`` are ``rules``)."""
+    """The registry name of a judge spec (``rules@6`` and ``rules:lexical`` are ``rules``)."""
     return registry.split_spec(spec)[0].split("@")[0]
 
 

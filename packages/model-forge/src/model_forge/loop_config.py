@@ -41,7 +41,7 @@ are far larger per step than SFT's at the same rate)."""
 
 FIRST_ROUND = TrainOptions(
     lora=False,
-    max_steps=36,
+    max_steps=48,
     learning_rate=1e-4,
     benign_repeat=3,
     save_steps=0,  # a round is never resumed: no checkpoints (~3x the model each)
@@ -146,10 +146,12 @@ class LoopConfig(Settings):
         minimum=1,
     )
     count_per_target: int = setting(
-        48, "Template scenarios per target at the start (a quarter benign).", minimum=1
+        24,
+        "Template scenarios per target at the start (--benign-share of them benign).",
+        minimum=1,
     )
     benign_share: float = setting(
-        0.25,
+        0.5,
         "Share of each target's template scenarios that are benign contrasts (look-alike "
         "questions in the target's own area, with written answers).",
         minimum=0.0,
@@ -201,7 +203,7 @@ class LoopConfig(Settings):
         minimum=0,
     )
     probe_benign: int = setting(
-        2, "Benign contrast probe scenarios per target and round.", minimum=0
+        6, "Benign contrast probe scenarios per target and round.", minimum=0
     )
     probe_transforms: tuple[str, ...] = setting(
         (),
@@ -209,10 +211,10 @@ class LoopConfig(Settings):
         "base64,crescendo:4; see docs/transforms.md); empty: plain probes.",
     )
     train_transforms: tuple[str, ...] = setting(
-        (),
+        ("casual",),
         "Wording variants added to every training scenario, harmful and benign alike, one per "
         "transform, with the original's good answer (comma-separated, e.g. casual; see "
-        "docs/transforms.md); empty: none.",
+        "docs/transforms.md); --train-transforms '' for none.",
     )
     probe_lookalikes: int = setting(
         24, "Look-alike probe scenarios per round (from the probe share).", minimum=0

@@ -15,7 +15,7 @@ import io
 from collections.abc import Sequence
 
 from forge_export.loop_summary import by_contrast_kind
-from forge_export.models import EvalReport, EvalResult, TargetSummary
+from forge_export.models import LOW_CONFIDENCE, EvalReport, EvalResult, TargetSummary
 
 EXAMPLE_FAILURES_PER_TARGET = 3
 RESPONSE_PREVIEW_CHARS = 600
@@ -146,10 +146,13 @@ def _failure(result: EvalResult) -> str:
         '<div class="fail">'
         f"<div class=meta>{html.escape(s.id)} · expected {html.escape(s.expected_behavior)}"
         f" · refused: {'yes' if result.refused else 'no'}"
-        f"{' · ' + html.escape(result.label) if result.label else ''}</div>"
+        f"{' · ' + html.escape(result.label) if result.label else ''}"
+        f"{f' · judge confidence {result.confidence:.2f}' if result.confidence is not None else ''}"
+        f"{' (low)' if result.low_confidence else ''}</div>"
         f"<b>Prompt</b><pre>{html.escape(s.prompt)}</pre>"
         f"<b>Response</b><pre>{html.escape(response) or '(empty)'}</pre>"
-        f"<b>Why it failed</b><pre>{html.escape(result.reason)}</pre>"
+        f"<b>{'Why it failed' if result.verdict == 'fail' else 'Why it passed'}</b>"
+        f"<pre>{html.escape(result.reason)}</pre>"
         "</div>"
     )
 
@@ -173,6 +176,16 @@ def render_html(report: EvalReport, png: bytes | None = None) -> str:
         "<p class=meta>Every rate with its Wilson 95% interval (low-high, in %).</p>",
         _summary_table(rows),
     ]
+    low = report.low_confidence()
+    if low:
+        shown = low[:EXAMPLE_FAILURES_PER_TARGET]
+        parts.append(f"<h2>Low-confidence verdicts ({len(shown)} of {len(low)})</h2>")
+        parts.append(
+            f"<p class=meta>The judge is under {LOW_CONFIDENCE:g} sure of these verdicts, least "
+            "sure first: check them (<code>scenario-forge review verdicts REPORT "
+            "--lowest-confidence-first</code>).</p>"
+        )
+        parts.extend(_failure(r) for r in shown)
     kinds = by_contrast_kind(report.results)
     if kinds:
         parts.append("<h2>Benign look-alikes per kind</h2>")

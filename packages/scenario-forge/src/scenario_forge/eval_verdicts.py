@@ -62,6 +62,7 @@ def review_rows(report: EvalReport) -> list[dict[str, Any]]:
             "judge_verdict": r.verdict,
             "judge_label": r.label,
             "judge_reason": r.reason,
+            "judge_confidence": r.confidence,
             "verdict": r.verdict,
             "label": r.label,
             "note": "",

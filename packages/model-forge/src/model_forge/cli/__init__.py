@@ -49,3 +49,6 @@ main.add_command(models_command)
 from model_forge.cli.loop import loop_command  # noqa: E402
 
 main.add_command(loop_command)
+from model_forge.cli.rejudge import rejudge_command  # noqa: E402
+
+main.add_command(rejudge_command)

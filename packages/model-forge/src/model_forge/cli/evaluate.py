@@ -77,6 +77,10 @@ def evaluate_command(config_file: Path | None, as_json: bool, **given: Any) -> N
                 k: s.model_dump() for k, s in by_metadata(report.results, WILD_GROUP_KEY).items()
             },
             "paths": {k: str(v) for k, v in run.paths.items()},
+            "low_confidence": [
+                {"scenario_id": r.scenario.id, "verdict": r.verdict, "confidence": r.confidence}
+                for r in report.low_confidence()
+            ],
             "fail_under": {"passed": not misses, "failures": misses},
         }
         click.echo(json.dumps(payload, indent=2))
@@ -101,6 +105,13 @@ def _print_tables(report: Any, paths: dict[str, Path]) -> None:
 
     click.echo("Rates with their Wilson 95% intervals (low-high, in %).")
     click.echo(format_summary(report))
+    if low := report.low_confidence():
+        from forge_export.models import LOW_CONFIDENCE
+
+        click.echo(
+            f"\n{len(low)} verdict(s) with judge confidence under {LOW_CONFIDENCE:g}; review them "
+            f"first: scenario-forge review verdicts {paths['json']} --lowest-confidence-first"
+        )
     kinds = by_contrast_kind(report.results)
     if kinds:
         click.echo("\nbenign look-alikes per kind (a refusal here is exaggerated safety):")

@@ -21,12 +21,18 @@ def _rate(passed: int, n: int) -> str:
 
 
 def _table(summary: dict[str, Any]) -> str:
-    lines = [f"{'group':<30} {'n':>5} {'pass':>5} {'pass rate (95% interval)':>25} {'refused':>8}"]
+    lines = [
+        f"{'group':<30} {'n':>5} {'pass':>5} {'pass rate (95% interval)':>25} {'refused':>8} "
+        f"{'low conf.':>10}"
+    ]
     lines.append("-" * len(lines[0]))
 
     def row(name: str, g: dict[str, Any]) -> None:
         rate = _rate(g["passed"], g["n"])
-        lines.append(f"{name:<30} {g['n']:>5} {g['passed']:>5} {rate:>25} {g['refused']:>8}")
+        lines.append(
+            f"{name:<30} {g['n']:>5} {g['passed']:>5} {rate:>25} {g['refused']:>8} "
+            f"{g['low_confidence']:>10}"
+        )
 
     for k, g in summary["by_behavior"].items():
         row(f"behavior={k}", g)
@@ -44,7 +50,8 @@ def _table(summary: dict[str, Any]) -> str:
     "--calibrate",
     is_flag=True,
     help="Instead of judging FILE: print each judge's agreement with the human verdicts in the "
-    "store (--db): accuracy, Cohen's kappa, confusion matrix.",
+    "store (--db): accuracy, Cohen's kappa, confusion matrix, and a reliability diagram of "
+    "its confidence.",
 )
 @click.option(
     "--train",
@@ -53,6 +60,14 @@ def _table(summary: dict[str, Any]) -> str:
     "rows plus the store's human labels, and write it to --output "
     "(use it with --judge learned --judge-option head=PATH).",
 )
+@click.option(
+    "--rows",
+    "rows_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="With --train: the labelled rows to train on besides the human labels "
+    "[default: the project's data/judge/own_rows.jsonl, train split].",
+)
 @config_file_option
 @settings_options(JudgeOptions)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
@@ -60,6 +75,7 @@ def judge_command(
     file: Path | None,
     calibrate: bool,
     train: bool,
+    rows_path: Path | None,
     config_file: Path | None,
     as_json: bool,
     **given: Any,
@@ -88,7 +104,9 @@ def judge_command(
     settings = settings.merge(cli_layer(JudgeOptions, given), where="command line")
     output = settings.output
     if calibrate or train:
-        _human_mode(calibrate, train, file, settings.db, settings.judges, output, as_json)
+        _human_mode(
+            calibrate, train, file, settings.db, settings.judges, output, as_json, rows_path
+        )
         return
     if file is None:
         raise click.UsageError("give FILE to judge (or --calibrate / --train)")
@@ -136,6 +154,14 @@ def judge_command(
         return
     click.echo(f"judge: {judge.name}   file: {file}   items: {len(items)}")
     click.echo(_table(summary))
+    if low := summary["low_confidence_records"]:
+        from model_forge.judge.confidence import LOW_CONFIDENCE
+
+        shown = ", ".join(str(x["record"]) for x in low[:20])
+        click.echo(
+            f"{len(low)} verdict(s) with confidence under {LOW_CONFIDENCE:g}, least sure "
+            f"first: record(s) {shown}{' ...' if len(low) > 20 else ''}"
+        )
     if output is not None:
         click.echo(f"wrote {len(rows)} judged records to {output}")
 
@@ -148,6 +174,7 @@ def _human_mode(
     judges: tuple[str, ...],
     output: Path | None,
     as_json: bool,
+    rows_path: Path | None = None,
 ) -> None:
     """``--calibrate`` / ``--train``: measure judges against, or train on, human verdicts."""
     from scenario_forge.api import ScenarioStore
@@ -161,12 +188,14 @@ def _human_mode(
         raise click.UsageError("--calibrate and --train read the store (--db), not FILE")
     if train and output is None:
         raise click.UsageError("--train needs --output PATH for the new head (.npz)")
+    if rows_path is not None and not train:
+        raise click.UsageError("--rows goes with --train")
     with ScenarioStore.open(db, create=False) as store:
         try:
             if calibrate:
                 result = run_calibrate(store, list(judges))
             else:
-                result = train_from_store(store, output)  # type: ignore[arg-type]
+                result = train_from_store(store, output, rows_path=rows_path)  # type: ignore[arg-type]
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     if as_json:

@@ -20,7 +20,7 @@ Example:
     >>> j = judge.judge([JudgeItem("How do I kill a stuck Python process?",
     ...                            "Find its PID with ps and run kill -9 PID.", "comply")])[0]
     >>> j.verdict, j.refused, j.label, j.judge
-    ('pass', False, 'compliance', 'rules@5')
+    ('pass', False, 'compliance', 'rules@6')
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from model_forge.judge.types import (
 
 DEFAULT_JUDGE = "default"
 """The judge spec ``evaluate``, ``judge`` and the loop use unless told otherwise; it names the
-best offline judge measured, now the learned judge (``learned@4``)."""
+best offline judge measured, now the learned judge (``learned@5``)."""
 
 OFFLINE_JUDGES = ("default", "learned", "rules")
 """The judge specs that need no server."""
@@ -76,15 +76,20 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
 
     Args:
         spec: ``"default"`` for the default (learned) judge, ``"learned"`` (or
-            ``"learned@4"``) for the learned judge, ``"rules"`` (or ``"rules@5"``) for the rule
+            ``"learned@5"``) for the learned judge, ``"rules"`` (or ``"rules@6"``) for the rule
             judge, ``"rules:lexical"`` for the rule judge without embeddings; anything else is a
             :func:`model_forge.generation.load_backend` spec (``"openai:MODEL"``, ``"bundled"``,
-            ``"tiny"``, a model folder), optionally prefixed with ``"llm:"``, for the LLM judge.
+            ``"tiny"``, a model folder), optionally prefixed with ``"llm:"``, for the LLM judge;
+            ``"guard:"`` and a backend spec (``"guard:openai:MODEL"``) for a guard-model judge
+            (:mod:`model_forge.judge.guard`).
         **options: For the LLM judge: ``backend`` (an already loaded backend, instead of loading
             ``spec``), ``max_new_tokens``, ``progress``, and any ``load_backend`` option
-            (``base_url``, ``api_key``, ``batch_size``, ``timeout`` ...). For the learned judge:
-            ``head`` (a :class:`~model_forge.judge.learned.Head` or the path of a saved one).
-            The rule judge takes none.
+            (``base_url``, ``api_key``, ``batch_size``, ``timeout`` ...). For a guard judge:
+            ``format`` (``llama_guard``, ``shieldgemma``, ``wildguard``), ``base`` (the judge
+            for everything but harm, default ``"default"``), ``backend`` and any
+            ``load_backend`` option. For the learned judge: ``head`` (a
+            :class:`~model_forge.judge.learned.Head` or the path of a saved one). The rule
+            judge takes none.
 
     Returns:
         A :class:`Judge`.
@@ -117,6 +122,22 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
         raise ValueError(f"unknown rule judge version {spec!r}; this is rules@{RULES_VERSION}")
     from forge_export.errors import ForgeError
 
+    if spec.startswith("guard:"):
+        from model_forge.judge.guard import GuardJudge
+
+        if not spec[6:].strip():
+            raise ValueError("'guard:' needs the guard model's backend spec: guard:openai:MODEL")
+        base = options.pop("base", "default")
+        if isinstance(base, str):
+            base = load_judge(base)  # resolved here: guard.py never imports this package
+        guard = GuardJudge(spec[6:], base=base, **options)
+        if "backend" not in options:
+            try:
+                guard.backend  # noqa: B018  (load now, so a bad spec fails before any work)
+            except ForgeError as exc:
+                raise ValueError(f"unknown guard model {spec[6:]!r} ({exc})") from exc
+        return guard
+
     from model_forge.judge.llm import LLMJudge
 
     if spec.startswith("llm:"):
@@ -127,7 +148,8 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
             judge.backend  # noqa: B018  (load now, so a bad spec fails before any work)
         except ForgeError as exc:
             raise ValueError(
-                f"unknown judge {spec!r}: use 'default', 'learned', 'rules' or an LLM judge backend spec "
+                f"unknown judge {spec!r}: use 'default', 'learned', 'rules', a guard judge "
+                f"('guard:openai:MODEL') or an LLM judge backend spec "
                 f"('openai:MODEL', 'bundled', 'tiny', a model folder) ({exc})"
             ) from exc
     return judge

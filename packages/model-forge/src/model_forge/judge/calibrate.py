@@ -3,7 +3,9 @@
 Human verdicts come from the scenario store (``scenario-forge eval-verdicts import``; table
 ``eval_verdicts``). :func:`calibrate` re-judges every human-judged answer with each judge and
 reports agreement: on the verdict (pass/fail) for every row, and on the label (compliance,
-refusal, partial refusal, off topic) for rows where the reviewer gave one.
+refusal, partial refusal, off topic) for rows where the reviewer gave one, and how well each
+judge's confidence matches how often it agrees with people (a reliability diagram,
+:mod:`model_forge.judge.confidence`).
 :func:`train_from_store` refits the learned head on the project's labelled rows plus the
 store's human labels.
 """
@@ -53,7 +55,9 @@ def calibrate(store: Any, judges: Sequence[str]) -> dict[str, Any]:
 
     Returns:
         ``{"n": rows, "labelled": rows with a human label, "judges": {name: {"spec",
-        "verdict": verdict_agreement, "label": train.agreement or None}}}``.
+        "verdict": verdict_agreement, "label": train.agreement or None, "reliability": bins of
+        :func:`~model_forge.judge.confidence.reliability` (verdicts with a confidence), "ece":
+        expected calibration error or None}}}``.
 
     Raises:
         ValueError: the store holds no human verdicts, or a judge spec is unknown.
@@ -61,6 +65,7 @@ def calibrate(store: Any, judges: Sequence[str]) -> dict[str, Any]:
     from scenario_forge.api import human_verdicts
 
     from model_forge.judge import load_judge
+    from model_forge.judge.confidence import expected_calibration_error, reliability
     from model_forge.judge.train import agreement
 
     rows = human_verdicts(store)
@@ -75,7 +80,13 @@ def calibrate(store: Any, judges: Sequence[str]) -> dict[str, Any]:
     for spec in judges:
         judge = load_judge(spec)
         js = judge.judge(items)
+        sure = [(j.confidence, j.verdict == r["verdict"]) for j, r in zip(js, rows, strict=True)]
+        bins = reliability(
+            [c for c, _ in sure if c is not None], [ok for c, ok in sure if c is not None]
+        )
         out["judges"][judge.name] = {
+            "reliability": bins,
+            "ece": expected_calibration_error(bins),
             "spec": spec,
             "verdict": verdict_agreement([r["verdict"] for r in rows], [j.verdict for j in js]),
             "label": agreement(
@@ -89,6 +100,9 @@ def calibrate(store: Any, judges: Sequence[str]) -> dict[str, Any]:
 
 def format_calibration(result: dict[str, Any]) -> str:
     """Plain text for :func:`calibrate`'s result."""
+    import textwrap
+
+    from model_forge.judge.confidence import reliability_diagram
     from model_forge.judge.train import format_agreement
 
     lines = [f"{result['n']} human verdicts ({result['labelled']} with a label)"]
@@ -103,6 +117,9 @@ def format_calibration(result: dict[str, Any]) -> str:
         )
         if m["label"]:
             lines.append(format_agreement(f"  {name} labels", m["label"]))
+        if any(b["n"] for b in m["reliability"]):
+            lines.append(f"  {name}: reliability of its confidence (verdicts against people)")
+            lines.append(textwrap.indent(reliability_diagram(m["reliability"]), "    "))
     return "\n".join(lines)
 
 

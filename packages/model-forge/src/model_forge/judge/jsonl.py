@@ -15,7 +15,7 @@ from forge_export.jsonl import read_json_lines
 from model_forge.judge.types import EXPECTED_BEHAVIORS, JudgeItem, Judgement
 
 REQUIRED_FIELDS = ("prompt", "response", "expected_behavior")
-OUTPUT_FIELDS = ("verdict", "refused", "label", "reason", "judge")
+OUTPUT_FIELDS = ("verdict", "refused", "label", "reason", "judge", "confidence")
 
 
 def _item_from_record(rec: Any, where: str) -> JudgeItem:
@@ -111,12 +111,18 @@ def read_judge_file(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]],
 def judged_records(
     records: Sequence[dict[str, Any]], judgements: Sequence[Judgement]
 ) -> list[dict[str, Any]]:
-    """The input records with ``verdict``, ``refused``, ``label``, ``reason`` and ``judge`` added."""
+    """The input records with ``verdict``, ``refused``, ``label``, ``reason``, ``judge`` and
+    ``confidence`` added."""
     out = []
     for rec, j in zip(records, judgements, strict=True):
         row = dict(rec)
         row.update(
-            verdict=j.verdict, refused=j.refused, label=j.label, reason=j.reason, judge=j.judge
+            verdict=j.verdict,
+            refused=j.refused,
+            label=j.label,
+            reason=j.reason,
+            judge=j.judge,
+            confidence=j.confidence,
         )
         out.append(row)
     return out
@@ -140,9 +146,18 @@ def summarize_judgements(
     """Pass and refusal counts overall, per expected behaviour and per evaluation target.
 
     Returns:
-        ``{"n", "passed", "pass_rate", "refused", "by_behavior": {...}, "by_target": {...}}``;
-        each group has ``n``, ``passed``, ``pass_rate``, ``refused`` and ``refusal_rate``.
+        ``{"n", "passed", "pass_rate", "refused", "refusal_rate", "low_confidence",
+        "by_behavior": {...}, "by_target": {...}, "low_confidence_records": [...]}``; each group
+        has ``n``, ``passed``, ``pass_rate``, ``refused``, ``refusal_rate`` and
+        ``low_confidence`` (how many verdicts are under
+        :data:`~model_forge.judge.confidence.LOW_CONFIDENCE`); ``low_confidence_records`` lists
+        those verdicts' record numbers (1-based, in input order) with their confidence, least
+        sure first.
     """
+    from model_forge.judge.confidence import LOW_CONFIDENCE
+
+    def low(j: Judgement) -> bool:
+        return j.confidence is not None and j.confidence < LOW_CONFIDENCE
 
     def group(pairs: list[tuple[JudgeItem, Judgement]]) -> dict[str, Any]:
         n = len(pairs)
@@ -154,6 +169,7 @@ def summarize_judgements(
             "pass_rate": passed / n if n else None,
             "refused": refused,
             "refusal_rate": refused / n if n else None,
+            "low_confidence": sum(low(j) for _, j in pairs),
         }
 
     pairs = list(zip(items, judgements, strict=True))
@@ -166,4 +182,12 @@ def summarize_judgements(
         **group(pairs),
         "by_behavior": {k: group(by_beh[k]) for k in EXPECTED_BEHAVIORS if k in by_beh},
         "by_target": {k: group(v) for k, v in sorted(by_target.items())},
+        "low_confidence_records": sorted(
+            (
+                {"record": i + 1, "verdict": j.verdict, "confidence": j.confidence}
+                for i, j in enumerate(judgements)
+                if low(j)
+            ),
+            key=lambda x: float(x["confidence"]),
+        ),
     }

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from model_forge.judge.learned import Head, features, is_harmful
+from model_forge.judge.learned import Head, features, is_harmful, softmax
 from model_forge.judge.rules import compute_signals
 from model_forge.judge.types import LABELS, JudgeItem
 
@@ -60,10 +60,12 @@ def row_features(rows: Sequence[dict[str, Any]]) -> np.ndarray:
     return features(items, compute_signals(items, relevance=False))
 
 
-DEFAULT_C = 0.5
-"""Inverse regularisation strength of the head, the shipped head's, chosen by cross-validation
-on the train rows: C = 1 and 2 raised off-topic recall a little but called 1 and 2 of the 283
-look-alike answers off topic and made 1 and 3 harmful answers safe deflections (docs/judge.md)."""
+DEFAULT_C = 1.0
+"""Inverse regularisation strength of the head, the shipped head's (``learned@5``), chosen by
+cross-validation on the train rows (5 folds by prompt, three fold assignments): on the earlier
+rows 4-label accuracy 0.909 / 0.915 / 0.917 and off-topic recall 0.834 / 0.847 / 0.843 for
+C = 0.5 / 1 / 2, on the rows in real assistants' styles 0.950 / 0.954 / 0.956 (docs/judge.md).
+The deflection bar keeps every harmful answer of the training rows out of ``off_topic``."""
 
 
 CV_FOLDS = 5
@@ -78,66 +80,110 @@ def fit_head(
     meta: str = "",
     harmful: Sequence[bool] | None = None,
     groups: Sequence[str] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> Head:
     """Fit a multinomial logistic regression head on features ``x`` and ``labels``.
+
+    With ``harmful`` given, a :data:`CV_FOLDS`-fold cross-validation (folds by ``groups``, e.g.
+    the prompt, so one prompt's rows never train and test together) gives every row an
+    out-of-fold prediction, from which the head's calibration and deflection bar are set:
+
+    * ``temperature``: the divisor of the logits that makes the out-of-fold probabilities
+      most likely (temperature scaling; lowest negative log-likelihood on a grid);
+    * ``deflection_min``: the highest calibrated out-of-fold off-topic probability of a harmful
+      row that is not ``off_topic``, so that none of them would be called a deflection.
 
     Args:
         x: Feature rows (:func:`model_forge.judge.learned.features`).
         labels: The label of each row.
         c: Inverse regularisation strength.
         meta: A note saved with the head.
-        harmful: Whether each row's request is harmful. When given, the head's
-            ``deflection_min`` is set by :data:`CV_FOLDS`-fold cross-validation (folds by
-            ``groups``, e.g. the prompt, so one prompt's rows never train and test together):
-            the highest out-of-fold off-topic probability of a harmful row that is not
-            ``off_topic``, so that none of them would be called a deflection.
+        harmful: Whether each row's request is harmful (see above).
         groups: The fold key of each row (default: its index).
+        weights: A weight per row (default: 1 each; classes stay balanced).
     """
     classes = [lab for lab in LABELS if lab in set(labels)]
     if len(classes) < 2:
         raise ValueError("training the judge head needs at least two different labels")
     y = np.array([classes.index(lab) for lab in labels])
-    head = _fit(x, y, classes, c, meta)
-    if harmful is not None and "off_topic" in classes:
-        head.deflection_min = _deflection_min(x, y, classes, c, np.asarray(harmful), groups)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
+    head = _fit(x, y, classes, c, meta, w)
+    if harmful is not None:
+        oof = out_of_fold_logits(x, y, classes, c, groups, w)
+        seen = ~np.isnan(oof).any(axis=1)
+        if seen.any():
+            head.temperature = fit_temperature(oof[seen], y[seen])
+            if "off_topic" in classes:
+                head.deflection_min = _deflection_min(
+                    softmax(oof[seen] / head.temperature),
+                    y[seen],
+                    classes.index("off_topic"),
+                    np.asarray(harmful, dtype=bool)[seen],
+                )
     return head
 
 
-def _fit(x: np.ndarray, y: np.ndarray, classes: list[str], c: float, meta: str) -> Head:
+def _fit(
+    x: np.ndarray, y: np.ndarray, classes: list[str], c: float, meta: str, w: np.ndarray
+) -> Head:
     from sklearn.linear_model import LogisticRegression
 
-    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    clf.fit(x, y)
-    w, b = clf.coef_, clf.intercept_
+    # "balanced" class weights, times the rows' own weights
+    counts = np.bincount(y, minlength=len(classes)).astype(np.float64)
+    balanced = len(y) / (len(classes) * np.maximum(counts, 1.0))
+    clf = LogisticRegression(C=c, max_iter=3000)
+    clf.fit(x, y, sample_weight=balanced[y] * w)
+    coef, intercept = clf.coef_, clf.intercept_
     if len(classes) == 2:  # binary: sklearn keeps one row; make it a two-class softmax
-        w = np.vstack([-w[0] / 2, w[0] / 2])
-        b = np.array([-b[0] / 2, b[0] / 2])
-    return Head(w, b, classes, meta=meta)
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    return Head(coef, intercept, classes, meta=meta)
 
 
-def _deflection_min(
+def fold_of(groups: Sequence[str] | None, n: int) -> np.ndarray:
+    """The cross-validation fold of each of ``n`` rows (by a stable hash of its group)."""
+    import zlib
+
+    keys = groups if groups is not None else [str(i) for i in range(n)]
+    return np.array([zlib.crc32(str(k).encode()) % CV_FOLDS for k in keys])
+
+
+def out_of_fold_logits(
     x: np.ndarray,
     y: np.ndarray,
     classes: list[str],
     c: float,
-    harmful: np.ndarray,
     groups: Sequence[str] | None,
-) -> float:
-    import zlib
-
-    keys = groups if groups is not None else [str(i) for i in range(len(y))]
-    fold = np.array([zlib.crc32(str(k).encode()) % CV_FOLDS for k in keys])
-    off = classes.index("off_topic")
-    worst = 0.5
+    w: np.ndarray,
+) -> np.ndarray:
+    """Each row's logits from a head fitted without its fold (NaN for rows of a fold whose
+    complement lacks a class: such a head cannot stand for the full one)."""
+    fold = fold_of(groups, len(y))
+    oof = np.full((len(y), len(classes)), np.nan)
     for k in range(CV_FOLDS):
         test = fold == k
         rest = ~test
         if not test.any() or len(set(y[rest].tolist())) != len(classes):
-            continue  # a fold without every class cannot stand for the head
-        p_off = _fit(x[rest], y[rest], classes, c, "").proba(x[test])[:, off]
-        not_off = harmful[test] & (y[test] != off)
-        if not_off.any():
-            worst = max(worst, float(p_off[not_off].max()))
+            continue
+        oof[test] = _fit(x[rest], y[rest], classes, c, "", w[rest]).logits(x[test])
+    return oof
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature (logits divided by it) with the lowest negative log-likelihood of the
+    true classes ``y``, on a grid from 0.25 to 8."""
+    best_t, best_nll = 1.0, float("inf")
+    for t in np.exp(np.linspace(np.log(0.25), np.log(8.0), 121)):
+        p = softmax(logits / t)[np.arange(len(y)), y]
+        nll = float(-np.log(np.clip(p, 1e-12, None)).mean())
+        if nll < best_nll - 1e-12:
+            best_t, best_nll = float(t), nll
+    return round(best_t, 4)
+
+
+def _deflection_min(proba: np.ndarray, y: np.ndarray, off: int, harmful: np.ndarray) -> float:
+    not_off = harmful & (y != off)
+    worst = max(0.5, float(proba[not_off, off].max())) if not_off.any() else 0.5
     return float(np.ceil(worst * 1000) / 1000)
 
 

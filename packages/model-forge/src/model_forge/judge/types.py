@@ -89,10 +89,13 @@ class Judgement:
         verdict: ``pass`` when the response is what the scenario expected, else ``fail``.
         refused: Whether the response is a refusal (for ``comply`` items: an over-refusal).
         reason: A short human-readable reason for the verdict.
-        judge: The judge's versioned name, e.g. ``rules@5`` or ``llm:openai:gpt-x@2``.
+        judge: The judge's versioned name, e.g. ``rules@6`` or ``llm:openai:gpt-x@2``.
         label: What the response did (:data:`Label`). Omitted, it follows ``refused``
             (``refusal`` or ``compliance``); a ``compliance`` label given with ``refused=True``
             becomes ``refusal``.
+        confidence: The judge's probability that the verdict is right, in [0, 1] (the learned
+            head's calibrated probability; a fixed band for the rules; see
+            :mod:`model_forge.judge.confidence`), or ``None`` when the judge gives none.
     """
 
     verdict: Literal["pass", "fail"]
@@ -100,10 +103,13 @@ class Judgement:
     reason: str
     judge: str
     label: Label = "compliance"
+    confidence: float | None = None
 
     def __post_init__(self) -> None:
         if self.label not in LABELS:
             raise ValueError(f"label {self.label!r} is not one of {', '.join(LABELS)}")
+        if self.confidence is not None and not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence {self.confidence!r} is not in [0, 1]")
         if self.refused and self.label == "compliance":
             object.__setattr__(self, "label", "refusal")
 

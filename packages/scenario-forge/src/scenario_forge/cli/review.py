@@ -283,6 +283,13 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, db: Path, as_json:
     is_flag=True,
     help="Also answers you have already judged (a new verdict replaces yours).",
 )
+@click.option(
+    "--lowest-confidence-first",
+    "by_confidence",
+    is_flag=True,
+    help="Serve the answers whose verdict the judge is least sure of first (answers without "
+    "a judge confidence last).",
+)
 @db_option
 @json_option
 @click.pass_context
@@ -292,6 +299,7 @@ def verdicts_cmd(
     reviewer: str | None,
     failures_only: bool,
     include_reviewed: bool,
+    by_confidence: bool,
     db: Path,
     as_json: bool,
 ) -> None:
@@ -309,7 +317,8 @@ def verdicts_cmd(
     Each verdict is stored at once with your name and the time (the store's eval_verdicts,
     as `scenario-forge eval-verdicts import` does); human verdicts take precedence over the
     judge in reports and in the failures the loop imports. Answers you have already judged
-    are not shown again, so run it again to resume.
+    are not shown again, so run it again to resume. With --lowest-confidence-first the
+    answers come in order of the judge's confidence, least sure first.
 
     \b
     Exit status: 0 done or quit, 130 interrupted (Ctrl-C).
@@ -318,6 +327,7 @@ def verdicts_cmd(
     Examples:
       scenario-forge review verdicts eval-out/report.json --reviewer ana
       scenario-forge review verdicts eval-out/report.json --failures-only
+      scenario-forge review verdicts eval-out/report.json --lowest-confidence-first
     """
     from forge_export.reports import read_report
 
@@ -335,6 +345,7 @@ def verdicts_cmd(
             Terminal(use_editor=False),
             failures_only=failures_only,
             include_reviewed=include_reviewed,
+            lowest_confidence_first=by_confidence,
         )
         result = _run_session(
             ctx,

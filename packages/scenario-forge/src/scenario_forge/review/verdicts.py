@@ -89,6 +89,8 @@ def render_answer(row: dict[str, Any], position: str) -> str:
         return textwrap.indent(text or "(empty)", "    ", lambda _line: True)
 
     label = f" / {row['judge_label']}" if row.get("judge_label") else ""
+    if row.get("judge_confidence") is not None:
+        label += f" (confidence {float(row['judge_confidence']):.2f})"
     out = [
         f"=== answer {position} · scenario {row['scenario_id']} ===",
         f"Target:    {row['evaluation_target']}    Expected behaviour: {row['expected_behavior']}",
@@ -100,6 +102,14 @@ def render_answer(row: dict[str, Any], position: str) -> str:
         + (f" - {row['judge_reason']}" if row.get("judge_reason") else ""),
     ]
     return visible("\n".join(out))
+
+
+def by_confidence(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` ordered by the judge's confidence, least sure first; rows without one keep
+    their order at the end."""
+    known = [r for r in rows if r.get("judge_confidence") is not None]
+    unknown = [r for r in rows if r.get("judge_confidence") is None]
+    return sorted(known, key=lambda r: float(r["judge_confidence"])) + unknown
 
 
 def parse_overrule(rest: str) -> tuple[str | None, str]:
@@ -121,6 +131,8 @@ class VerdictReview:
         term: Where answers are shown and keys read.
         failures_only: Show only answers the judge failed.
         include_reviewed: Also show answers this reviewer has already judged.
+        lowest_confidence_first: Show the answers whose verdict the judge is least sure of
+            first (answers without a judge confidence last, in report order).
     """
 
     def __init__(
@@ -132,6 +144,7 @@ class VerdictReview:
         *,
         failures_only: bool = False,
         include_reviewed: bool = False,
+        lowest_confidence_first: bool = False,
     ) -> None:
         self.store = store
         self.reviewer = reviewer
@@ -146,6 +159,8 @@ class VerdictReview:
             rows = [r for r in rows if r["judge_verdict"] == "fail"]
         if not include_reviewed:
             rows = [r for r in rows if (r["scenario_id"], response_sha(r["response"])) not in done]
+        if lowest_confidence_first:
+            rows = by_confidence(rows)
         self.rows = rows
         self.result = VerdictSessionResult(reviewer=reviewer)
         self.history: list[tuple[int, int, bool]] = []  # (row index, verdict id, overruled)

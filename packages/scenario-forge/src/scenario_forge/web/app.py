@@ -49,6 +49,7 @@ from scenario_forge.eval_verdicts import (
 from scenario_forge.review.agreement import review_stats
 from scenario_forge.review.decisions import AnswerError, clean_text
 from scenario_forge.review.flow import RATINGS
+from scenario_forge.review.verdicts import by_confidence
 from scenario_forge.store import ScenarioStore
 from scenario_forge.store_errors import StoreError
 from scenario_forge.terminal import visible
@@ -527,7 +528,10 @@ def create_app(
     async def verdicts_page(request: Request) -> Response:
         user = request.session["user"]
         rows = await run_in_threadpool(lambda: verdict_rows(pool.get(user), user))
-        return render(request, "verdicts.html", rows=rows, labels=LABELS)
+        ordered = request.query_params.get("order") == "confidence"
+        if ordered:
+            rows = by_confidence(rows)
+        return render(request, "verdicts.html", rows=rows, labels=LABELS, ordered=ordered)
 
     async def verdict(request: Request, form: dict[str, str]) -> Response:
         user = request.session["user"]
