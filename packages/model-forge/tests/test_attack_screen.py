@@ -22,6 +22,7 @@ from model_forge.attack_screen import (
     screen_corpus,
 )
 from model_forge.generator import ModelForgeGenerator
+from model_forge.screen_anchors import anchor_groups
 from scenario_forge.api import load_taxonomy
 from scenario_forge.generation import target_brief
 
@@ -130,12 +131,22 @@ def test_relevance_to_the_seeds_reads_what_the_attacker_was_shown(screen: Attack
             None,
             "",
         ),
+        (
+            {"relevance_target": 0.3, "relevance_seeds": 0.3, "harm": 0.9, "anchor_margin": -0.01},
+            "not_harmful",
+            "closer to anchor 'a' than to t: margin -0.01 < +0.00",
+        ),
+        (
+            {"relevance_target": 0.3, "relevance_seeds": 0.3, "harm": 0.9, "anchor_margin": 0.0},
+            None,
+            "",
+        ),
     ],
 )
 def test_decide_at_the_thresholds(
     scores: dict[str, float], reason: str | None, detail: str
 ) -> None:
-    v = decide("t", scores, "u")
+    v = decide("t", scores, "u", "a")
     assert (v.reason, v.detail) == (reason, detail)
     assert v.scores == scores
 
@@ -155,6 +166,30 @@ def test_the_corpus_keeps_requests_and_statements_apart() -> None:
     refusal_opening = "That would hand someone a working tool to break into or damage systems"
     assert any(s.startswith(refusal_opening) for s in corpus.statements)
     assert set(corpus.descriptions) == set(tax.names())
+
+
+def test_the_anchors_are_pseudo_targets_and_negatives_but_not_the_test_prompts(
+    screen: AttackScreen,
+) -> None:
+    import importlib.util
+
+    bench_path = Path(__file__).parents[3] / "benchmarks" / "bench_attack_screen.py"
+    spec = importlib.util.spec_from_file_location("bench_attack_screen", bench_path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    held_out = {*bench.META_TEXT, *bench.EVERYDAY, *META_TEXT.values()}
+    anchors = screen.corpus.anchor_texts()
+    assert len(anchors) >= 60 and not held_out & set(anchors)
+    assert screen.model.anchors == tuple(anchor_groups())
+    assert screen.model.anchor_centroids.shape == (len(anchor_groups()), 384)
+    # the anchors were fitted on, so this checks the wiring, not generalisation (the bench's
+    # held-out lists do that): none is kept, and each is below the harm bar or nearer its group
+    tax = load_taxonomy()
+    for name in ("harmful_code", "self_harm"):
+        for text, v in zip(anchors, screen.verdicts(target_brief(tax, name), anchors), strict=True):
+            assert not v.kept, f"{text!r} kept for {name}: {dict(v.scores)}"
+            assert v.scores["harm"] < HARM_MIN or v.scores["anchor_margin"] < 0, text
 
 
 def test_the_generator_is_a_scenario_screen() -> None:
@@ -210,14 +245,19 @@ def test_a_team_taxonomy_is_fitted_once_and_then_read_from_the_cache(
 
     monkeypatch.setattr(attack_screen, "build_model", no_refit)
     again = load_model(corpus)
-    np.testing.assert_array_equal(again.head.weights, first.head.weights)
+    np.testing.assert_array_equal(again.head.vectors, first.head.vectors)
+    np.testing.assert_array_equal(again.head.coef, first.head.coef)
+    assert (again.head.gamma, again.head.bias) == (first.head.gamma, first.head.bias)
     np.testing.assert_array_equal(again.centroids, first.centroids)
+    np.testing.assert_array_equal(again.anchor_centroids, first.anchor_centroids)
+    assert again.anchors == first.anchors == tuple(corpus.anchors)
 
     cached.write_bytes(b"not an npz file")  # a damaged cache is rebuilt, not an error
     monkeypatch.undo()
     monkeypatch.setenv("MODEL_FORGE_CACHE", str(tmp_path / "cache"))
     rebuilt = load_model(corpus)
-    np.testing.assert_allclose(rebuilt.head.weights, first.head.weights, atol=1e-6)
+    probe = np.concatenate([first.centroids, first.anchor_centroids])
+    np.testing.assert_allclose(rebuilt.head.score(probe), first.head.score(probe), atol=1e-5)
 
     screen = AttackScreen(tax)
     prompts = [
