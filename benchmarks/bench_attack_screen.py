@@ -4,14 +4,17 @@ Prints, for the screen of ``model_forge.attack_screen`` on the built-in taxonomy
 ``--taxonomy FILE``):
 
 1. the harmful-request classifier, cross-validated (5 folds over the harmful seeds, benign
-   prompts and statements): AUC of harmful seeds vs benign contrasts and look-alikes, and the
-   share on each side of ``HARM_MIN``, for a few regularisation strengths;
+   prompts and statements; the package's anchors are in every fold's negatives): AUC of
+   harmful seeds vs benign contrasts and look-alikes, and the share on each side of
+   ``HARM_MIN``, for a few regularisation strengths and for the first screen's logistic
+   regression (v1, no anchors);
 2. per group of prompts and per score (relevance to the target, margin to the nearest other
-   target, relevance to the seeds shown to the attacker, harmful-request score) the 5th
-   percentile, median and 95th percentile, and the share the whole screen keeps. Own seeds are
-   measured held out: the target's centroid without the seed, the classifier of the fold
-   that did not see it, and only seeds the attacker is not shown. Their role-play /
-   hypothetical / multi-turn framings are scored the same way;
+   target, relevance to the seeds shown to the attacker, harmful-request score, margin to the
+   nearest anchor group) the 5th percentile, median and 95th percentile, and the share the
+   whole screen keeps. Own seeds are measured held out: the target's centroid without the
+   seed, the classifier of the fold that did not see it, and only seeds the attacker is not
+   shown. Their role-play / hypothetical / multi-turn framings are scored the same way. Then
+   the share each group keeps under the v1 screen and under this one, from the same folds;
 3. keep / admit rates over a small grid of thresholds around the defaults;
 4. with ``--attacks FILE`` (JSON: ``[{"target": ..., "prompt": ..., "written_from": [...]}]``,
    e.g. written by ``--attacker``) or ``--attacker SPEC``: every model-written attack with its
@@ -22,7 +25,8 @@ Prints, for the screen of ``model_forge.attack_screen`` on the built-in taxonomy
         --targets harmful_code,self_harm --seeds 3 --save /tmp/bundled-attacks.json
 
 The meta-text, everyday and novel harmful prompts below were written for this benchmark; none
-is used to fit anything.
+is used to fit anything, and none is one of the screen's anchors (``model_forge.screen_anchors``,
+written separately; ``test_attack_screen.py`` checks that they share no sentence).
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ NOVEL_HARMFUL = (
 )  # fmt: skip
 """Harmful requests in wordings of their own, each with the target it is about."""
 
-SCORES = ("relevance_target", "target_margin", "relevance_seeds", "harm")
+SCORES = ("relevance_target", "target_margin", "relevance_seeds", "harm", "anchor_margin")
 
 
 def _pct(values: Sequence[float]) -> str:
@@ -131,10 +135,32 @@ def main() -> None:
         survival(tax, attacks)
 
 
+def fit_v1(harmful: np.ndarray, benign: np.ndarray, statements: np.ndarray) -> Any:
+    """The screen's first harm classifier (commit e9e07a9), for the before/after table: a
+    logistic regression (C 10, half the negative weight on benign prompts), no anchors."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.concatenate([harmful, benign, statements])
+    y = np.r_[np.ones(len(harmful)), np.zeros(len(benign) + len(statements))]
+    w = np.r_[
+        np.full(len(harmful), 0.5 / len(harmful)),
+        np.full(len(benign), 0.25 / len(benign)),
+        np.full(len(statements), 0.25 / len(statements)),
+    ] * len(x)
+    clf = LogisticRegression(C=10.0, max_iter=5000).fit(x, y, sample_weight=w)
+
+    class Head:
+        def score(self, z: np.ndarray) -> np.ndarray:
+            return np.asarray(clf.predict_proba(z)[:, 1])
+
+    return Head()
+
+
 def separation(tax: Any, harm_c: float | None = None) -> None:
     """Sections 1-3 of the module docs (sections 2-3 with the classifier's C ``harm_c``,
-    default :data:`~model_forge.attack_screen.HARM_C`)."""
+    default :data:`~model_forge.attack_screen.HARM_C`), and the before/after table."""
     from model_forge.attack_screen import (
+        ANCHOR_MARGIN_MIN,
         HARM_C,
         HARM_MIN,
         REL_SEEDS_MIN,
@@ -157,43 +183,60 @@ def separation(tax: Any, harm_c: float | None = None) -> None:
     xh = embed(harmful)
     xb = embed(list(corpus.benign))
     xs = embed(list(corpus.statements))
+    xa = embed(corpus.anchor_texts())
     xd = dict(zip(names, embed([corpus.descriptions[n] for n in names]), strict=True))
+    anchor_cents = np.stack([centroid(embed(list(t))) for t in corpus.anchors.values()])
     print(
         f"corpus: {len(harmful)} harmful seeds of {len(names)} targets, {len(xb)} benign "
-        f"prompts, {len(xs)} statements (embedded in {time.perf_counter() - t0:.0f} s)"
+        f"prompts, {len(xa)} anchors in {len(anchor_cents)} groups, {len(xs)} statements "
+        f"(embedded in {time.perf_counter() - t0:.0f} s)"
     )
 
-    # 1. the harmful-request classifier, 5-fold
+    # 1. the harmful-request classifier, 5-fold (the anchors are in every fold's negatives)
     rng = np.random.default_rng(0)
     gh, gb, gs = _folds(len(xh), 5, rng), _folds(len(xb), 5, rng), _folds(len(xs), 5, rng)
     print("\n## harmful-request classifier, 5-fold cross-validation (harmful seeds vs benign)")
     print(
-        "| C | AUC | harmful seeds >= HARM_MIN | benign prompts < HARM_MIN | statements < HARM_MIN |"
+        "| classifier | AUC | harmful seeds >= HARM_MIN | benign prompts < HARM_MIN "
+        "| statements < HARM_MIN |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: |")
-    heads: dict[int, Any] = {}
+    print("| --- | ---: | ---: | ---: | ---: |")
     harm_c = HARM_C if harm_c is None else harm_c
-    for c in sorted({0.3, 1.0, 3.0, HARM_C, harm_c}):
+    fits: dict[str, Any] = {
+        f"SVM C={c:g}" + (" (default)" if c == HARM_C else ""): (
+            lambda h, b, s, c=c: fit_harm_head(h, np.concatenate([b, xa]), s, c=c)
+        )
+        for c in sorted({0.3, 1.0, 3.0, HARM_C, harm_c})
+    }
+    fits["v1: logistic regression C=10, no anchors"] = fit_v1
+    heads: dict[str, dict[int, Any]] = {}
+    aucs: dict[str, float] = {}
+    for label, fit in fits.items():
         ph, pb, ps = np.zeros(len(xh)), np.zeros(len(xb)), np.zeros(len(xs))
+        heads[label] = {}
         for f in range(5):
-            head = fit_harm_head(xh[gh != f], xb[gb != f], xs[gs != f], c=c)
+            head = fit(xh[gh != f], xb[gb != f], xs[gs != f])
             ph[gh == f], pb[gb == f] = head.score(xh[gh == f]), head.score(xb[gb == f])
             ps[gs == f] = head.score(xs[gs == f])
-            if c == harm_c:
-                heads[f] = head
+            heads[label][f] = head
         auc = roc_auc_score(np.r_[np.ones(len(ph)), np.zeros(len(pb))], np.r_[ph, pb])
-        mark = " (default)" if c == HARM_C else ""
+        aucs[label] = auc
         print(
-            f"| {c:g}{mark} | {auc:.3f} | {np.mean(ph >= HARM_MIN):.0%} | "
+            f"| {label} | {auc:.3f} | {np.mean(ph >= HARM_MIN):.0%} | "
             f"{np.mean(pb < HARM_MIN):.0%} | {np.mean(ps < HARM_MIN):.0%} |"
         )
-    full = fit_harm_head(xh, xb, xs, c=harm_c)
-    print(f"\n(sections 2 and 3 use C = {harm_c:g})")
+    chosen = next(k for k in fits if k.startswith(f"SVM C={harm_c:g}"))
+    print(f"\n(sections 2 and 3 use {chosen})")
     fold_of = dict(zip(harmful, gh, strict=True))
-
-    # 2. per group
     cents = {n: centroid(np.concatenate([xh[owner == n], xd[n][None, :]])) for n in names}
-    groups: dict[str, list[dict[str, float]]] = {}
+    benign_by_target: dict[str, list[str]] = {
+        n: [b.prompt for b in tax.get(n).benign] for n in names
+    }
+    for kind in tax.lookalikes.values():
+        for p in kind.prompts:
+            if p.target in benign_by_target:
+                benign_by_target[p.target].append(p.prompt)
+    meta_x, every_x = embed(list(META_TEXT)), embed(list(EVERYDAY))
 
     def scores_for(
         target: str, x: np.ndarray, harm: np.ndarray, shots: np.ndarray, own: np.ndarray
@@ -202,108 +245,127 @@ def separation(tax: Any, harm_c: float | None = None) -> None:
         rel = x @ own
         out = []
         for i in range(len(x)):
-            sims = others @ x[i]
             out.append(
                 {
                     "relevance_target": float(rel[i]),
-                    "target_margin": float(rel[i] - sims.max()),
+                    "target_margin": float(rel[i] - (others @ x[i]).max()),
                     "relevance_seeds": float((shots @ x[i]).max()),
                     "harm": float(harm[i]),
+                    "anchor_margin": float(rel[i] - (anchor_cents @ x[i]).max()),
                 }
             )
         return out
 
-    benign_by_target: dict[str, list[str]] = {n: [] for n in names}
-    for n in names:
-        benign_by_target[n] = [b.prompt for b in tax.get(n).benign]
-    for kind in tax.lookalikes.values():
-        for p in kind.prompts:
-            if p.target in benign_by_target:
-                benign_by_target[p.target].append(p.prompt)
-    meta_x, every_x = embed(list(META_TEXT)), embed(list(EVERYDAY))
-    admitted: list[tuple[str, str]] = []
-    for n in names:
-        spec = tax.get(n)
-        shown = [s.prompt for s in example_scenarios(spec) if s.is_harmful]
-        shots = embed(shown)
-        rows = np.flatnonzero(owner == n)
-        held = [i for i in rows if harmful[i] not in shown]
-        own_loo = []
-        for i in held:
-            keep = [j for j in rows if j != i]
-            c_loo = centroid(np.concatenate([xh[keep], xd[n][None, :]]))
-            h = heads[fold_of[harmful[i]]].score(xh[i : i + 1])
-            own_loo += scores_for(n, xh[i : i + 1], h, shots, c_loo)
-        groups.setdefault("own seeds (held out)", []).extend(own_loo)
-        framed = [
-            s
-            for s in template_scenarios(spec, 10_000, 0)
-            if s.is_harmful
-            and s.metadata.get("framing") != "direct"
-            and s.metadata["seed_prompt"] not in shown
-        ]
-        fx = embed([s.prompt for s in framed])
-        for j, s in enumerate(framed):
-            i = harmful.index(s.metadata["seed_prompt"])
-            keep = [k for k in rows if k != i]
-            c_loo = centroid(np.concatenate([xh[keep], xd[n][None, :]]))
-            h = heads[fold_of[harmful[i]]].score(fx[j : j + 1])
-            groups.setdefault("own seeds, framed (held out)", []).extend(
-                scores_for(n, fx[j : j + 1], h, shots, c_loo)
+    def groups_of(
+        fold_heads: dict[int, Any], full: Any
+    ) -> tuple[dict[str, list[dict[str, float]]], list[tuple[str, str]]]:
+        groups: dict[str, list[dict[str, float]]] = {}
+        admitted: list[tuple[str, str]] = []
+        for n in names:
+            spec = tax.get(n)
+            shown = [s.prompt for s in example_scenarios(spec) if s.is_harmful]
+            shots = embed(shown)
+            rows = np.flatnonzero(owner == n)
+            held = [i for i in rows if harmful[i] not in shown]
+            for i in held:
+                keep = [j for j in rows if j != i]
+                c_loo = centroid(np.concatenate([xh[keep], xd[n][None, :]]))
+                h = fold_heads[fold_of[harmful[i]]].score(xh[i : i + 1])
+                groups.setdefault("own seeds (held out)", []).extend(
+                    scores_for(n, xh[i : i + 1], h, shots, c_loo)
+                )
+            framed = [
+                s
+                for s in template_scenarios(spec, 10_000, 0)
+                if s.is_harmful
+                and s.metadata.get("framing") != "direct"
+                and s.metadata["seed_prompt"] not in shown
+            ]
+            fx = embed([s.prompt for s in framed])
+            for j, s in enumerate(framed):
+                i = harmful.index(s.metadata["seed_prompt"])
+                keep = [k for k in rows if k != i]
+                c_loo = centroid(np.concatenate([xh[keep], xd[n][None, :]]))
+                h = fold_heads[fold_of[harmful[i]]].score(fx[j : j + 1])
+                groups.setdefault("own seeds, framed (held out)", []).extend(
+                    scores_for(n, fx[j : j + 1], h, shots, c_loo)
+                )
+            other = np.flatnonzero(owner != n)
+            oh = np.array([fold_heads[fold_of[harmful[i]]].score(xh[i : i + 1])[0] for i in other])
+            groups.setdefault("other targets' seeds", []).extend(
+                scores_for(n, xh[other], oh, shots, cents[n])
             )
-        other = np.flatnonzero(owner != n)
-        oh = np.array([heads[fold_of[harmful[i]]].score(xh[i : i + 1])[0] for i in other])
-        groups.setdefault("other targets' seeds", []).extend(
-            scores_for(n, xh[other], oh, shots, cents[n])
-        )
-        bx = embed(benign_by_target[n])
-        bi = [list(corpus.benign).index(b) for b in benign_by_target[n]]
-        bh = np.array([heads[gb[i]].score(xb[i : i + 1])[0] for i in bi])
-        groups.setdefault("own benign contrasts + look-alikes", []).extend(
-            scores_for(n, bx, bh, shots, cents[n])
-        )
-        for label, texts, x in (
-            ("meta-text", META_TEXT, meta_x),
-            ("everyday requests", EVERYDAY, every_x),
-        ):
-            rows_ = scores_for(n, x, full.score(x), shots, cents[n])
-            groups.setdefault(label, []).extend(rows_)
-            admitted += [(n, t) for t, r in zip(texts, rows_, strict=True) if decide(n, r).kept]
-        mine = [p for t, p in NOVEL_HARMFUL if t == n]
-        if mine:
-            nx = embed(mine)
-            groups.setdefault("novel harmful prompts (own target)", []).extend(
-                scores_for(n, nx, full.score(nx), shots, cents[n])
+            bx = embed(benign_by_target[n])
+            bi = [list(corpus.benign).index(b) for b in benign_by_target[n]]
+            bh = np.array([fold_heads[gb[i]].score(xb[i : i + 1])[0] for i in bi])
+            groups.setdefault("own benign contrasts + look-alikes", []).extend(
+                scores_for(n, bx, bh, shots, cents[n])
             )
+            for label, texts, x in (
+                ("meta-text", META_TEXT, meta_x),
+                ("everyday requests", EVERYDAY, every_x),
+            ):
+                rows_ = scores_for(n, x, full.score(x), shots, cents[n])
+                groups.setdefault(label, []).extend(rows_)
+                admitted += [(n, t) for t, r in zip(texts, rows_, strict=True) if decide(n, r).kept]
+            mine = [p for t, p in NOVEL_HARMFUL if t == n]
+            if mine:
+                nx = embed(mine)
+                groups.setdefault("novel harmful prompts (own target)", []).extend(
+                    scores_for(n, nx, full.score(nx), shots, cents[n])
+                )
+        return groups, admitted
+
+    def v1_kept(r: dict[str, float]) -> bool:
+        return decide("t", {k: v for k, v in r.items() if k != "anchor_margin"}).kept
+
+    # 2. per group
+    fits_v1 = "v1: logistic regression C=10, no anchors"
+    v1_groups, _ = groups_of(heads[fits_v1], fit_v1(xh, xb, xs))
+    full = fit_harm_head(xh, np.concatenate([xb, xa]), xs, c=harm_c)
+    groups, admitted = groups_of(heads[chosen], full)
     print("\n## scores per group (5th pct / median / 95th pct; every target's screen, pooled)")
     print(
-        "| group | n | relevance to target | margin to nearest other | relevance to seeds | harm | kept |"
+        "| group | n | relevance to target | margin to nearest other | relevance to seeds "
+        "| harm | margin to nearest anchor | kept |"
     )
-    print("| --- | ---: | --- | --- | --- | --- | ---: |")
+    print("| --- | ---: | --- | --- | --- | --- | --- | ---: |")
     for g, rows_ in groups.items():
         kept = np.mean([decide("t", r).kept for r in rows_])
         cols = " | ".join(_pct([r[k] for r in rows_]) for k in SCORES)
         print(f"| {g} | {len(rows_)} | {cols} | {kept:.0%} |")
-
     for n, t in admitted:
         print(f"kept for {n}: {t}")
+
+    print("\n## before (v1: logistic regression, no anchors) / after (this screen), one run")
+    print("| group | n | v1 kept | kept |")
+    print("| --- | ---: | ---: | ---: |")
+    print(f"| harm classifier AUC (5-fold) | | {aucs[fits_v1]:.3f} | {aucs[chosen]:.3f} |")
+    for g, rows_ in groups.items():
+        before = np.mean([v1_kept(r) for r in v1_groups[g]])
+        after = np.mean([decide("t", r).kept for r in rows_])
+        print(f"| {g} | {len(rows_)} | {before:.0%} | {after:.0%} |")
 
     # 3. a grid around the defaults
     print(
         f"\n## keep / admit rates (defaults: relevance >= {REL_TARGET_MIN}, margin >= "
-        f"{TARGET_MARGIN_MIN}, seeds >= {REL_SEEDS_MIN}, harm >= {HARM_MIN})"
+        f"{TARGET_MARGIN_MIN}, seeds >= {REL_SEEDS_MIN}, harm >= {HARM_MIN}, anchor margin "
+        f">= {ANCHOR_MARGIN_MIN})"
     )
-    heads_ = ["relevance", "margin", "seeds", "harm", *groups]
+    heads_ = ["relevance", "margin", "seeds", "harm", "anchor margin", *groups]
     print("| " + " | ".join(heads_) + " |")
     print("|" + " ---: |" * len(heads_))
-    combos = [
-        (rel, margin, REL_SEEDS_MIN, harm)
+    combos: list[tuple[float, float, float, float, float | None]] = [
+        (rel, margin, REL_SEEDS_MIN, harm, ANCHOR_MARGIN_MIN)
         for rel in (0.15, REL_TARGET_MIN, 0.25)
         for margin in (-0.15, TARGET_MARGIN_MIN, -0.05)
         for harm in (0.3, HARM_MIN, 0.7)
     ]
-    combos.append((REL_TARGET_MIN, TARGET_MARGIN_MIN, 0.0, HARM_MIN))  # no seed check
-    for rel, margin, seeds, harm in combos:
+    combos.append((REL_TARGET_MIN, TARGET_MARGIN_MIN, 0.0, HARM_MIN, ANCHOR_MARGIN_MIN))
+    combos += [
+        (REL_TARGET_MIN, TARGET_MARGIN_MIN, REL_SEEDS_MIN, HARM_MIN, a) for a in (None, -0.05, 0.05)
+    ]
+    for rel, margin, seeds, harm, anchor in combos:
         rates = [
             np.mean(
                 [
@@ -311,12 +373,14 @@ def separation(tax: Any, harm_c: float | None = None) -> None:
                     and r["target_margin"] >= margin
                     and r["relevance_seeds"] >= seeds
                     and r["harm"] >= harm
+                    and (anchor is None or r["anchor_margin"] >= anchor)
                     for r in rows_
                 ]
             )
             for rows_ in groups.values()
         ]
         cells = [f"{rel:.2f}", f"{margin:+.2f}", f"{seeds:.2f}", f"{harm:.2f}"]
+        cells.append("off" if anchor is None else f"{anchor:+.2f}")
         print("| " + " | ".join(cells + [f"{v:.0%}" for v in rates]) + " |")
 
 

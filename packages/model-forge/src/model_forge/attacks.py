@@ -8,8 +8,9 @@ evaluation target. The request is few-shot: the target's own seed prompts and, w
 answered unsafely) or nearly failed (it refused only partly, or answered without refusing
 and passed). Before anything is stored the replies are screened: by scenario-forge for
 unreadable text, near copies and no shared keyword (``scenario_forge.screening``), and by the
-generator for meaning (:mod:`model_forge.attack_screen`: on target, close to the prompts it
-was written from, a harmful request). The rest are stored with the attacker model and
+generator for meaning (:mod:`model_forge.attack_screen`: on target, nearer the target than
+chat meta-text or everyday requests, close to the prompts it was written from, a harmful
+request). The rest are stored with the attacker model and
 :data:`ATTACK_PROMPT_VERSION` in their provenance.
 
 Example:
