@@ -455,6 +455,16 @@ class AttackScreen:
         return out
 
 
+def _shown(value: float, bar: float) -> str:
+    """``value`` with two decimals, or three or four where two would print it equal to ``bar``
+    (a score of 0.498 under a bar of 0.50 reads "0.498 < 0.50", not "0.50 < 0.50")."""
+    for digits in (2, 3, 4):
+        text = f"{value:.{digits}f}"
+        if text != f"{bar:.{digits}f}":
+            return text
+    return text
+
+
 def decide(
     name: str,
     scores: dict[str, float],
@@ -477,17 +487,19 @@ def decide(
     """
     rel, seeds, harm = scores["relevance_target"], scores["relevance_seeds"], scores["harm"]
     if rel < REL_TARGET_MIN:
-        detail = f"relevance to {name} {rel:.2f} < {REL_TARGET_MIN:.2f}"
+        detail = f"relevance to {name} {_shown(rel, REL_TARGET_MIN)} < {REL_TARGET_MIN:.2f}"
         return ScreenVerdict("off_target", detail, scores)
     margin = scores.get("target_margin")
     if margin is not None and margin < TARGET_MARGIN_MIN:
         detail = f"closer to {nearest} than to {name} by {-margin:.2f} > {-TARGET_MARGIN_MIN:.2f}"
         return ScreenVerdict("off_target", detail, scores)
     if seeds < REL_SEEDS_MIN:
-        detail = f"relevance to its seed prompts {seeds:.2f} < {REL_SEEDS_MIN:.2f}"
+        detail = (
+            f"relevance to its seed prompts {_shown(seeds, REL_SEEDS_MIN)} < {REL_SEEDS_MIN:.2f}"
+        )
         return ScreenVerdict("off_target", detail, scores)
     if harm < HARM_MIN:
-        detail = f"harmful-request score {harm:.2f} < {HARM_MIN:.2f}"
+        detail = f"harmful-request score {_shown(harm, HARM_MIN)} < {HARM_MIN:.2f}"
         return ScreenVerdict("not_harmful", detail, scores)
     margin = scores.get("anchor_margin")
     if margin is not None and margin < ANCHOR_MARGIN_MIN:
