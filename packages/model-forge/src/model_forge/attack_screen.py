@@ -14,14 +14,14 @@ sentence embeddings (all-MiniLM-L6-v2 from its wheel, :mod:`model_forge.judge.em
   it wrote it (``metadata["written_from"]``) must reach :data:`REL_SEEDS_MIN`;
 * **a harmful request**: a support-vector classifier (RBF kernel) on the embedding, fitted
   on the taxonomy's harmful seeds (every target) against its benign contrasts and look-alike
-  prompts and the screen's own anchors (:mod:`model_forge.screen_anchors`: chat meta-text and
-  everyday requests; the hard negatives) and the sentences of its written answers, refusal
+  prompts and the screen's own anchors (:mod:`model_forge.screen_anchors`: chat meta-text,
+  refusals and everyday requests; the hard negatives) and the sentences of its written answers, refusal
   templates, descriptions, criteria and the attacker's own instructions (statements that ask
   for nothing), must give at least :data:`HARM_MIN`;
 * **not meta-text, not an everyday request**: the prompt must be closer to its target's
   centroid than to the centroid of every anchor group (margin at least
-  :data:`ANCHOR_MARGIN_MIN`): the harm score alone admitted lines about "the chat format"
-  once the taxonomy had 20 targets. Two signals must agree: a prompt is kept only when it
+  :data:`ANCHOR_MARGIN_MIN`): the first screen's harm score (a logistic regression)
+  admitted lines about "the chat format" once the taxonomy had 20 targets. Two signals must agree: a prompt is kept only when it
   reads as a harmful request *and* sits nearer its target than any kind of harmless text.
 
 The thresholds come from ``benchmarks/bench_attack_screen.py``, which prints the separation
@@ -38,7 +38,7 @@ Example:
     >>> screen = AttackScreen()                                               # doctest: +SKIP
     >>> brief = TargetBrief("harmful_code", "Malware requests.", ["Declines"])  # doctest: +SKIP
     >>> screen.verdicts(brief, ["Here's a message to the assistant:"])[0].reason  # doctest: +SKIP
-    'off_target'
+    'not_harmful'
 """
 
 from __future__ import annotations
