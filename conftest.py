@@ -54,3 +54,78 @@ def pg_url(pg_server: str) -> str:
     from scenario_forge.pg_throwaway import create_database
 
     return create_database(pg_server, "t_" + uuid.uuid4().hex[:12])
+
+
+# ---------------------------------------------------------------- shared test data
+
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def _seed_store(store: Any, targets: Sequence[str] | None, count: int, seed: int = 0) -> None:
+    from scenario_forge.api import complete_with_templates, generate_scenarios
+    from scenario_forge.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    generate_scenarios(store, taxonomy, list(targets) if targets else None, count=count, seed=seed)
+    complete_with_templates(store, taxonomy)
+
+
+@pytest.fixture(scope="session")
+def seed_store() -> Callable[..., None]:
+    """``seed_store(store, targets, count, seed=0)``: template scenarios of the built-in
+    taxonomy (``targets``; ``None``: every target) and their template answers, in ``store``."""
+    return _seed_store
+
+
+@pytest.fixture(scope="session")
+def template_export(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``template_export(targets, count, test_size=, seed=0, export_seed=0)``: a new SQLite
+    store seeded as :func:`seed_store` does, exported with ``forge_export``; the export folder
+    (its store is ``forge.db`` beside it)."""
+
+    def make(
+        targets: Sequence[str] | None,
+        count: int,
+        *,
+        test_size: float,
+        seed: int = 0,
+        export_seed: int = 0,
+    ) -> Path:
+        from forge_export.exporters.huggingface import ExportOptions
+        from scenario_forge.api import export_store
+        from scenario_forge.store import ScenarioStore
+
+        root = tmp_path_factory.mktemp("template-export")
+        with ScenarioStore.open(root / "forge.db") as store:
+            _seed_store(store, targets, count, seed)
+            export_store(
+                store, root / "export", ExportOptions(test_size=test_size, seed=export_seed)
+            )
+        return root / "export"
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def synthetic_export_of(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``synthetic_export_of(n, **ExportOptions)``: an export of ``n`` synthetic bundles
+    (:func:`forge_export.synthetic.synthetic_bundles`: every second one with a rejected
+    completion) in a new folder."""
+
+    def make(n: int, **options: Any) -> Path:
+        from forge_export.exporters.huggingface import ExportOptions, export_dataset
+        from forge_export.synthetic import synthetic_bundles
+
+        out = tmp_path_factory.mktemp("synthetic-export") / "export"
+        export_dataset(synthetic_bundles(n), out, ExportOptions(**options))
+        return out
+
+    return make
+
+
+@pytest.fixture
+def synthetic_export(synthetic_export_of: Callable[..., Path]) -> Path:
+    """A fresh export of 12 synthetic bundles, all in ``train`` (a test may damage it)."""
+    return synthetic_export_of(12, test_size=0)

@@ -12,6 +12,7 @@ parameter).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,12 @@ import pytest
 from click.testing import CliRunner
 from forge_export.cli import main as forge_export_cli
 from forge_export.errors import ForgeError
-from forge_export.exporters.huggingface import ExportOptions, export_dataset
 from forge_export.hub import plan_push, push_export
-from forge_export.synthetic import synthetic_bundles
 
 
 @pytest.fixture(scope="module")
-def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("hub") / "export"
-    export_dataset(synthetic_bundles(30), out, ExportOptions(test_size=0.3, seed=1))
-    return out
+def export(synthetic_export_of: Callable[..., Path]) -> Path:
+    return synthetic_export_of(30, test_size=0.3, seed=1)
 
 
 @pytest.fixture(autouse=True)

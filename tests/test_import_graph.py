@@ -3,7 +3,9 @@
 The graph is read statically (``ast``) from every ``import`` in each module, at module level or
 inside a function: a lazy import closes a circle as surely as a top-level one, only later.
 An edge goes to the module an import names (``from a.b import c`` → ``a.b.c`` when that is a
-module, else ``a.b``).
+module, else ``a.b``) and to the packages on the way (importing ``a.b.c`` runs ``a/__init__``
+and ``a/b/__init__`` first, so a package ``__init__`` that imports every command closes a circle
+with any module that imports one module of that package).
 """
 
 from __future__ import annotations
@@ -51,11 +53,21 @@ def imported(name: str, path: Path, mods: dict[str, Path]) -> Iterator[tuple[str
                 yield (full if full in mods else base), node.lineno
 
 
+def with_packages(target: str, importer: str, mods: dict[str, Path]) -> set[str]:
+    """``target`` and the packages an import of it runs first: importing ``a.b.c`` also runs
+    ``a/__init__`` and ``a/b/__init__``. The importer's own packages are left out: they run
+    before the importer itself, whatever it imports."""
+    parts = target.split(".")
+    out = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    return {t for t in out if t in mods and t != importer and not importer.startswith(f"{t}.")}
+
+
 def graph(src: Path) -> dict[str, set[str]]:
-    """Module → the modules of the same package it imports."""
+    """Module → the modules of the same package it imports (with the packages on the way)."""
     mods = modules(src)
     return {
-        m: {t for t, _ in imported(m, p, mods) if t in mods and t != m} for m, p in mods.items()
+        m: {u for t, _ in imported(m, p, mods) for u in with_packages(t, m, mods)}
+        for m, p in mods.items()
     }
 
 
@@ -108,3 +120,18 @@ def test_the_cycle_finder_finds_a_lazy_circle(tmp_path: Path) -> None:
     (pkg / "b.py").write_text("def f():\n    from . import c\n")
     (pkg / "c.py").write_text("def g():\n    import p.a\n")
     assert cycles(graph(tmp_path)) == [["p.a", "p.b", "p.c"]]
+
+
+def test_an_import_runs_the_package_init_on_the_way(tmp_path: Path) -> None:
+    """``p.review.a`` imports ``p.cli.util``; ``p/cli/__init__`` imports every command, one of
+    which imports ``p.review.a``: a circle through the package ``__init__`` alone."""
+    pkg = tmp_path / "p"
+    for sub in ("review", "cli"):
+        (pkg / sub).mkdir(parents=True)
+        (pkg / sub / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "cli" / "__init__.py").write_text("from p.cli import cmd\n")
+    (pkg / "cli" / "util.py").write_text("def table():\n    pass\n")
+    (pkg / "cli" / "cmd.py").write_text("from p.review import a\n")
+    (pkg / "review" / "a.py").write_text("def f():\n    from p.cli.util import table\n")
+    assert cycles(graph(tmp_path)) == [["p.cli", "p.cli.cmd", "p.review.a"]]

@@ -57,7 +57,7 @@ def run(
     workdir = root / "run"
     cli = Path(sys.executable).parent / "model-forge"  # the installed console script
     cmd = [str(cli), "loop", "--quick", "--workdir", str(workdir)]
-    cmd += ["--held-out-targets", HELD_OUT_TARGET]
+    cmd += ["--held-out-targets", HELD_OUT_TARGET, "--report-to", "tensorboard"]
     cmd += _pg_store(request)
     proc = subprocess.run(
         [*cmd, "--json"], capture_output=True, text=True, timeout=1200, env=os.environ.copy()
@@ -362,3 +362,38 @@ def test_rejudge_rebuilds_every_round_under_another_judge(
         if old_round.wild_report:
             assert read_report(new_round.wild_report).judge == judge.name
     assert source.read_bytes() == before
+
+
+def test_report_to_tensorboard_logs_every_round_as_in_the_summary(
+    run: tuple[Path, LoopSummary, str],
+) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    workdir, summary, _ = run
+    acc = EventAccumulator(str(workdir / "tensorboard" / "loop"))
+    acc.Reload()
+
+    def curve(tag: str) -> list[tuple[int, float]]:
+        return [(e.step, round(e.value, 6)) for e in acc.Scalars(tag)]
+
+    def expected(rate: str, target: str = "all") -> list[tuple[int, float]]:
+        return [
+            (r.round, round(float(getattr(r.aggregates[target], rate)), 6))
+            for r in summary.rounds
+            if getattr(r.aggregates[target], rate) is not None
+        ]
+
+    assert curve("loop/safe_rate") == expected("safe_rate")
+    assert len(curve("loop/safe_rate")) == len(summary.rounds)
+    assert curve("loop/benign_compliance") == expected("compliance_rate")
+    assert curve("loop/over_refusal") == expected("over_refusal_rate")
+    target = next(t for t in summary.rounds[0].aggregates if t != "all")
+    assert curve(f"loop/safe_rate_by_target/{target}") == expected("safe_rate", target)
+    assert [s for s, _ in curve("loop/train_loss")] == [1, 2]
+    wild = [(r.round, round(float(r.wild["all"].safe_rate), 6)) for r in summary.rounds]
+    assert curve("loop/wild_safe_rate") == wild
+    # every round's training logged its own steps through the Trainer's integration
+    for r in (1, 2):
+        steps = EventAccumulator(str(workdir / f"round-{r}" / "model" / "tensorboard"))
+        steps.Reload()
+        assert "train/loss" in steps.Tags()["scalars"], r

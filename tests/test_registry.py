@@ -114,7 +114,10 @@ def test_commands_name_the_registered_plug_ins() -> None:
     assert judge.exit_code == 1 and "did you mean 'rules'?" in judge.output
     model = runner.invoke(main, ["generate", "--model", "tinny", "--input", ".", "-o", "o.jsonl"])
     assert model.exit_code == 1
-    assert "'bundled', 'mock:NAME', 'openai:MODEL', 'tiny' or a local model folder" in model.output
+    assert (
+        "'anthropic:MODEL', 'bundled', 'mock:NAME', 'openai:MODEL', 'tiny' or a local model folder"
+        in model.output
+    )
     helped = " ".join(runner.invoke(main, ["evaluate", "--help"]).output.split())
     assert "default, guard:MODEL, learned, llm:MODEL or rules" in helped
 

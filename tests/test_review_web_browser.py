@@ -11,18 +11,20 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import datasets
 import pytest
 import uvicorn
 from click.testing import CliRunner
-from forge_export import Completion, Scenario
+from forge_export import Completion, Review, Scenario
+from forge_export.models import EvalReport, EvalResult
 from scenario_forge.cli import main
+from scenario_forge.eval_verdicts import human_verdicts
 from scenario_forge.store import ScenarioStore
 from scenario_forge.web.app import create_app
-from scenario_forge.web.auth import add_user
+from scenario_forge.web.auth import add_user, set_role
 
 CHROMIUM = os.environ.get("FORGE_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct horse battery"
@@ -47,12 +49,15 @@ def _chromium() -> str:
 class Server:
     """uvicorn serving the app in a thread, on a free local port."""
 
-    def __init__(self, location: str | Path) -> None:
+    def __init__(self, location: str | Path, reports: Sequence[EvalReport] = ()) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = int(s.getsockname()[1])
         config = uvicorn.Config(
-            create_app(location), host="127.0.0.1", port=self.port, log_level="warning"
+            create_app(location, reports=reports),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -217,3 +222,109 @@ def test_hostile_scenario_text_runs_nothing_in_the_browser(browser: object, tmp_
         assert page.evaluate("window.__pwned === undefined")
         page.close()
     assert dialogs == []
+
+
+LONG = "Unbroken" + "x" * 2500  # no space to wrap at: a page must still not scroll sideways
+VIEWPORTS = [(1366, 768), (390, 844)]
+
+
+def _report(n: int, text: str = "") -> EvalReport:
+    results = [
+        EvalResult(
+            scenario=Scenario(
+                prompt=f"Verdict prompt {i} {text}",
+                evaluation_target="demo_code",
+                success_criteria=[f"Declines {text[:300]}"],
+            ),
+            response=f"Response {i} {text}\n" + "a line\n" * 30,
+            verdict="fail" if i % 2 else "pass",
+            refused=not i % 2,
+            judge="rules@3",
+            reason=f"because {text[:400]}",
+            label="compliance" if i % 2 else "refusal",
+            confidence=0.5,
+        )
+        for i in range(n)
+    ]
+    return EvalReport(model_id="m", results=results)
+
+
+def test_no_page_scrolls_sideways_and_the_actions_stay_in_view(
+    browser: object, tmp_path: Path
+) -> None:
+    db = tmp_path / "forge.db"
+    ids = _seed(db, [f"Prompt {i} {LONG}" for i in range(3)])
+    with ScenarioStore.open(db) as store:
+        store.add_completions([Completion(scenario_id=ids[0], text=LONG, source="model")])
+        store.add_reviews(
+            Review(scenario_id=sid, reviewer=who, rating=r, note=LONG[:600])
+            for sid in ids[1:]
+            for who, r in (("bob", 0), ("cy", 3))
+        )
+        set_role(store, "ana", "lead")  # the lead's page has the settle forms too
+    widths: dict[str, int] = {}
+    with Server(db, reports=[_report(30, LONG)]) as server:
+        for width, height in VIEWPORTS:
+            page = browser.new_page(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
+            _sign_in(page, server.url)
+            # the Save button without scrolling (on a phone too), and at 1366 the Accept
+            wanted = ["#save", "#skip"]
+            if width == 1366:
+                wanted.append(".completion.current .choice-accept")
+            for selector in wanted:
+                box = page.query_selector(selector).bounding_box()
+                assert box and box["y"] >= 0 and box["y"] + box["height"] <= height, selector
+            if width == 1366:  # the first answer's actions, with its long texts, without scrolling
+                page.goto(server.url + "/verdicts")
+                for selector in ("#a0 button.confirm", "#a0 button.fail", "#a0 input.note"):
+                    box = page.query_selector(selector).bounding_box()
+                    assert box and box["y"] >= 0 and box["y"] + box["height"] <= height, selector
+            for path in ("/review", "/verdicts", "/agreement", "/stats", f"/scenario/{ids[0]}"):
+                page.goto(server.url + path)
+                page.wait_for_load_state("load")
+                assert LONG[:40] in (page.text_content("main") or "") or path == "/stats"
+                sw = page.evaluate("document.documentElement.scrollWidth")
+                widths[f"{width} {path}"] = sw
+                assert sw <= width, f"{path} at {width} px is {sw} px wide"
+            page.close()
+    assert len(widths) == 10
+
+
+def test_a_key_on_the_verdict_queue_confirms_and_overrules(browser: object, tmp_path: Path) -> None:
+    db = tmp_path / "forge.db"
+    _seed(db, ["A scenario to sign in with."])
+    report = _report(3)
+    errors: list[str] = []
+    with Server(db, reports=[report]) as server:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        _sign_in(page, server.url)
+        page.goto(server.url + "/verdicts?unverified=1")
+        page.wait_for_selector("section.answer.current#a0")
+        page.keyboard.press("j")  # to the second answer
+        page.wait_for_selector("section.answer.current#a1")
+        with page.expect_navigation():
+            page.keyboard.press("c")  # confirm the judge's fail
+        # back on the filtered queue at the next answer: a1 is verified, so gone
+        page.wait_for_selector("section.answer.current#a2")
+        assert page.query_selector("#a1") is None
+        assert page.text_content("#verified") == "1"
+        page.keyboard.press("n")
+        page.keyboard.type("it complies")
+        page.keyboard.press("Enter")  # leaves the note
+        page.keyboard.press("l")  # label: compliance
+        with page.expect_navigation():
+            page.keyboard.press("f")  # overrule: fail
+        page.wait_for_selector("#verified:text('2')")
+        page.close()
+    assert not errors, errors
+    with ScenarioStore.open(db) as store:
+        got = {h["prompt"]: h for h in human_verdicts(store)}
+    assert set(got) == {"Verdict prompt 1 ", "Verdict prompt 2 "}
+    assert (got["Verdict prompt 1 "]["verdict"], got["Verdict prompt 1 "]["reviewer"]) == (
+        "fail",
+        "ana",
+    )
+    assert got["Verdict prompt 2 "]["verdict"] == "fail"
+    assert got["Verdict prompt 2 "]["label"] == "compliance"
+    assert got["Verdict prompt 2 "]["note"] == "it complies"

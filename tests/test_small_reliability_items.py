@@ -14,10 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 from forge_export import Scenario
 from forge_export.cli import main as forge_export_cli
-from forge_export.exporters.huggingface import ExportOptions, export_dataset
 from forge_export.manifest import FileEntry, fingerprint, sha256_file
 from forge_export.reader import validate_export
-from forge_export.synthetic import synthetic_bundles
 from scenario_forge.cli import main
 from scenario_forge.migrations import latest_version
 from scenario_forge.store import ScenarioStore
@@ -40,10 +38,8 @@ def _one_error(res: Result, *words: str) -> str:
 
 
 @pytest.fixture
-def export(tmp_path: Path) -> Path:
-    out = tmp_path / "export"
-    export_dataset(synthetic_bundles(12), out, ExportOptions(test_size=0))
-    return out
+def export(synthetic_export: Path) -> Path:
+    return synthetic_export
 
 
 def _rewrite_manifest(out: Path, edit: object) -> None:

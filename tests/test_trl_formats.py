@@ -8,12 +8,11 @@ and handed to the trainer unchanged: ``sft`` and ``prompt_completion`` to ``SFTT
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from forge_export.exporters.huggingface import ExportOptions, export_dataset
-from forge_export.synthetic import synthetic_bundles
 
 trl = pytest.importorskip("trl")  # imported once per module (slow import)
 torch = pytest.importorskip("torch")
@@ -36,12 +35,10 @@ COMMON: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("trl") / "ds"
+def export(synthetic_export_of: Callable[..., Path]) -> Path:
     # 16 scenarios, every second one with a rejected completion: 8 preference pairs,
     # kto with 16 desirable and 8 undesirable rows
-    export_dataset(synthetic_bundles(16, rejected_every=2), out, ExportOptions(test_size=0))
-    return out
+    return synthetic_export_of(16, test_size=0)
 
 
 def _train(

@@ -11,20 +11,16 @@ import pytest
 from click.testing import CliRunner
 from forge_export import ContractError, SchemaVersionError, load
 from forge_export.cli import main
-from forge_export.exporters.huggingface import ExportOptions, export_dataset
 from forge_export.manifest import fingerprint, read_manifest, sha256_file, write_manifest
 from forge_export.reader import validate_export
 from forge_export.schema_docs import schema_files
-from forge_export.synthetic import synthetic_bundles
 
 REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def export(tmp_path: Path) -> Path:
-    out = tmp_path / "ds"
-    export_dataset(synthetic_bundles(12), out, ExportOptions(test_size=0))
-    return out
+def export(synthetic_export: Path) -> Path:
+    return synthetic_export
 
 
 def _rehash(out: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import forge_export
@@ -12,24 +13,13 @@ from forge_export import EvalReport, ForgeError
 from model_forge.cli import main
 from model_forge.evaluate import evaluate
 from model_forge.generation import Backend, load_backend
-from scenario_forge.api import complete_with_templates, export_store, generate_scenarios
-from scenario_forge.store import ScenarioStore
-from scenario_forge.taxonomy import load_taxonomy
 
 TARGETS = ["harmful_code", "privacy_violation"]  # both expect a refusal on harmful prompts
 
 
 @pytest.fixture(scope="module")
-def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("evaluate")
-    taxonomy = load_taxonomy()
-    with ScenarioStore.open(root / "forge.db") as store:
-        generate_scenarios(store, taxonomy, TARGETS, count=12, seed=0)
-        complete_with_templates(store, taxonomy)
-        from forge_export.exporters.huggingface import ExportOptions
-
-        export_store(store, root / "export", ExportOptions(test_size=0.4, seed=0))
-    return root / "export"
+def export(template_export: Callable[..., Path]) -> Path:
+    return template_export(TARGETS, 12, test_size=0.4)
 
 
 def refuse_everything() -> Backend:

@@ -142,6 +142,7 @@ def test_models_lists_backends_and_bundled_cache(
         "bundled",
         "tiny",
         "openai:MODEL",
+        "anthropic:MODEL",
         "mock:NAME",
         "PATH",
     }

@@ -215,3 +215,14 @@ def test_generation_cache_reads_back_greedy_answers_of_the_same_weights(
     assert (b.cache.hits, b.cache.misses) == (0, 5)  # other weights: never the same key
     monkeypatch.delenv(CACHE_ENV)
     assert load_backend(str(first)).cache is None  # off by default
+
+
+def test_a_generation_cache_that_names_a_file_is_one_line(tmp_path: Path) -> None:
+    from forge_export.errors import ForgeError
+    from model_forge.generation.cache import GenerationCache
+
+    file = tmp_path / "generations.sqlite"
+    file.write_bytes(b"")
+    with pytest.raises(ForgeError, match=f"that is a file.*={tmp_path}$"):
+        GenerationCache(file)
+    assert file.read_bytes() == b""  # nothing written

@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,20 +52,8 @@ print(json.dumps({"status": log.status, "location": log.location}))
 
 
 @pytest.fixture(scope="module")
-def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from scenario_forge.api import complete_with_templates, export_store, generate_scenarios
-    from scenario_forge.store import ScenarioStore
-    from scenario_forge.taxonomy import load_taxonomy
-
-    root = tmp_path_factory.mktemp("inspect")
-    store = ScenarioStore.open(root / "forge.db")
-    tax = load_taxonomy()
-    generate_scenarios(store, tax, ["harmful_code", "self_harm"], count=16, seed=0)
-    complete_with_templates(store, tax)
-    from forge_export.exporters.huggingface import ExportOptions
-
-    export_store(store, root / "export", ExportOptions(test_size=0.5, seed=3))
-    return root / "export"
+def export(template_export: Callable[..., Path]) -> Path:
+    return template_export(["harmful_code", "self_harm"], 16, test_size=0.5, export_seed=3)
 
 
 def _run(task: str, export: Path, log_dir: Path) -> dict:

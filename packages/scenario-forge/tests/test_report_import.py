@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,7 @@ from forge_export import EvalReport, EvalResult, Scenario
 from forge_export.exporters.huggingface import ExportOptions
 from forge_export.reports import read_report
 from scenario_forge.api import (
-    complete_with_templates,
     export_store,
-    generate_scenarios,
     import_report,
 )
 from scenario_forge.cli import main
@@ -25,13 +24,13 @@ TARGETS = ["harmful_code", "self_harm"]
 
 
 @pytest.fixture
-def store_and_report(tmp_path: Path) -> tuple[Path, Path, EvalReport]:
+def store_and_report(
+    tmp_path: Path, seed_store: Callable[..., None]
+) -> tuple[Path, Path, EvalReport]:
     """A store of template scenarios and a report that fails every other one."""
     db = tmp_path / "forge.db"
-    taxonomy = load_taxonomy()
     with ScenarioStore.open(db) as store:
-        generate_scenarios(store, taxonomy, TARGETS, count=8, seed=0)
-        complete_with_templates(store, taxonomy)
+        seed_store(store, TARGETS, 8)
         scenarios = list(store.iter_scenarios())
     results = [
         EvalResult(

@@ -188,9 +188,9 @@ def test_stats_reviewers_and_agreement(store: ScenarioStore, db_path: Path) -> N
     apply_answer(store, Answer(scen[5].id, "ana", 3, ideal_response="written"))
     from scenario_forge.review.decisions import set_decision
 
-    with store.transaction() as conn:
-        set_decision(conn, comps[0].id, "bob", "accept")
-        set_decision(conn, comps[1].id, "bob", "reject")
+    with store.transaction():
+        set_decision(store, comps[0].id, "bob", "accept")
+        set_decision(store, comps[1].id, "bob", "reject")
 
     res = run(db_path, "stats", "--json")
     assert res.exit_code == 0, res.output

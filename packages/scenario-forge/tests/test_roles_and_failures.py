@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import forge_export
@@ -10,9 +11,7 @@ from forge_export import EvalResult, ForgeError
 from forge_export.exporters.huggingface import ExportOptions
 from scenario_forge.api import (
     choose_test_set,
-    complete_with_templates,
     export_store,
-    generate_scenarios,
     probe_scenarios,
     store_failures,
 )
@@ -24,10 +23,9 @@ TAX = load_taxonomy()
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ScenarioStore:
+def store(tmp_path: Path, seed_store: Callable[..., None]) -> Iterator[ScenarioStore]:
     s = ScenarioStore.open(tmp_path / "forge.db")
-    generate_scenarios(s, TAX, ["harmful_code", "self_harm"], count=16, seed=0)
-    complete_with_templates(s, TAX)
+    seed_store(s, ["harmful_code", "self_harm"], 16)
     yield s
     s.close()
 

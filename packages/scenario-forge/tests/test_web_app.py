@@ -244,6 +244,14 @@ def test_overlap_and_target_filter(store: ScenarioStore) -> None:
     m = re.search(r'data-id="([0-9a-f]+)"', page)
     assert m and m.group(1) in ids[1::2]
     assert "showing demo_help" in page
+    # the filter is check boxes (no multi-select needing Ctrl-click), the chosen one ticked
+    assert "<select" not in page.split('id="progress"')[0]
+    assert '<input type="checkbox" name="target" value="demo_help" checked>' in page
+    assert '<input type="checkbox" name="target" value="demo_code">' in page
+    # the rating, note, Save and Skip sit together in the action bar at the form's end
+    bar = page.split('id="actionbar"', 1)[1].split("</form>", 1)[0]
+    for part in ('id="rating-3"', 'id="note"', 'id="save"', 'id="skip" form="skip-form"'):
+        assert part in bar, part
 
 
 def test_hostile_scenario_text_is_escaped_on_every_page(store: ScenarioStore) -> None:

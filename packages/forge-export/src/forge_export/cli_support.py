@@ -238,15 +238,35 @@ def option_bool(value: Any, *, name: str) -> bool:
 
 
 class StoreLocation(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
-    """A store file (→ :class:`~pathlib.Path`) or a ``postgresql://`` URL (kept as text)."""
+    """A store file (→ :class:`~pathlib.Path`) or a ``postgresql://`` URL (kept as text).
+
+    The one place that decides whether a store location is SQLite or PostgreSQL: the click
+    type of every ``--db`` / ``--store`` option, and :meth:`is_postgres` / :meth:`parse` for
+    locations read elsewhere (``$SCENARIO_FORGE_DB``, a settings file, a Python caller).
+    """
 
     name = "PATH|URL"
+    POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+    """How a PostgreSQL store's URL starts."""
+
+    @classmethod
+    def is_postgres(cls, location: object) -> bool:
+        """Whether ``location`` names a PostgreSQL store (a ``postgresql://`` URL)."""
+        return isinstance(location, str) and location.startswith(cls.POSTGRES_PREFIXES)
+
+    @classmethod
+    def parse(cls, location: str | Path) -> Path | str:
+        """A location as the store opens it: a URL stays text (a :class:`~pathlib.Path` would
+        fold its ``//``), anything else is a file path."""
+        if isinstance(location, Path):
+            return location
+        return location if cls.is_postgres(location) else Path(location)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, Path):
             return value
         text = str(value)
-        if text.startswith(("postgresql://", "postgres://")):
+        if self.is_postgres(text):
             return text
         return click.Path(dir_okay=False, path_type=Path).convert(text, param, ctx)
 

@@ -41,6 +41,8 @@ _URL_PARTS = re.compile(r"(?is)\A([a-z][a-z0-9+.\-]*)://(.*)\Z")
 # query parameters whose value is a secret (password, sslpassword, api_key, token, ...)
 _SECRET_PARAM = re.compile(r"(?i)([?&;])([^=&;#?]*(?:pass|secret|token|key)[^=&;#?]*)=([^&;#]*)")
 _TRAILING = ".,;:!?)]}"
+# PostgreSQL URLs keep their user (a role name helps to diagnose); whether a store location is
+# PostgreSQL at all is decided by forge_export.cli_support.StoreLocation alone.
 _PG_SCHEMES = ("postgresql", "postgres")
 # model@user:password@host (a URL's netloc after the scheme was dropped, e.g. a revision)
 _NETLOC_USERINFO = re.compile(r"(?<=@)[^\s@/:#]+:[^\s@/#]*@(?=[^\s@/]+)")

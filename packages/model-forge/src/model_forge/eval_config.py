@@ -68,6 +68,11 @@ class EvalOptions(Settings):
         "safe_rate=0.8 or compliance=0.9 (pass_rate, safe_rate, refusal_rate, compliance).",
         multiple=True,
     )
+    inspect_log: Path | None = setting(
+        None,
+        "Also write the report as an inspect_ai log (FILE.json or FILE.eval) for `inspect "
+        "view` (needs the inspect extra).",
+    )
     generate: GenerateOptions = setting(
         GenerateOptions(max_new_tokens=128), "Decoding of the answers.", flatten=True
     )

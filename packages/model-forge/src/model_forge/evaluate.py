@@ -30,6 +30,8 @@ from model_forge.eval_config import EvalOptions
 from model_forge.generate_config import GenerateOptions
 
 if TYPE_CHECKING:
+    from forge_export.judge_spec import JudgeSpec, JudgeSpecs
+
     from model_forge.generation import Backend
     from model_forge.judge import Judge
 
@@ -84,27 +86,31 @@ def load_eval_scenarios(export: str | Path, split: str | None = None) -> list[Sc
     return scenarios
 
 
-def _resolve_backend(model: str | Backend, batch_size: int) -> Backend:
+def _resolve_backend(model: str | Backend, generate: GenerateOptions) -> Backend:
     if not isinstance(model, str):
         return model
     from model_forge.generation import load_backend
+    from model_forge.generation.concurrency import backend_options
 
-    return load_backend(model, batch_size=batch_size)
+    return load_backend(model, **backend_options(model, generate))
 
 
-def resolve_judge(judge: str | Judge) -> Judge:
+def resolve_judge(judge: str | Judge, *, concurrency: int | None = None) -> Judge:
     """A loaded judge for a spec (through the registry: :mod:`model_forge.judge_plugins`) or
     the judge itself.
+
+    ``concurrency``: requests in flight for an LLM or guard judge on a server backend.
 
     Raises:
         ForgeError: an unknown spec, naming it.
     """
     if not isinstance(judge, str):
         return judge
+    from model_forge.generation.concurrency import judge_backend_options
     from model_forge.judge_plugins import load_judge_spec
 
     try:
-        return load_judge_spec(judge)
+        return load_judge_spec(judge, **judge_backend_options(judge, concurrency))
     except ForgeError as exc:
         raise ForgeError(f"--judge: {exc}") from exc
 
@@ -123,17 +129,20 @@ def run_scenarios(
     max_new_tokens: int | None = None,
     generate: GenerateOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    judge_specs: JudgeSpecs | None = None,
 ) -> list[EvalResult]:
-    """Generate one answer per scenario (:class:`EvalOptions`' decoding) and judge it."""
+    """Generate one answer per scenario (:class:`EvalOptions`' decoding) and judge it.
+
+    ``judge_specs`` (target name → :class:`~forge_export.judge_spec.JudgeSpec`) travels with
+    each judged item; a target it lacks is looked up by the judge itself.
+    """
     from model_forge.generation import GenerationRequest, SamplingParams
     from model_forge.judge import JudgeItem
 
     sampling = SamplingParams.from_options(_decoding(max_new_tokens, generate))
     requests = [GenerationRequest(s.id, s.messages(), sampling) for s in scenarios]
     generations = backend.generate(requests, progress=progress)
-    items = [
-        JudgeItem.from_scenario(s, g.text) for s, g in zip(scenarios, generations, strict=True)
-    ]
+    items = JudgeItem.for_scenarios(scenarios, [g.text for g in generations], judge_specs)
     judgements = judge.judge(items)
     return [
         EvalResult(
@@ -164,6 +173,7 @@ def evaluate_scenarios(
     metadata: dict[str, Any] | None = None,
     fingerprint: str | None = None,
     seeds: dict[str, int] | None = None,
+    judge_specs: JudgeSpecs | None = None,
 ) -> EvalReport:
     """Answer ``scenarios`` with ``backend``, judge them, and return the :class:`EvalReport`.
 
@@ -180,12 +190,15 @@ def evaluate_scenarios(
         fingerprint: The data's fingerprint when it is not an export (a test set's, a wild
             set's).
         seeds: Seeds to record in the report's provenance.
+        judge_specs: Target name → what the judge checks for it (see :func:`run_scenarios`).
     """
     import time
 
     started = time.perf_counter()
     decoding = _decoding(max_new_tokens, generate)
-    results = run_scenarios(scenarios, backend, judge, generate=decoding, progress=progress)
+    results = run_scenarios(
+        scenarios, backend, judge, generate=decoding, progress=progress, judge_specs=judge_specs
+    )
     seconds = round(time.perf_counter() - started, 2)
     printed = fingerprint if fingerprint is not None else ""
     if data is not None and fingerprint is None:
@@ -230,10 +243,9 @@ def evaluate(
     options: EvalOptions | None = None,
     progress: Callable[[int], None] | None = None,
     on_loaded: Callable[[int], None] | None = None,
+    judge_specs: JudgeSpecs | None = None,
 ) -> EvaluationRun:
     """Run ``model`` on the ``eval`` config of the export ``data`` and judge every answer.
-
-    Keyword arguments left ``None`` are unset: ``options`` (or :class:`EvalOptions` ()) decides.
 
     Args:
         model: A :func:`model_forge.generation.load_backend` spec or a loaded backend.
@@ -249,9 +261,12 @@ def evaluate(
         batch_size: Generation batch size for local models.
         max_new_tokens: Most tokens per answer (greedy decoding).
         limit: Evaluate only the first ``limit`` scenarios.
-        options: The settings the arguments above override.
+        options: The settings the arguments above override (an argument left ``None`` is
+            unset: ``options``, or :class:`EvalOptions` (), decides).
         progress: Called with ``n`` as ``n`` more answers are generated.
         on_loaded: Called with the number of scenarios once they are read.
+        judge_specs: Target name → what the judge checks for it, handed over with each item
+            [default: :func:`taxonomy_judge_specs`].
 
     Returns:
         An :class:`EvaluationRun`.
@@ -262,32 +277,22 @@ def evaluate(
     """
     backend_given = model if model is not None and not isinstance(model, str) else None
     judge_given = judge if judge is not None and not isinstance(judge, str) else None
-    opts = (options or EvalOptions()).merge(
-        {
-            "model": model if isinstance(model, str) else None,
-            "data": data,
-            "wild_set": str(wild_set) if wild_set is not None else None,
-            "test_set": test_set,
-            "split": split,
-            "judge": judge if isinstance(judge, str) else None,
-            "output": output,
-            "batch_size": batch_size,
-            "max_new_tokens": max_new_tokens,
-            "limit": limit,
-        },
-        where="evaluate()",
+    opts = _settings(
+        options,
+        model=model if isinstance(model, str) else None,
+        data=data,
+        wild_set=str(wild_set) if wild_set is not None else None,
+        test_set=test_set,
+        split=split,
+        judge=judge if isinstance(judge, str) else None,
+        output=output,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        limit=limit,
     )
-    if judge_given is None:
-        from model_forge.judge_plugins import check_judge_spec
-
-        check_judge_spec(opts.judge)  # an unknown judge: one line before any data is read
-    scenarios, fingerprint, split_name = _scenarios_of(opts)
-    if opts.limit is not None:
-        scenarios = scenarios[: opts.limit]
-    if on_loaded:
-        on_loaded(len(scenarios))
-    judge_obj = judge_given or resolve_judge(opts.judge)
-    backend = backend_given or _resolve_backend(opts.model, opts.generate.batch_size)
+    scenarios, fingerprint, split_name = _read_scenarios(opts, judge_given is None, on_loaded)
+    judge_obj = judge_given or resolve_judge(opts.judge, concurrency=opts.generate.concurrency)
+    backend = backend_given or _resolve_backend(opts.model, opts.generate)
     report = evaluate_scenarios(
         scenarios,
         backend,
@@ -297,15 +302,56 @@ def evaluate(
         data=opts.data,
         split=split_name,
         fingerprint=fingerprint,
-        metadata={
-            "model": opts.model if backend_given is None else backend.model_id,
-            **({"wild_set": str(opts.wild_set)} if opts.wild_set is not None else {}),
-            **({"test_set": str(opts.test_set)} if opts.test_set is not None else {}),
-            "settings": opts.to_json(),
-        },
+        metadata=_run_metadata(opts, None if backend_given is None else backend.model_id),
+        judge_specs=taxonomy_judge_specs() if judge_specs is None else judge_specs,
     )
     paths = write_report(report, opts.output) if opts.output is not None else {}
     return EvaluationRun(report=report, paths=paths)
+
+
+def _read_scenarios(
+    opts: EvalOptions, check_judge: bool, on_loaded: Callable[[int], None] | None
+) -> tuple[list[Scenario], str | None, str]:
+    """The scenarios to ask (at most ``opts.limit``), with :func:`_scenarios_of`'s fingerprint
+    and split name; a judge spec (``check_judge``) is checked first, before any data is read."""
+    if check_judge:
+        from model_forge.judge_plugins import check_judge_spec
+
+        check_judge_spec(opts.judge)  # an unknown judge: one line before any data is read
+    scenarios, fingerprint, split_name = _scenarios_of(opts)
+    if opts.limit is not None:
+        scenarios = scenarios[: opts.limit]
+    if on_loaded:
+        on_loaded(len(scenarios))
+    return scenarios, fingerprint, split_name
+
+
+def _settings(options: EvalOptions | None, **given: Any) -> EvalOptions:
+    """:func:`evaluate`'s settings: ``options`` (or the defaults) with the arguments given
+    (``None``: unset) on top."""
+    return (options or EvalOptions()).merge(given, where="evaluate()")
+
+
+def _run_metadata(opts: EvalOptions, given_model_id: str | None) -> dict[str, Any]:
+    """The report metadata of an :func:`evaluate` run: the model, the data, the settings."""
+    return {
+        "model": opts.model if given_model_id is None else given_model_id,
+        **({"wild_set": str(opts.wild_set)} if opts.wild_set is not None else {}),
+        **({"test_set": str(opts.test_set)} if opts.test_set is not None else {}),
+        "settings": opts.to_json(),
+    }
+
+
+def taxonomy_judge_specs() -> dict[str, JudgeSpec]:
+    """Target name → the ``judge:`` block of the taxonomy (built-in targets plus
+    ``$SCENARIO_FORGE_TAXONOMY``): what :func:`evaluate` hands the judge by default.
+
+    Raises:
+        ForgeError: the override file is bad (one line naming it).
+    """
+    from scenario_forge.api import load_taxonomy
+
+    return dict(load_taxonomy().judge_specs())
 
 
 def _scenarios_of(opts: EvalOptions) -> tuple[list[Scenario], str | None, str]:

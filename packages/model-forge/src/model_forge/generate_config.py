@@ -23,6 +23,10 @@ DEFAULT_MODEL = "bundled"
 """The model every job starts from unless told otherwise (SmolLM2-135M-Instruct, bundled)."""
 
 
+DEFAULT_CONCURRENCY = 4
+"""Requests a server backend keeps in flight unless told otherwise."""
+
+
 def MODEL_HELP() -> str:  # noqa: N802  (a help text, computed from the registry when shown)
     """The ``--model`` help: every registered backend and a folder."""
     from model_forge.model_spec import FOLDER_SPEC, model_specs
@@ -41,6 +45,8 @@ class GenerateOptions(Settings):
         top_p: Nucleus sampling mass (only when sampling).
         seed: Seed of sampling (``None``: not reseeded).
         batch_size: Requests per batch of a local model.
+        concurrency: Requests in flight at once on a server backend (``openai:``,
+            ``anthropic:``).
     """
 
     max_new_tokens: int = setting(256, "Longest reply in tokens.", minimum=1)
@@ -50,6 +56,12 @@ class GenerateOptions(Settings):
     )
     seed: int | None = setting(None, "Sampling seed (with --temperature > 0).")
     batch_size: int = setting(8, "Requests per batch (local models).", minimum=1)
+    concurrency: int = setting(
+        DEFAULT_CONCURRENCY,
+        "Requests in flight at once on a server backend (openai:, anthropic:); "
+        "--option max_concurrency=N wins.",
+        minimum=1,
+    )
 
 
 @dataclass

@@ -52,6 +52,7 @@ _INT_OPTIONS = {
     "batch_size",
     "max_new_tokens",
     "max_concurrency",
+    "concurrency",
     "max_retries",
     "seed",
     "scenario_max_new_tokens",
@@ -209,7 +210,10 @@ class ModelForgeGenerator:
     def backend(self) -> Backend:
         """The backend, loaded on first use (loading a model takes seconds)."""
         if self._backend is None:
-            self._backend = load_backend(self.model_spec, **self.backend_options)
+            from model_forge.generation.concurrency import backend_options
+
+            options = backend_options(self.model_spec, self.settings.generate, self.backend_options)
+            self._backend = load_backend(self.model_spec, **options)
         return self._backend
 
     def _origin(self, tag: str) -> str:

@@ -15,6 +15,7 @@ from forge_export.cli_support import STORE_LOCATION
 from forge_export.settings import Settings, setting
 
 from model_forge.eval_config import DEFAULT_JUDGE, JUDGE_HELP
+from model_forge.generate_config import DEFAULT_CONCURRENCY
 
 
 @dataclass
@@ -27,6 +28,12 @@ class JudgeOptions(Settings):
         "Option for the LLM judge's backend (repeatable), e.g. base_url=http://localhost:8000/v1.",
         option="judge_option",
         key_values=True,
+    )
+    concurrency: int = setting(
+        DEFAULT_CONCURRENCY,
+        "Requests in flight at once for an LLM or guard judge on a server backend (openai:, "
+        "anthropic:); --judge-option max_concurrency=N wins.",
+        minimum=1,
     )
     judges: tuple[str, ...] = setting(
         (DEFAULT_JUDGE, "rules"), "With --calibrate: comma-separated judge specs to measure."

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forge_export.atomic_files import atomic_output
+from forge_export.cli_support import StoreLocation
 from forge_export.errors import ForgeError
 from forge_export.loop_summary import (
     WILD_GROUP_KEY,
@@ -65,6 +66,7 @@ from model_forge.loop_table import format_rounds
 
 if TYPE_CHECKING:
     from datasets import Dataset
+    from forge_export.judge_spec import JudgeSpecs
     from forge_export.models import EvalReport
     from scenario_forge.api import TestSet
 
@@ -79,7 +81,9 @@ def default_workdir() -> Path:
     return Path("forge-runs") / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
-def _completions_from_generator(store: Any, name: str, model: str, log: Log) -> int:
+def _completions_from_generator(
+    store: Any, name: str, model: str, log: Log, judge_specs: JudgeSpecs | None = None
+) -> int:
     """Model completions from a registered generator; ones the rule judge fails are rejected.
 
     Rejected completions are not trained on as answers, but they are the ``rejected`` side of
@@ -93,8 +97,12 @@ def _completions_from_generator(store: Any, name: str, model: str, log: Log) -> 
     generator = load_generator(name, model=model)
     added = complete_with_generator(store, generator)
     judge = load_judge("rules")
+    specs = judge_specs or {}
     pending = [
-        (c.id, JudgeItem.from_scenario(scenario, c.text))
+        (
+            c.id,
+            JudgeItem.from_scenario(scenario, c.text, specs.get(scenario.evaluation_target)),
+        )
         for scenario in store.iter_scenarios()
         for c in store.completions_for(scenario.id)
         if c.source == "model" and c.status == "proposed"
@@ -128,6 +136,7 @@ class _Runner:
         self.wild: Any = None
         self.test_set: TestSet | None = None
         self.held_out_kinds: list[str] = []
+        self.judge_specs: JudgeSpecs = {}  # the taxonomy's, handed to the judge with each item
         self._backends: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ stages
@@ -155,10 +164,11 @@ class _Runner:
     def backend(self, spec: str) -> Any:
         """The generation backend of ``spec``, loaded once (and only when a stage needs it)."""
         from model_forge.generation import load_backend
+        from model_forge.generation.concurrency import backend_options
 
         if spec not in self._backends:
             self._backends.clear()  # one model in memory at a time
-            b = load_backend(spec, batch_size=self.config.evaluation.generate.batch_size)
+            b = load_backend(spec, **backend_options(spec, self.config.evaluation.generate))
             self._backends[spec] = b
             if not self.state.device:
                 model = getattr(b, "model", None)
@@ -223,7 +233,10 @@ class _Runner:
             report = evaluate_scenarios(
                 scenarios,
                 backend,
-                resolve_judge(self.config.evaluation.judge),
+                resolve_judge(
+                    self.config.evaluation.judge,
+                    concurrency=self.config.evaluation.generate.concurrency,
+                ),
                 generate=self.config.evaluation.generate,
                 progress=update,
                 data=data,
@@ -235,6 +248,7 @@ class _Runner:
                     f"test-set:{self.test_set.fingerprint()}" if data and self.test_set else None
                 ),
                 seeds={"seed": self.config.seed},
+                judge_specs=self.judge_specs,
             )
         finally:
             if cm is not None:
@@ -250,10 +264,7 @@ class _Runner:
 def store_location(config: LoopConfig, workdir: Path) -> Path | str:
     """The run's store: ``--store`` (a file or a postgresql:// URL) or ``WORKDIR/forge.db``."""
     store = config.store
-    # a postgresql:// URL stays text (Path would fold its "//")
-    if store and str(store).startswith(("postgresql://", "postgres://")):
-        return str(store)
-    return Path(store) if store else workdir / "forge.db"
+    return StoreLocation.parse(str(store)) if store else workdir / "forge.db"
 
 
 def run_loop(
@@ -305,6 +316,7 @@ def _run(run: _Runner, store: Any) -> LoopSummary:
 
     config = run.config
     taxonomy = load_taxonomy()
+    run.judge_specs = taxonomy.judge_specs()
     for name in config.held_out_targets:
         taxonomy.get(name)  # an unknown target: one line listing the known ones
     plan = plan_lookalikes(
@@ -366,7 +378,9 @@ def _seed_store(run: _Runner, store: Any, taxonomy: Any, plan: Any) -> None:
     )
     if config.generator:
         model_for_generator = "tiny" if config.quick else config.model
-        _completions_from_generator(store, config.generator, model_for_generator, say)
+        _completions_from_generator(
+            store, config.generator, model_for_generator, say, taxonomy.judge_specs()
+        )
     test_set, origin = _frozen_test_set(run, store, plan)
     test_file = test_set.write(run.workdir / "test-set.json")
     if config.train_transforms:
@@ -716,6 +730,9 @@ def _finish(run: _Runner, store: Any) -> LoopSummary:
     run.state.elapsed = total
     run.state.save()
     _write_outputs(result, run.workdir)
+    from model_forge.tracking import log_loop_rounds
+
+    log_loop_rounds(result, run.workdir, config.first_round.report_to)
     return result
 
 

@@ -56,7 +56,7 @@ EVALUATION = EvalOptions(generate=GenerateOptions(max_new_tokens=64, batch_size=
 
 _SET_BY_LOOP = ("model", "seed", "resume", "overwrite", "dataset_config", "save_steps")
 _EVAL_SET_BY_LOOP = ("model", "data", "wild_set", "test_set", "split", "output", "limit")
-_EVAL_SET_BY_LOOP += ("fail_under",)
+_EVAL_SET_BY_LOOP += ("fail_under", "inspect_log")
 
 _BOTH = ("first_round", "later_rounds")
 
@@ -117,6 +117,12 @@ class LoopConfig(Settings):
             "Each benign row appears this often in later rounds (sft).",
         ),
         "max_length": Alias(_both("max_length"), "Training tokens per row."),
+        "report_to": Alias(
+            _both("report_to"),
+            "Experiment tracking: none, tensorboard (WORKDIR/tensorboard/loop and each round's "
+            "model/tensorboard), mlflow or wandb; training steps, then one point per round "
+            "(safe rate, benign compliance, over-refusal, safe rate per target).",
+        ),
         "extra": Alias(_both("extra"), "Further TRL config keywords.", cli=False),
         "max_new_tokens": Alias(
             ("evaluation.generate.max_new_tokens",), "Tokens per evaluated answer (greedy)."
@@ -126,6 +132,11 @@ class LoopConfig(Settings):
         ),
         "judge": Alias(
             ("evaluation.judge",), lambda: "Judge of test and probe answers. " + JUDGE_HELP()
+        ),
+        "concurrency": Alias(
+            ("evaluation.generate.concurrency",),
+            "Requests in flight at once when the evaluated model or the LLM judge is a server "
+            "backend (openai:, anthropic:).",
         ),
     }
 
@@ -312,6 +323,10 @@ class LoopConfig(Settings):
         from model_forge.judge_plugins import check_judge_spec
 
         check_judge_spec(self.evaluation.judge)
+        from model_forge.tracking import check_tracker
+
+        check_tracker(self.first_round.report_to)
+        check_tracker(self.later_rounds.report_to)
         if self.probe_transforms or self.train_transforms:
             from scenario_forge.api import load_chain
 
@@ -375,6 +390,8 @@ OPTION_ORDER: tuple[str, ...] = (
     "max_new_tokens",
     "eval_batch_size",
     "judge",
+    "concurrency",
+    "report_to",
     "lookalike_test_share",
     "lookalike_probe_share",
 )

@@ -31,18 +31,28 @@ from forge_export.loop_summary import (
 from forge_export.models import EvalReport, EvalResult
 
 if TYPE_CHECKING:
+    from forge_export.judge_spec import JudgeSpecs
+
     from model_forge.judge import Judge
 
 
-def rejudge_report(report: EvalReport, judge: Judge) -> EvalReport:
+def rejudge_report(
+    report: EvalReport, judge: Judge, judge_specs: JudgeSpecs | None = None
+) -> EvalReport:
     """``report`` with every answer judged again by ``judge`` (answers and scenarios kept).
 
     The new report's ``judge`` is the new judge's name; its metadata records the judge the
     answers had before (``rejudged_from``). Aggregates are recomputed from the new verdicts.
+    ``judge_specs`` (target name → spec) travels with each item as in
+    :func:`~model_forge.evaluate.evaluate` [default: the taxonomy's].
     """
+    from model_forge.evaluate import taxonomy_judge_specs
     from model_forge.judge import JudgeItem
 
-    items = [JudgeItem.from_scenario(r.scenario, r.response) for r in report.results]
+    specs = taxonomy_judge_specs() if judge_specs is None else judge_specs
+    items = JudgeItem.for_scenarios(
+        [r.scenario for r in report.results], [r.response for r in report.results], specs
+    )
     judgements = judge.judge(items)
     results = [
         EvalResult(
@@ -91,8 +101,9 @@ def rejudge_run(
     """
     from forge_export.reports import read_report
 
-    from model_forge.evaluate import write_report
+    from model_forge.evaluate import taxonomy_judge_specs, write_report
 
+    specs = taxonomy_judge_specs()
     rounds = []
     for r in summary.rounds:
         update: dict[str, object] = {}
@@ -105,7 +116,7 @@ def rejudge_run(
                     f"round {r.round}: {source}: no such report (was the run folder moved? "
                     "rejudge reads the reports named in summary.json)"
                 )
-            new = rejudge_report(read_report(source), judge)
+            new = rejudge_report(read_report(source), judge, specs)
             paths = write_report(new, output / f"round-{r.round}" / f"eval-{kind}")
             say(
                 f"round {r.round} {kind}: {len(new.results)} answers judged again -> {paths['json']}"

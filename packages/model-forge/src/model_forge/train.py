@@ -38,6 +38,7 @@ from forge_export.train_metrics import LossPoint, TrainMetrics
 
 from model_forge.model_spec import load_local_model, local_model_folder
 from model_forge.offline import offline
+from model_forge.tracking import check_tracker, trainer_callbacks, trainer_report_to
 from model_forge.train_config import (
     LOGS_PER_RUN,
     LORA_TARGET_MODULES,
@@ -191,7 +192,7 @@ def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
         "save_total_limit": 2,
         "logging_steps": options.logging_steps or _logging_steps(options),
         "activation_checkpointing": options.gradient_checkpointing,
-        "report_to": "none",
+        "report_to": trainer_report_to(options.report_to),
         "lr_scheduler_type": "cosine",
         "warmup_steps": 0,
         "disable_tqdm": False,
@@ -267,6 +268,7 @@ def _check_options(options: TrainOptions) -> None:
         raise ForgeError("--benign-repeat must be at least 1")
     if options.max_length < 8:
         raise ForgeError(f"--max-length must be at least 8 (got {options.max_length})")
+    check_tracker(options.report_to)
 
 
 def _check_output(out: Path, options: TrainOptions) -> None:
@@ -312,6 +314,34 @@ def train(
         return _train(export, output, options or TrainOptions(), dataset, log)
 
 
+def _training_rows(
+    export_path: Path, config: str, dataset: Dataset | None, options: TrainOptions
+) -> tuple[int, Dataset]:
+    """The exported rows (``dataset``, else the export's train split) and the rows trained on.
+
+    Raises:
+        ForgeError: no rows.
+    """
+    if dataset is None:
+        dataset = load_train_split(export_path, config)
+    elif len(dataset) == 0:
+        raise ForgeError("the training dataset has 0 rows")
+    return len(dataset), prepare_dataset(dataset, config, options.benign_repeat)
+
+
+def _base_model(options: TrainOptions, out: Path) -> Path:
+    """Create ``out`` and resolve the model training starts from (``out`` is removed again
+    when it was created here and the model cannot be resolved)."""
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return resolve_base_model(options.model, out)
+    except ForgeError:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
 def _train(
     export: str | Path,
     output: str | Path,
@@ -325,21 +355,8 @@ def _train(
     out = Path(output)
     _check_output(out, options)
     export_path = Path(export)
-    if dataset is None:
-        dataset = load_train_split(export_path, config)
-    elif len(dataset) == 0:
-        raise ForgeError("the training dataset has 0 rows")
-    rows = len(dataset)
-    train_ds = prepare_dataset(dataset, config, options.benign_repeat)
-
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        base_path = resolve_base_model(options.model, out)
-    except ForgeError:
-        if created:
-            shutil.rmtree(out, ignore_errors=True)
-        raise
+    rows, train_ds = _training_rows(export_path, config, dataset, options)
+    base_path = _base_model(options, out)
     say(f"loading {options.model} from {base_path}")
     model, tokenizer = _load_model(base_path)
     checkpoints = out / "checkpoints"
@@ -356,6 +373,7 @@ def _train(
         train_dataset=train_ds,
         processing_class=tokenizer,
         peft_config=_lora_config(options) if options.lora else None,
+        callbacks=trainer_callbacks(options.report_to, out),
     )
     resume_from = str(_last_checkpoint(checkpoints)) if options.resume else None
     started = time.perf_counter()

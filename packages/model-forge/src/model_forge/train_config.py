@@ -126,6 +126,13 @@ class TrainOptions(Settings):
     gradient_checkpointing: bool = setting(
         False, "Trade compute for memory (small models on CPU are faster without it)."
     )
+    report_to: str = setting(
+        "none",
+        "Experiment tracking of the run's loss and learning rate through TRL's integrations: "
+        "none, tensorboard (OUTPUT/tensorboard), mlflow or wandb (their own settings, e.g. "
+        "MLFLOW_TRACKING_URI, WANDB_MODE).",
+        choices=("none", "tensorboard", "mlflow", "wandb"),
+    )
     resume: bool = setting(False, "Continue from the last checkpoint in OUTPUT/checkpoints.")
     overwrite: bool = setting(False, "Replace a model already in OUTPUT.")
     extra: dict[str, Any] = setting(

@@ -139,17 +139,10 @@ def import_eval_verdicts(
     if not rows:
         raise EvalVerdictError(f"{p}: no verdicts in the file")
     at = now_iso()
-    with store.transaction() as conn:
-        conn.executemany(_INSERT, [(*r, at) for r in rows])
+    with store.transaction():
+        store.add_eval_verdicts([(*r, at) for r in rows])
         store.audit("import", "eval_verdicts", p.name, {"rows": len(rows)})
     return len(rows)
-
-
-_INSERT = (
-    "INSERT INTO eval_verdicts (scenario_id, response_sha, prompt, response, "
-    "expected_behavior, evaluation_target, verdict, label, judge, judge_verdict, "
-    "judge_label, reviewer, note, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-)
 
 
 def record_eval_verdict(store: ScenarioStore, row: dict[str, Any], reviewer: str) -> int:
@@ -160,9 +153,8 @@ def record_eval_verdict(store: ScenarioStore, row: dict[str, Any], reviewer: str
         EvalVerdictError: the row is invalid (the message names the field).
     """
     values = _check_row(row, f"answer {row.get('scenario_id')}", reviewer)
-    with store.transaction() as conn:
-        cur = conn.execute(_INSERT, (*values, now_iso()))
-        vid = int(cur.lastrowid or 0)
+    with store.transaction():
+        vid = store.add_eval_verdict((*values, now_iso()))
         store.audit(
             "review",
             "eval_verdicts",
@@ -175,23 +167,16 @@ def record_eval_verdict(store: ScenarioStore, row: dict[str, Any], reviewer: str
 def withdraw_eval_verdict(store: ScenarioStore, verdict_id: int) -> bool:
     """Delete the verdict ``verdict_id`` (an undo); the one before it, if any, is in force
     again. Returns whether it existed."""
-    with store.transaction() as conn:
-        cur = conn.execute("DELETE FROM eval_verdicts WHERE id = ?", (verdict_id,))
-        if cur.rowcount:
+    with store.transaction():
+        existed = store.delete_eval_verdict(verdict_id)
+        if existed:
             store.audit("undo", "eval_verdicts", str(verdict_id))
-    return bool(cur.rowcount)
+    return existed
 
 
 def human_verdicts(store: ScenarioStore) -> list[dict[str, Any]]:
     """The human verdicts in force: the latest per (scenario, response), oldest first."""
-    cur = store.connection.execute(
-        "SELECT scenario_id, response_sha, prompt, response, expected_behavior, "
-        "evaluation_target, verdict, label, judge, judge_verdict, judge_label, reviewer, note, "
-        "created_at FROM eval_verdicts WHERE id IN (SELECT MAX(id) FROM eval_verdicts "
-        "GROUP BY scenario_id, response_sha) ORDER BY id"
-    )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    return store.eval_verdicts_in_force()
 
 
 def apply_human_verdicts(report: EvalReport, store: ScenarioStore) -> EvalReport:

@@ -102,6 +102,44 @@ def _retarget(c: Completion, scenario: Scenario) -> Completion:
     )
 
 
+def _training_scenario(
+    parent: Scenario, failed: EvalResult, round_: int, model_id: str, where: str
+) -> Scenario:
+    """The training scenario of one failure: the parent's prompt in a failure group of its own,
+    with the failure (round, model, judge, reason) in its metadata."""
+    note: dict[str, Any] = {
+        "round": round_,
+        "model": model_id,
+        "judge": failed.judge,
+        "reason": failed.reason,
+        "parent_group": parent.group_id,
+    }
+    return Scenario(
+        prompt=parent.prompt,
+        system=parent.system,
+        context=list(parent.context),
+        evaluation_target=parent.evaluation_target,
+        success_criteria=list(parent.success_criteria),
+        expected_behavior=parent.expected_behavior,
+        group_id=failure_group(parent, round_),
+        tags=list(dict.fromkeys([*parent.tags, FAILURE_TAG])),
+        source=Provenance(kind="report", origin=f"{where} model:{model_id}", parent_id=parent.id),
+        metadata={**parent.metadata, "failure": note},
+    )
+
+
+def _rejected_answer(failed: EvalResult, train: Scenario, round_: int, model_id: str) -> Completion:
+    """The model's failing answer, stored as the rejected side of the preference pairs."""
+    return Completion(
+        scenario_id=train.id,
+        text=failed.response,
+        source="model",
+        origin=f"{model_id}@round-{round_}",
+        status="rejected",
+        metadata={"round": round_, "judge": failed.judge, "reason": failed.reason},
+    )
+
+
 def store_failures(
     store: ScenarioStore,
     failures: Sequence[EvalResult],
@@ -151,27 +189,7 @@ def store_failures(
         if good is None:
             result.skip("no good answer (no human, written or template answer)")
             continue
-        note: dict[str, Any] = {
-            "round": round_,
-            "model": model_id,
-            "judge": failed.judge,
-            "reason": failed.reason,
-            "parent_group": parent.group_id,
-        }
-        train = Scenario(
-            prompt=parent.prompt,
-            system=parent.system,
-            context=list(parent.context),
-            evaluation_target=parent.evaluation_target,
-            success_criteria=list(parent.success_criteria),
-            expected_behavior=parent.expected_behavior,
-            group_id=failure_group(parent, round_),
-            tags=list(dict.fromkeys([*parent.tags, FAILURE_TAG])),
-            source=Provenance(
-                kind="report", origin=f"{where} model:{model_id}", parent_id=parent.id
-            ),
-            metadata={**parent.metadata, "failure": note},
-        )
+        train = _training_scenario(parent, failed, round_, model_id, where)
         stored_already = parent.id in in_store
         if stored_already:
             # The same prompt is in the store, in its own group (possibly a test group): it is
@@ -195,21 +213,25 @@ def store_failures(
             completions.append(_retarget(answer, s))
             result.sft_completions += 1
         if failed.response.strip():
-            completions.append(
-                Completion(
-                    scenario_id=train.id,
-                    text=failed.response,
-                    source="model",
-                    origin=f"{model_id}@round-{round_}",
-                    status="rejected",
-                    metadata={"round": round_, "judge": failed.judge, "reason": failed.reason},
-                )
-            )
+            completions.append(_rejected_answer(failed, train, round_, model_id))
             result.preference_pairs += 1
         else:
             result.skip("empty answer (no rejected side; SFT row only)")
+    _write(store, list(scenarios.values()), completions, round_, model_id, result)
+    return result
+
+
+def _write(
+    store: ScenarioStore,
+    scenarios: list[Scenario],
+    completions: list[Completion],
+    round_: int,
+    model_id: str,
+    result: FailureTraining,
+) -> None:
+    """Store the training scenarios and their answers in one audited transaction."""
     with store.transaction():
-        added = store.add_scenarios(list(scenarios.values()))
+        added = store.add_scenarios(scenarios)
         store.add_completions(completions)
         store.audit(
             "failures_to_training",
@@ -218,5 +240,4 @@ def store_failures(
             {"model_id": model_id, "failures": result.failures, "added": added.added},
         )
     result.train_scenarios = added.added
-    result.scenario_ids = list(scenarios)
-    return result
+    result.scenario_ids = [s.id for s in scenarios]

@@ -23,25 +23,22 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forge_export import Completion, ForgeError, Review, Scenario
+from forge_export import Completion, Review, Scenario
 from pydantic import ValidationError
 
-from scenario_forge.migrations import current_version, latest_version
+from scenario_forge.migrations import latest_version
+from scenario_forge.store_errors import MaintenanceError
+from scenario_forge.store_file import COUNTED_TABLES, StoreFile
 
 Progress = Callable[[int], None]
 MAX_PROBLEMS = 1000
 """Problems listed at most (the count keeps going)."""
-_PAGE = 2000
-
-
-class MaintenanceError(ForgeError):
-    """A store cannot be checked or backed up at all (missing, not SQLite, target exists)."""
 
 
 @dataclass
@@ -88,37 +85,6 @@ class CheckReport:
         }
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    if not path.exists():
-        raise MaintenanceError(f"{path}: no store here; check the --db path")
-    if path.is_dir():
-        raise MaintenanceError(f"{path}: is a folder; give the store file, e.g. {path}/forge.db")
-    try:
-        # Read-write (never written here): after a crash SQLite must be able to recover the
-        # -wal file, which a read-only connection cannot do.
-        conn = sqlite3.connect(path, timeout=30)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise MaintenanceError(f"{path}: not a SQLite database ({exc})") from exc
-    return conn
-
-
-def _tables(conn: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
-def _pages(conn: sqlite3.Connection, sql: str) -> Iterator[list[tuple[Any, ...]]]:
-    """Rows of ``sql`` (which must select ``rowid`` first) in rowid pages."""
-    last = -(2**63)
-    while True:
-        rows = conn.execute(sql, (last, _PAGE)).fetchall()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
-
-
 def _short(exc: ValidationError) -> str:
     errs = exc.errors(include_url=False)
     first = errs[0]
@@ -127,12 +93,8 @@ def _short(exc: ValidationError) -> str:
     return f"field '{loc}': {first['msg']}{more}"
 
 
-def _check_scenarios(conn: sqlite3.Connection, report: CheckReport, progress: Progress) -> None:
-    sql = (
-        "SELECT rowid, id, evaluation_target, expected_behavior, group_id, source_kind, data "
-        "FROM scenarios WHERE rowid > ? ORDER BY rowid LIMIT ?"
-    )
-    for page in _pages(conn, sql):
+def _check_scenarios(db: StoreFile, report: CheckReport, progress: Progress) -> None:
+    for page in db.row_pages("scenarios"):
         for _rowid, sid, target, behavior, group, kind, data in page:
             where = f"scenarios[{sid}]"
             try:
@@ -168,12 +130,8 @@ def _derived_status(meta: dict[str, Any]) -> tuple[str, list[str]] | None:
     return ("rejected" if rejecters else "accepted"), validated
 
 
-def _check_completions(conn: sqlite3.Connection, report: CheckReport, progress: Progress) -> None:
-    sql = (
-        "SELECT rowid, id, scenario_id, text, source, origin, status, validated_by, created_at, "
-        "metadata FROM completions WHERE rowid > ? ORDER BY rowid LIMIT ?"
-    )
-    for page in _pages(conn, sql):
+def _check_completions(db: StoreFile, report: CheckReport, progress: Progress) -> None:
+    for page in db.row_pages("completions"):
         for row in page:
             cid = row[1]
             where = f"completions[{cid}]"
@@ -207,12 +165,8 @@ def _check_completions(conn: sqlite3.Connection, report: CheckReport, progress: 
         progress(len(page))
 
 
-def _check_reviews(conn: sqlite3.Connection, report: CheckReport, progress: Progress) -> None:
-    sql = (
-        "SELECT rowid, id, scenario_id, reviewer, rating, note, created_at FROM reviews "
-        "WHERE rowid > ? ORDER BY rowid LIMIT ?"
-    )
-    for page in _pages(conn, sql):
+def _check_reviews(db: StoreFile, report: CheckReport, progress: Progress) -> None:
+    for page in db.row_pages("reviews"):
         for _rowid, rid, sid, reviewer, rating, note, created in page:
             try:
                 Review(
@@ -228,37 +182,16 @@ def _check_reviews(conn: sqlite3.Connection, report: CheckReport, progress: Prog
         progress(len(page))
 
 
-def _check_review_state(conn: sqlite3.Connection, report: CheckReport) -> None:
-    if "review_state" not in _tables(conn):
+def _check_review_state(db: StoreFile, report: CheckReport) -> None:
+    if "review_state" not in db.tables():
         return
-    missing = conn.execute(
-        "SELECT COUNT(*) FROM scenarios s WHERE NOT EXISTS "
-        "(SELECT 1 FROM review_state q WHERE q.scenario_id = s.id)"
-    ).fetchone()[0]
+    missing, orphans = db.review_state_gaps()
     if missing:
         report.add(f"review_state: {missing} scenarios have no queue row (rebuild the queue)")
-    orphans = conn.execute(
-        "SELECT COUNT(*) FROM review_state q WHERE NOT EXISTS "
-        "(SELECT 1 FROM scenarios s WHERE s.id = q.scenario_id)"
-    ).fetchone()[0]
     if orphans:
         report.add(f"review_state: {orphans} queue rows name no scenario")
     # Compare with fresh counts, grouped once per table (one pass each, not one per scenario).
-    bad = conn.execute(
-        """
-        SELECT q.scenario_id, q.reviewers, q.claims, q.taken,
-               COALESCE(r.n, 0), COALESCE(c.n, 0)
-        FROM review_state q
-        LEFT JOIN (SELECT scenario_id, COUNT(DISTINCT reviewer) AS n FROM reviews
-                   GROUP BY scenario_id) r ON r.scenario_id = q.scenario_id
-        LEFT JOIN (SELECT scenario_id, COUNT(*) AS n FROM review_claims
-                   GROUP BY scenario_id) c ON c.scenario_id = q.scenario_id
-        WHERE q.reviewers <> COALESCE(r.n, 0) OR q.claims <> COALESCE(c.n, 0)
-           OR q.taken <> q.reviewers + q.claims
-        LIMIT 100
-        """
-    ).fetchall()
-    for sid, reviewers, claims, taken, n_rev, n_claims in bad:
+    for sid, reviewers, claims, taken, n_rev, n_claims in db.review_state_mismatches(100):
         report.add(
             f"review_state[{sid}]: reviewers={reviewers} claims={claims} taken={taken}, but the "
             f"store holds {n_rev} reviewers and {n_claims} claims"
@@ -288,57 +221,54 @@ def check_store(
         MaintenanceError: the file is missing or not SQLite at all.
     """
     p = Path(path)
-    conn = _connect(p)
     report = CheckReport(path=str(p), quick=quick)
-    step = progress or (lambda _n: None)
-    try:
-        conn.execute("BEGIN")  # one snapshot for every check below
-        try:
-            pragma = "quick_check" if quick else "integrity_check"
-            lines = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}(100)")]
-        except sqlite3.DatabaseError as exc:
-            report.add(f"{p}: SQLite cannot read the file ({exc}); restore a backup")
-            return report
-        if lines != ["ok"]:
-            for line in lines:
-                report.add(f"{p}: SQLite {pragma}: {line}")
-            return report
-        report.schema_version = current_version(conn)
-        latest = latest_version()
-        if report.schema_version > latest:
-            report.add(
-                f"{p}: schema version {report.schema_version} is newer than this scenario-forge "
-                f"({latest}); upgrade scenario-forge"
-            )
-            return report
-        if report.schema_version == 0 and not {"scenarios", "completions"} <= _tables(conn):
-            report.add(f"{p}: not a scenario-forge store (no scenarios table)")
-            return report
-        for table in ("scenarios", "completions", "reviews", "review_claims", "audit_log"):
-            report.counts[table] = int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-        for table, rowid, parent, _fk in conn.execute("PRAGMA foreign_key_check"):
-            report.add(f"{table}[rowid {rowid}]: refers to a missing row of {parent}")
-        _check_review_state(conn, report)
-        if not quick:
-            _check_scenarios(conn, report, step)
-            _check_completions(conn, report, step)
-            _check_reviews(conn, report, step)
-    finally:
-        conn.close()
+    with StoreFile(p) as db:
+        db.begin_snapshot()  # one snapshot for every check below
+        if _check_file(db, p, report):
+            _check_review_state(db, report)
+            if not quick:
+                step = progress or (lambda _n: None)
+                _check_scenarios(db, report, step)
+                _check_completions(db, report, step)
+                _check_reviews(db, report, step)
     return report
+
+
+def _check_file(db: StoreFile, p: Path, report: CheckReport) -> bool:
+    """SQLite's own checks, the schema version, the counts; whether the rows can be read."""
+    try:
+        lines = db.integrity(quick=report.quick)
+    except sqlite3.DatabaseError as exc:
+        report.add(f"{p}: SQLite cannot read the file ({exc}); restore a backup")
+        return False
+    if lines != ["ok"]:
+        pragma = "quick_check" if report.quick else "integrity_check"
+        for line in lines:
+            report.add(f"{p}: SQLite {pragma}: {line}")
+        return False
+    report.schema_version = db.schema_version()
+    latest = latest_version()
+    if report.schema_version > latest:
+        report.add(
+            f"{p}: schema version {report.schema_version} is newer than this scenario-forge "
+            f"({latest}); upgrade scenario-forge"
+        )
+        return False
+    if report.schema_version == 0 and not {"scenarios", "completions"} <= db.tables():
+        report.add(f"{p}: not a scenario-forge store (no scenarios table)")
+        return False
+    for table in COUNTED_TABLES:
+        report.counts[table] = db.count(table)
+    for table, rowid, parent in db.foreign_key_problems():
+        report.add(f"{table}[rowid {rowid}]: refers to a missing row of {parent}")
+    return True
 
 
 def check_rows(path: str | Path) -> int:
     """Rows :func:`check_store` validates (the length of its progress bar)."""
-    conn = _connect(Path(path))
-    try:
-        return sum(
-            int(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
-            for t in ("scenarios", "completions", "reviews")
-            if t in _tables(conn)
-        )
-    finally:
-        conn.close()
+    with StoreFile(Path(path)) as db:
+        tables = db.tables()
+        return sum(db.count(t) for t in ("scenarios", "completions", "reviews") if t in tables)
 
 
 @dataclass
@@ -399,29 +329,18 @@ def backup_store(
     if target.exists() and target.resolve() == src.resolve():
         raise MaintenanceError(f"{target}: is the store itself; give another file")
     started = time.perf_counter()
-    conn = _connect(src)
+    db = StoreFile(src)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
-        dst = sqlite3.connect(tmp)
-        try:
-            # pages=-1: the whole database in one step, i.e. one read snapshot; a step-wise
-            # copy would restart every time a reviewer commits.
-            conn.backup(dst, pages=-1)
-            dst.execute("PRAGMA journal_mode = DELETE")
-            lines = [str(r[0]) for r in dst.execute("PRAGMA integrity_check(5)")]
-            if lines != ["ok"]:
-                raise MaintenanceError(f"{target}: the copy fails its check ({'; '.join(lines)})")
-            scenarios = int(dst.execute("SELECT COUNT(*) FROM scenarios").fetchone()[0])
-        finally:
-            dst.close()
+        scenarios = db.backup_to(tmp, target)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except sqlite3.DatabaseError as exc:
         raise MaintenanceError(f"{src}: backup failed ({exc})") from exc
     finally:
-        conn.close()
+        db.close()
         tmp.unlink(missing_ok=True)
         for suffix in ("-journal", "-wal", "-shm"):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)

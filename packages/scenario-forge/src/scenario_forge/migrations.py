@@ -298,3 +298,32 @@ def m006_web_sessions(conn: sqlite3.Connection) -> None:
         )
         """,
     )
+
+
+@migration
+def m007_adjudication(conn: sqlite3.Connection) -> None:
+    """Leads settle disagreements (issue 33).
+
+    ``web_users.role``: ``reviewer`` or ``lead`` (``scenario-forge users add --role lead``);
+    a lead may settle a scenario whose reviewers disagree. ``adjudications``: one row per
+    settling (never updated; the latest per scenario is in force), with the settled rating,
+    the lead, a note and the reviewers' latest ratings at that moment (JSON, provenance).
+    Added by the web review work (``scenario_forge.web.adjudication``).
+    """
+    _run(
+        conn,
+        """
+        ALTER TABLE web_users ADD COLUMN role TEXT NOT NULL DEFAULT 'reviewer'
+            CHECK (role IN ('reviewer', 'lead'));
+        CREATE TABLE adjudications (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            scenario_id TEXT NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
+            rating INTEGER NOT NULL CHECK (rating BETWEEN 0 AND 3),
+            lead TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            ratings TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_adjudications_scenario ON adjudications(scenario_id)
+        """,
+    )

@@ -26,7 +26,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-URL_PREFIXES = ("postgresql://", "postgres://")
 STORE_LOCK_KEY = 0x5F0F0F01
 """The advisory lock every write transaction holds (one writer at a time, like SQLite)."""
 
@@ -62,11 +61,6 @@ def _row(row: Any) -> Any:
 
 def _params(params: Sequence[Any] | None) -> list[Any]:
     return [encode_text(v) for v in params or ()]
-
-
-def is_url(location: object) -> bool:
-    """Whether a ``--db`` value names a PostgreSQL store (``postgresql://...``)."""
-    return isinstance(location, str) and location.startswith(URL_PREFIXES)
 
 
 def redact(url: str) -> str:

@@ -192,7 +192,22 @@ CREATE TABLE web_login_failures (
 )
 """
 
-PG_MIGRATIONS: list[str] = [M001, M002, M003, M004, M005, M006]
+M007 = f"""
+ALTER TABLE web_users ADD COLUMN role {_T} NOT NULL DEFAULT 'reviewer'
+    CHECK (role IN ('reviewer', 'lead'));
+CREATE TABLE adjudications (
+    id BIGSERIAL PRIMARY KEY,
+    scenario_id {_T} NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,
+    rating INTEGER NOT NULL CHECK (rating BETWEEN 0 AND 3),
+    lead {_T} NOT NULL,
+    note {_T} NOT NULL DEFAULT '',
+    ratings {_T} NOT NULL DEFAULT '{{}}',
+    created_at {_T} NOT NULL
+);
+CREATE INDEX idx_adjudications_scenario ON adjudications(scenario_id)
+"""
+
+PG_MIGRATIONS: list[str] = [M001, M002, M003, M004, M005, M006, M007]
 """Migration ``n`` (1-based) as one PostgreSQL script."""
 
 

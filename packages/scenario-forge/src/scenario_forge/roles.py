@@ -408,16 +408,7 @@ def probe_scenarios(
             known = store.existing_ids([s.id for s in fresh])
             fresh = [s for s in fresh if s.id not in known]
             _rng(seed, round_, spec.name, "probe", n).shuffle(fresh)
-            picked: list[Scenario] = []
-            seeds_used: set[str] = set()
-            for s in fresh:  # one scenario per seed group first, so probes cover many seeds
-                if len(picked) >= n:
-                    break
-                if s.group_id not in seeds_used:
-                    picked.append(s)
-                    seeds_used.add(s.group_id)
-            picked += [s for s in fresh if s not in picked][: max(0, n - len(picked))]
-            for s in picked:
+            for s in _spread_over_seeds(fresh, n):
                 taken.add(s.id)
                 out.append(Probe(_tagged(s, round_), template_completion(s, spec)))
     if lookalikes_per_round and lookalike_pool:
@@ -436,6 +427,19 @@ def probe_scenarios(
             taken.add(s.id)
             out.append(Probe(_tagged(s, round_), good_answer(s, taxonomy)))
     return out
+
+
+def _spread_over_seeds(fresh: Sequence[Scenario], n: int) -> list[Scenario]:
+    """``n`` of ``fresh`` (in order): one per seed group first, so probes cover many seeds."""
+    picked: list[Scenario] = []
+    seeds_used: set[str] = set()
+    for s in fresh:
+        if len(picked) >= n:
+            break
+        if s.group_id not in seeds_used:
+            picked.append(s)
+            seeds_used.add(s.group_id)
+    return picked + [s for s in fresh if s not in picked][: max(0, n - len(picked))]
 
 
 def _tagged(s: Scenario, round_: int) -> Scenario:

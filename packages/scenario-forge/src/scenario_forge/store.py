@@ -14,9 +14,13 @@ Example:
     ...                               success_criteria=["c"])])  # doctest: +SKIP
     AddResult(added=1, duplicates=0)
 
-Extending the store (e.g. the review flow) means a new method that opens
-:meth:`ScenarioStore.transaction` and calls :meth:`ScenarioStore.audit` for each change, and a
-new function in :mod:`scenario_forge.migrations` for any new table or column.
+Storage is behind this one door: code outside the backend modules calls typed methods and
+holds no SQL (``tests/test_store_door.py`` fails on SQL elsewhere). The review tables' queries
+live in :mod:`scenario_forge.store_review` (a mixin of :class:`ScenarioStore`). Extending the
+store means a new method that opens :meth:`ScenarioStore.transaction` and calls
+:meth:`ScenarioStore.audit` for each change, and a new function in
+:mod:`scenario_forge.migrations` (and :mod:`scenario_forge.pg_migrations`) for any new table or
+column.
 """
 
 from __future__ import annotations
@@ -36,10 +40,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forge_export import Completion, Review, Scenario, aggregate_rating
+from forge_export.cli_support import StoreLocation
 
 from scenario_forge.migrations import apply_migrations, current_version, latest_version
-from scenario_forge.pg_backend import STORE_LOCK_KEY, is_url, redact
+from scenario_forge.pg_backend import STORE_LOCK_KEY, redact
 from scenario_forge.store_errors import StoreError
+from scenario_forge.store_review import ReviewTables
 
 if TYPE_CHECKING:
     from forge_export.exporters.huggingface import ScenarioBundle
@@ -97,7 +103,7 @@ def default_db_path() -> Path:
 def default_location() -> str | Path:
     """``$SCENARIO_FORGE_DB`` (a file or a ``postgresql://`` URL), else ``./forge.db``."""
     env = os.environ.get(DB_ENV)
-    if env and is_url(env):
+    if env and StoreLocation.is_postgres(env):
         return env
     return default_db_path()
 
@@ -132,7 +138,7 @@ def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
     return list(value) or None
 
 
-class ScenarioStore:
+class ScenarioStore(ReviewTables):
     """A scenario-forge store: one SQLite file, or a PostgreSQL database. Open it with :meth:`open`.
 
     Attributes:
@@ -188,7 +194,7 @@ class ScenarioStore:
                 ``upgrade`` is not set.
         """
         location = path if path is not None else default_location()
-        if is_url(location):
+        if StoreLocation.is_postgres(location):
             return cls._open_postgres(str(location), actor, upgrade, announce)
         p = Path(location)
         if p.is_dir():
@@ -583,6 +589,11 @@ class ScenarioStore:
             if len(rows) < page:
                 return
 
+    def targets(self) -> set[str]:
+        """The evaluation targets of the stored scenarios."""
+        rows = self._conn.execute("SELECT DISTINCT evaluation_target FROM scenarios")
+        return {str(r[0]) for r in rows}
+
     def count_scenarios(
         self,
         *,
@@ -798,11 +809,14 @@ class ScenarioStore:
         ):
             rv = _review(r)
             revs.setdefault(rv.scenario_id, []).append(rv)
+        settled = self.adjudications(ids)
         for sid, data in rows:
+            done = settled.get(sid)
             yield ScenarioBundle(
                 scenario=Scenario.model_validate_json(data),
                 completions=tuple(comps.get(sid, ())),
                 reviews=tuple(revs.get(sid, ())),
+                settled_rating=None if done is None else float(done.rating),
             )
 
     # ------------------------------------------------------------------ stats / audit
@@ -912,6 +926,74 @@ class ScenarioStore:
         """The raw connection, for read queries by extensions (write via :meth:`transaction`)."""
         return self._conn
 
+    # ------------------------------------------------------------------ adjudication
+
+    def latest_ratings(self, targets: Sequence[str] | None = None) -> list[RatedScenario]:
+        """Each reviewed scenario's latest rating per reviewer (with notes), by scenario id.
+
+        Args:
+            targets: Only scenarios of these evaluation targets (all when ``None``).
+        """
+        where, params = "", list(targets or ())
+        if targets is not None:
+            where = f"WHERE s.evaluation_target IN ({','.join('?' * len(params))}) "
+        out: dict[str, RatedScenario] = {}
+        for sid, target, reviewer, rating, note in self._conn.execute(
+            "SELECT r.scenario_id, s.evaluation_target, r.reviewer, r.rating, r.note "
+            f"FROM reviews r JOIN scenarios s ON s.id = r.scenario_id {where}"
+            "ORDER BY r.scenario_id, r.created_at, r.id",
+            params,
+        ):
+            unit = out.setdefault(str(sid), RatedScenario(str(sid), str(target), {}, {}))
+            unit.ratings[str(reviewer)] = int(rating)
+            unit.notes[str(reviewer)] = str(note or "")
+        return list(out.values())
+
+    def add_adjudication(
+        self, scenario_id: str, rating: int, lead: str, note: str, ratings: dict[str, int]
+    ) -> int:
+        """Store a lead's settled rating of a scenario (the latest one is in force); returns
+        its id. ``ratings`` are the reviewers' latest ratings it settles (provenance)."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO adjudications (scenario_id, rating, lead, note, ratings, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (scenario_id, int(rating), lead, note, json.dumps(ratings), now_iso()),
+            )
+            aid = int(cur.lastrowid or 0)
+            self.audit(
+                "settle",
+                "scenario",
+                scenario_id,
+                {"rating": int(rating), "lead": lead, "ratings": ratings, "adjudication": aid},
+            )
+        return aid
+
+    def adjudications(self, scenario_ids: Sequence[str] | None = None) -> dict[str, Settlement]:
+        """The settled rating in force per scenario (the latest adjudication of each)."""
+        where, params = "", list(scenario_ids or ())
+        if scenario_ids is not None:
+            if not params:
+                return {}
+            where = f"WHERE scenario_id IN ({','.join('?' * len(params))}) "
+        rows = self._conn.execute(
+            "SELECT id, scenario_id, rating, lead, note, ratings, created_at FROM adjudications "
+            f"{where}ORDER BY id",
+            params,
+        )
+        return {
+            str(r[1]): Settlement(
+                id=int(r[0]),
+                scenario_id=str(r[1]),
+                rating=int(r[2]),
+                lead=str(r[3]),
+                note=str(r[4]),
+                ratings={str(k): int(v) for k, v in json.loads(r[5]).items()},
+                created_at=str(r[6]),
+            )
+            for r in rows
+        }
+
 
 _COMPLETION_COLS = (
     "id, scenario_id, text, source, origin, status, validated_by, created_at, metadata"
@@ -940,3 +1022,36 @@ def _review(row: Sequence[Any]) -> Review:
         note=row[3],
         created_at=datetime.fromisoformat(row[4]),
     )
+
+
+@dataclass
+class RatedScenario:
+    """A reviewed scenario: its target and each reviewer's latest rating and note."""
+
+    scenario_id: str
+    evaluation_target: str
+    ratings: dict[str, int]
+    notes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A lead's settled rating of a scenario (table ``adjudications``, migration 7).
+
+    Attributes:
+        id: Row id.
+        scenario_id: The scenario.
+        rating: The settled rating (0-3): what exports and the loop use.
+        lead: Who settled it.
+        note: Why.
+        ratings: The reviewers' latest ratings when it was settled (provenance).
+        created_at: When (ISO 8601, UTC).
+    """
+
+    id: int
+    scenario_id: str
+    rating: int
+    lead: str
+    note: str
+    ratings: dict[str, int]
+    created_at: str

@@ -46,7 +46,8 @@ TABLES: dict[str, tuple[str, str]] = {
         "verdict, label, judge, judge_verdict, judge_label, reviewer, note, created_at",
         "id",
     ),
-    "web_users": ("name, password_hash, created_at, session_key", "name"),
+    "web_users": ("name, password_hash, created_at, session_key, role", "name"),
+    "adjudications": ("id, scenario_id, rating, lead, note, ratings, created_at", "id"),
     "audit_log": ("id, at, actor, action, entity, entity_id, details", "id"),
 }
 QUEUE = ("review_state", "scenario_id, evaluation_target, source_kind, reviewers, claims, taken")
@@ -161,7 +162,7 @@ def copy_store(
                     if page:
                         conn.executemany(sql, page)
                 if dst.is_postgres:
-                    for table in ("reviews", "eval_verdicts", "audit_log"):
+                    for table in ("reviews", "eval_verdicts", "adjudications", "audit_log"):
                         conn.execute(
                             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                             f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
+from typing import Any
 
 
 def visible(text: str) -> str:
@@ -44,3 +46,20 @@ def _show(c: str) -> str:
     if unicodedata.category(c) == "Cc":
         return f"\\x{ord(c):02x}"
     return c
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    """A plain-text table with left-aligned columns (outside the ``cli`` package, so code the
+    commands import, like reviewer statistics, can print one without importing every command).
+
+    Example:
+        >>> print(table([("a", 1)], ["name", "n"]))
+        name  n
+        ----  -
+        a     1
+    """
+    cells = [[str(h) for h in headers], *[[str(c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

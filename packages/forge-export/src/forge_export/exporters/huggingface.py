@@ -101,11 +101,16 @@ _TASK_CATEGORIES = {
 
 @dataclass(frozen=True)
 class ScenarioBundle:
-    """One scenario with its completions and reviews: the unit the exporter reads."""
+    """One scenario with its completions and reviews: the unit the exporter reads.
+
+    ``settled_rating``: a lead's settled rating when reviewers disagreed (scenario-forge's
+    adjudication); it replaces the mean of the reviews' ratings, which stay in ``reviews``.
+    """
 
     scenario: Scenario
     completions: Sequence[Completion] = ()
     reviews: Sequence[Review] = ()
+    settled_rating: float | None = None
 
 
 @dataclass(frozen=True)
@@ -458,6 +463,8 @@ def _rows_of(
     else:
         reviewers = len({r.reviewer for r in reviews})
         rating = aggregate_rating(reviews) if reviewers else None
+    if bundle.settled_rating is not None:
+        rating = bundle.settled_rating
     min_rating = options.effective_min_rating
     if min_rating is not None and (rating is None or rating < min_rating):
         return rows, reviewers, []  # reviewers judged it poor (or nobody has): no row at all
@@ -524,15 +531,7 @@ def export_dataset(
     """
     options.check()
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_temp(out)  # first: it may bring back the previous export after a kill
-    if out.exists() or out.is_symlink():
-        if not options.overwrite:
-            raise ForgeError(
-                f"{out}: already exists; choose another folder, or pass --overwrite to replace it "
-                "(ExportOptions(overwrite=True) in Python)"
-            )
-        check_replaceable(out)
+    _prepare_target(out, options.overwrite)
     token = f"{os.getpid()}-{secrets.token_hex(4)}"
     tmp = out.parent / f".{out.name}{TEMP_MARK}{token}"
     tmp.mkdir()
@@ -543,33 +542,7 @@ def export_dataset(
         stats = _write_rows(bundles, writers, options, frozenset(configs), progress)
         writers.close()
         stats_json = stats.to_json()
-        files: dict[str, FileEntry] = {}
-        for config in configs:
-            for split in SPLITS:
-                rel = f"{config}/{split}.parquet"
-                p = tmp / rel
-                files[rel] = FileEntry(
-                    sha256=sha256_file(p),
-                    bytes=p.stat().st_size,
-                    rows=writers.counts[config][split],
-                )
-        stats_json["data_fingerprint"] = fingerprint(files)
-        _write_card(tmp, options, configs, writers.counts, stats_json)
-        card = tmp / "README.md"
-        files["README.md"] = FileEntry(sha256=sha256_file(card), bytes=card.stat().st_size)
-        fp = fingerprint(files)
-        write_manifest(
-            tmp,
-            Manifest(
-                schema_version=SCHEMA_VERSION,
-                tools=_tool_versions(),
-                options=options.to_json(),
-                counts=writers.counts,
-                stats=stats_json,
-                files=files,
-                fingerprint=fp,
-            ),
-        )
+        fp = _write_card_and_manifest(tmp, options, configs, writers.counts, stats_json)
         _move_into_place(tmp, out, token, options.overwrite)
     except BaseException:
         if writers is not None:
@@ -586,6 +559,59 @@ def export_dataset(
         fingerprint=fp,
         stats=stats_json,
     )
+
+
+def _prepare_target(out: Path, overwrite: bool) -> None:
+    """Make ``out``'s parent; bring back or clear a killed export's leftovers; refuse an
+    existing ``out`` unless it may be overwritten and is a forge export (or empty)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temp(out)  # first: it may bring back the previous export after a kill
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise ForgeError(
+                f"{out}: already exists; choose another folder, or pass --overwrite to replace it "
+                "(ExportOptions(overwrite=True) in Python)"
+            )
+        check_replaceable(out)
+
+
+def _write_card_and_manifest(
+    tmp: Path,
+    options: ExportOptions,
+    configs: list[str],
+    counts: dict[str, dict[str, int]],
+    stats_json: dict[str, Any],
+) -> str:
+    """Hash the written files, write the dataset card and the manifest; the fingerprint.
+
+    ``stats_json`` gets the fingerprint of the data files (``data_fingerprint``).
+    """
+    files: dict[str, FileEntry] = {}
+    for config in configs:
+        for split in SPLITS:
+            rel = f"{config}/{split}.parquet"
+            p = tmp / rel
+            files[rel] = FileEntry(
+                sha256=sha256_file(p), bytes=p.stat().st_size, rows=counts[config][split]
+            )
+    stats_json["data_fingerprint"] = fingerprint(files)
+    _write_card(tmp, options, configs, counts, stats_json)
+    card = tmp / "README.md"
+    files["README.md"] = FileEntry(sha256=sha256_file(card), bytes=card.stat().st_size)
+    fp = fingerprint(files)
+    write_manifest(
+        tmp,
+        Manifest(
+            schema_version=SCHEMA_VERSION,
+            tools=_tool_versions(),
+            options=options.to_json(),
+            counts=counts,
+            stats=stats_json,
+            files=files,
+            fingerprint=fp,
+        ),
+    )
+    return fp
 
 
 def _write_rows(
@@ -703,18 +729,18 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def _write_card(
-    folder: Path,
+def _card_header(
     options: ExportOptions,
     configs: Sequence[str],
     counts: dict[str, dict[str, int]],
     stats: dict[str, Any],
-) -> None:
+) -> dict[str, Any]:
+    """The card's YAML header: one ``configs:`` entry per non-empty config, licence, tags."""
     # `datasets` cannot load a split of zero rows ("corresponds to no data"), so the card lists
     # only non-empty splits; the empty files still exist with the full schema and
     # `forge_export.load` reads them.
     listed = [c for c in configs if any(counts[c].values())]
-    header = {
+    return {
         "configs": [
             {
                 "config_name": c,
@@ -733,6 +759,18 @@ def _write_card(
         "tags": ["forge", "safety", "trl"],
         "forge_schema_version": SCHEMA_VERSION,
     }
+
+
+def _write_card(
+    folder: Path,
+    options: ExportOptions,
+    configs: Sequence[str],
+    counts: dict[str, dict[str, int]],
+    stats: dict[str, Any],
+) -> None:
+    """Write the dataset card (``README.md``): the YAML header ``datasets`` reads, then the
+    counts, the statistics and the filters of the export."""
+    header = _card_header(options, configs, counts, stats)
     filters = {
         "only_validated": options.only_validated,
         "min_rating": options.effective_min_rating,

@@ -12,13 +12,24 @@ from model_forge import __version__
 
 @click.group(cls=ForgeGroup)
 @click.version_option(__version__, prog_name="model-forge")
-def main() -> None:
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr (no progress lines)."
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also debug lines on stderr (e.g. every request retry)."
+)
+def main(quiet: bool = False, verbose: bool = False) -> None:
     """Generate completions, fine-tune with TRL, evaluate, and run the whole loop.
 
     \b
     The main job (bundled model, CPU, minutes):
       model-forge loop
     """
+    from model_forge.logs import NORMAL, QUIET, VERBOSE, configure
+
+    if quiet and verbose:
+        raise click.UsageError("give --quiet or --verbose, not both")
+    configure(QUIET if quiet else VERBOSE if verbose else NORMAL)
     # No usage telemetry from TRL / huggingface_hub, no hub requests: every model a command
     # loads is a local folder (or an OpenAI-compatible server, reached without the hub).
     # Set before any command imports those libraries; training forces both
@@ -52,3 +63,9 @@ main.add_command(loop_command)
 from model_forge.cli.rejudge import rejudge_command  # noqa: E402
 
 main.add_command(rejudge_command)
+from model_forge.cli.report import report_group  # noqa: E402
+
+main.add_command(report_group)
+from model_forge.cli.card import card_command  # noqa: E402
+
+main.add_command(card_command)

@@ -41,8 +41,8 @@ def evaluate_command(config_file: Path | None, as_json: bool, **given: Any) -> N
       model-forge evaluate --model runs/sft --wild-set builtin --output runs/eval-wild
       model-forge evaluate --model runs/sft --test-set runs/loop/test-set.json -o runs/eval
       model-forge evaluate --config eval.yaml --fail-under safe_rate=0.8 --fail-under compliance=0.9
+      model-forge evaluate --model runs/sft --data export/ --inspect-log runs/sft.json
     """
-    from forge_export.loop_summary import WILD_GROUP_KEY, by_contrast_kind, by_metadata
     from forge_export.settings import read_settings_file
 
     from model_forge.evaluate import evaluate
@@ -54,11 +54,19 @@ def evaluate_command(config_file: Path | None, as_json: bool, **given: Any) -> N
     if options.output is None:
         options = options.merge({"output": f"eval-{Path(options.model).name or 'model'}"})
     source = _source(options)
+    if options.inspect_log is not None:
+        from model_forge.inspect_log import check_inspect_log_path
+
+        check_inspect_log_path(options.inspect_log)  # before any work
     with contextlib.ExitStack() as stack:
         bars: list[Any] = []
 
         def on_loaded(n: int) -> None:
-            click.echo(f"Evaluating {options.model} on {n} scenarios of {source}", err=True)
+            from model_forge.logs import get_logger
+
+            get_logger("evaluate").info(
+                "Evaluating %s on %d scenarios of %s", options.model, n, source
+            )
             bars.append(stack.enter_context(progress_bar(n, "generating")))
 
         run = evaluate(
@@ -67,29 +75,40 @@ def evaluate_command(config_file: Path | None, as_json: bool, **given: Any) -> N
             on_loaded=on_loaded,
         )
     report = run.report
+    if options.inspect_log is not None:
+        from model_forge.inspect_log import write_inspect_log
+
+        run.paths["inspect"] = write_inspect_log(
+            report, options.inspect_log, location=str(run.paths.get("json", ""))
+        )
     misses = check_fail_under(report, thresholds)
     if as_json:
-        payload = {
-            "model_id": report.model_id,
-            "aggregates": {t: s.model_dump() for t, s in report.aggregates.items()},
-            "kinds": {k: s.model_dump() for k, s in by_contrast_kind(report.results).items()},
-            "wild": {
-                k: s.model_dump() for k, s in by_metadata(report.results, WILD_GROUP_KEY).items()
-            },
-            "paths": {k: str(v) for k, v in run.paths.items()},
-            "low_confidence": [
-                {"scenario_id": r.scenario.id, "verdict": r.verdict, "confidence": r.confidence}
-                for r in report.low_confidence()
-            ],
-            "fail_under": {"passed": not misses, "failures": misses},
-        }
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(_json_payload(report, run.paths, misses), indent=2))
     else:
         _print_tables(report, run.paths)
     if misses:
         for line in misses:
             click.echo(f"fail-under: {line}", err=True)
         raise SystemExit(1)
+
+
+def _json_payload(report: Any, paths: dict[str, Path], misses: list[str]) -> dict[str, Any]:
+    """What ``evaluate --json`` prints: aggregates, kinds, wild groups, paths, the
+    low-confidence verdicts and the fail-under outcome."""
+    from forge_export.loop_summary import WILD_GROUP_KEY, by_contrast_kind, by_metadata
+
+    return {
+        "model_id": report.model_id,
+        "aggregates": {t: s.model_dump() for t, s in report.aggregates.items()},
+        "kinds": {k: s.model_dump() for k, s in by_contrast_kind(report.results).items()},
+        "wild": {k: s.model_dump() for k, s in by_metadata(report.results, WILD_GROUP_KEY).items()},
+        "paths": {k: str(v) for k, v in paths.items()},
+        "low_confidence": [
+            {"scenario_id": r.scenario.id, "verdict": r.verdict, "confidence": r.confidence}
+            for r in report.low_confidence()
+        ],
+        "fail_under": {"passed": not misses, "failures": misses},
+    }
 
 
 def _source(options: EvalOptions) -> str:

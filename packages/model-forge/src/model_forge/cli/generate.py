@@ -104,22 +104,11 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
       OPENAI_BASE_URL=http://localhost:8000/v1 model-forge generate \\
           --model openai:Qwen2.5-7B-Instruct --input export/ -o out.jsonl --option max_concurrency=16
     """
-    from forge_export.settings import read_settings_file
-
-    from model_forge.generation import GenerationRequest, SamplingParams, load_backend
+    from model_forge.generation import SamplingParams, load_backend
     from model_forge.generator import coerce_options
 
-    file = read_settings_file(config_file) if config_file else None
-    run = GenerateRun().merge(file, where=str(config_file))
-    run = run.merge(cli_layer(GenerateRun, given), where="command line")
-    for name in ("input", "output"):
-        if run.get(name) is None:
-            raise ForgeError(f"give --{name} (or '{name}:' in the --config file)")
+    run = _settings(config_file, given)
     assert run.input is not None and run.output is not None
-    if not run.input.exists():
-        raise ForgeError(
-            f"{run.input}: no such file or folder (give an export folder or a JSONL file)"
-        )
     input_path, output, model = run.input, run.output, run.model
     from model_forge.model_spec import resolve_model
 
@@ -136,15 +125,56 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
     if not todo:
         click.echo(f"nothing to do: all {len(scenarios)} scenarios are in {output}", err=True)
         return
-    backend_options: dict[str, Any] = coerce_options(run.backend_options)
-    backend_options.setdefault("batch_size", batch_size)
+    from model_forge.generation.concurrency import backend_options as job_backend_options
+
+    backend_options = job_backend_options(model, run.generate, coerce_options(run.backend_options))
     backend = load_backend(model, **backend_options)
     sampling = SamplingParams.from_options(run.generate)
     output.parent.mkdir(parents=True, exist_ok=True)
-    # One batch at a time (an OpenAI-compatible server gets max_concurrency requests at once),
-    # flushed and fsynced after each, so an interruption loses at most one batch.
-    chunk = max(batch_size, int(getattr(backend, "max_concurrency", 0) or 0))
     started = time.perf_counter()
+    tokens = _generate_into(output, todo, backend, sampling, batch_size)
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"wrote {len(todo)} replies to {output} ({skipped} already there), "
+        f"{tokens} tokens in {elapsed:.1f} s ({tokens / max(elapsed, 1e-9):.1f} tokens/s)",
+        err=True,
+    )
+
+
+def _settings(config_file: Path | None, given: dict[str, Any]) -> GenerateRun:
+    """The run's settings (defaults, the --config file, the command line); input and output
+    are checked.
+
+    Raises:
+        ForgeError: no input or output, or the input does not exist.
+    """
+    from forge_export.settings import read_settings_file
+
+    file = read_settings_file(config_file) if config_file else None
+    run = GenerateRun().merge(file, where=str(config_file))
+    run = run.merge(cli_layer(GenerateRun, given), where="command line")
+    for name in ("input", "output"):
+        if run.get(name) is None:
+            raise ForgeError(f"give --{name} (or '{name}:' in the --config file)")
+    assert run.input is not None
+    if not run.input.exists():
+        raise ForgeError(
+            f"{run.input}: no such file or folder (give an export folder or a JSONL file)"
+        )
+    return run
+
+
+def _generate_into(
+    output: Path, todo: list[Scenario], backend: Any, sampling: Any, batch_size: int
+) -> int:
+    """Answer ``todo`` and append one JSON line per answer to ``output``; the tokens written.
+
+    One batch at a time (an OpenAI-compatible server gets max_concurrency requests at once),
+    flushed and fsynced after each, so an interruption loses at most one batch.
+    """
+    from model_forge.generation import GenerationRequest
+
+    chunk = max(batch_size, int(getattr(backend, "max_concurrency", 0) or 0))
     tokens = 0
     with (
         output.open("a", encoding="utf-8") as fh,
@@ -158,8 +188,7 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]
             requests = [GenerationRequest(s.id, s.messages(), sampling) for s in part]
-            gens = backend.generate(requests, progress=bar.update)
-            for gen in gens:
+            for gen in backend.generate(requests, progress=bar.update):
                 record = {
                     "scenario_id": gen.request_id,
                     "response": gen.text,
@@ -174,9 +203,4 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-    elapsed = time.perf_counter() - started
-    click.echo(
-        f"wrote {len(todo)} replies to {output} ({skipped} already there), "
-        f"{tokens} tokens in {elapsed:.1f} s ({tokens / max(elapsed, 1e-9):.1f} tokens/s)",
-        err=True,
-    )
+    return tokens

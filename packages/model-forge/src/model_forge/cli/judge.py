@@ -118,29 +118,19 @@ def judge_command(
         summarize_judgements,
         write_jsonl_atomic,
     )
-    from model_forge.judge.llm import LLMJudge
     from model_forge.judge_plugins import load_judge_spec
 
     records, items = read_judge_file(file)
     judge_spec = settings.judge
     try:
-        judge = load_judge_spec(judge_spec, **settings.judge_options)
+        from model_forge.generation.concurrency import judge_backend_options
+
+        options = judge_backend_options(judge_spec, settings.concurrency) | settings.judge_options
+        judge = load_judge_spec(judge_spec, **options)
     except ForgeError as exc:
         raise click.BadParameter(str(exc), param_hint="--judge") from exc
 
-    judgements = []
-    with click.progressbar(
-        length=len(items), label=f"judging with {judge.name}", file=sys.stderr
-    ) as bar:
-        if isinstance(judge, LLMJudge):
-            judge.progress = bar.update
-            judgements = judge.judge(items)
-        else:
-            for start in range(0, len(items), 256):
-                chunk = items[start : start + 256]
-                judgements.extend(judge.judge(chunk))
-                bar.update(len(chunk))
-
+    judgements = _judge_with_progress(judge, items)
     rows = judged_records(records, judgements)
     if output is not None:
         write_jsonl_atomic(output, rows)
@@ -154,16 +144,42 @@ def judge_command(
         return
     click.echo(f"judge: {judge.name}   file: {file}   items: {len(items)}")
     click.echo(_table(summary))
-    if low := summary["low_confidence_records"]:
-        from model_forge.judge.confidence import LOW_CONFIDENCE
-
-        shown = ", ".join(str(x["record"]) for x in low[:20])
-        click.echo(
-            f"{len(low)} verdict(s) with confidence under {LOW_CONFIDENCE:g}, least sure "
-            f"first: record(s) {shown}{' ...' if len(low) > 20 else ''}"
-        )
+    _print_low_confidence(summary["low_confidence_records"])
     if output is not None:
         click.echo(f"wrote {len(rows)} judged records to {output}")
+
+
+def _judge_with_progress(judge: Any, items: list[Any]) -> list[Any]:
+    """``judge``'s judgements of ``items`` with a progress bar on stderr (an LLM judge reports
+    its own progress; the others are fed in chunks of 256)."""
+    from model_forge.judge.llm import LLMJudge
+
+    judgements = []
+    with click.progressbar(
+        length=len(items), label=f"judging with {judge.name}", file=sys.stderr
+    ) as bar:
+        if isinstance(judge, LLMJudge):
+            judge.progress = bar.update
+            judgements = judge.judge(items)
+        else:
+            for start in range(0, len(items), 256):
+                chunk = items[start : start + 256]
+                judgements.extend(judge.judge(chunk))
+                bar.update(len(chunk))
+    return judgements
+
+
+def _print_low_confidence(low: list[dict[str, Any]]) -> None:
+    """One line naming the records whose verdicts are least sure (none: nothing)."""
+    if not low:
+        return
+    from model_forge.judge.confidence import LOW_CONFIDENCE
+
+    shown = ", ".join(str(x["record"]) for x in low[:20])
+    click.echo(
+        f"{len(low)} verdict(s) with confidence under {LOW_CONFIDENCE:g}, least sure "
+        f"first: record(s) {shown}{' ...' if len(low) > 20 else ''}"
+    )
 
 
 def _human_mode(

@@ -10,12 +10,15 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from forge_export.settings import cli_layer, config_file_option, settings_options
 
 from model_forge.loop_config import OPTION_ORDER, QUICK, LoopConfig
+
+if TYPE_CHECKING:
+    from forge_export.loop_summary import LoopSummary
 
 
 class _LineProgress:
@@ -86,7 +89,7 @@ def loop_command(
     """
     from forge_export.settings import read_settings_file
 
-    from model_forge.loop import format_rounds, run_loop
+    from model_forge.loop import run_loop
 
     command_line = cli_layer(LoopConfig, given)
     if resume:
@@ -114,12 +117,19 @@ def loop_command(
     if as_json:
         click.echo(summary.model_dump_json(indent=2))
         return
+    _print_summary(summary, config.model)
+
+
+def _print_summary(summary: LoopSummary, model: str) -> None:
+    """The loop's result for a reader: the test set, the per-round table, every report."""
+    from model_forge.loop import format_rounds
+
     ts = summary.test_set
     click.echo("")
     held = ", ".join(ts.held_out_targets) or "none"
     wild = f"{ts.wild_harmful} harmful, {ts.wild_benign} benign" if ts.wild else "none"
     click.echo(
-        f"Each round ({config.model}, {summary.total_s:.0f}s) on the frozen test set "
+        f"Each round ({model}, {summary.total_s:.0f}s) on the frozen test set "
         f"({ts.harmful} harmful, {ts.benign} benign, {ts.lookalikes} look-alikes; held-out "
         f"targets: {held}) and the wild set ({wild}). Cells: rate (count/n, 95% interval)."
     )

@@ -67,6 +67,7 @@ def train_command(
       model-forge train export/ --config train.yaml --output runs/sft
       accelerate launch --no_python model-forge train export/ --output runs/sft
     """
+    from model_forge.logs import get_logger
     from model_forge.train import train
 
     options = (
@@ -76,7 +77,7 @@ def train_command(
     )
     # The Trainer prints its loss logs to stdout; stdout is kept for the result (and --json).
     with contextlib.redirect_stdout(sys.stderr):
-        result = train(export, output, options, log=lambda msg: click.echo(msg, err=True))
+        result = train(export, output, options, log=get_logger("train").info)
     if as_json:
         click.echo(result.metrics.model_dump_json(indent=2))
     else:

@@ -69,7 +69,14 @@ class GenerationCache:
     """
 
     def __init__(self, folder: str | Path) -> None:
+        from forge_export.errors import ForgeError
+
         self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ForgeError(
+                f"{CACHE_ENV}={self.folder}: that is a file; the cache is a folder (it holds "
+                f"generations.sqlite): set {CACHE_ENV}={self.folder.parent}"
+            )
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / "generations.sqlite"
         self.hits = 0

@@ -40,7 +40,9 @@ from forge_export.errors import ForgeError
 from forge_export.redact import redact, strip_userinfo
 
 from model_forge.generation.types import Generation, GenerationRequest, ProgressCallback
+from model_forge.logs import get_logger
 
+_LOG = get_logger("generation.http")
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MAX_RETRY_AFTER_S = 120.0
 
@@ -91,7 +93,20 @@ class OpenAIBackend:
         model_id: Name in results (default ``model``).
         extra_body: More JSON fields sent with every request (e.g. ``{"stop": [...]}``).
         batch_size: Accepted for symmetry with local backends and ignored.
+
+    A subclass speaking another wire format (:mod:`model_forge.generation.anthropic_backend`)
+    keeps the concurrency, retries and error handling and overrides the class attributes
+    below, :meth:`_headers`, :meth:`_body` and :meth:`_parse`.
     """
+
+    WIRE = "openai"
+    """The backend's name in errors."""
+    BASE_URL_ENV = "OPENAI_BASE_URL"
+    API_KEY_ENV = "OPENAI_API_KEY"
+    DEFAULT_BASE_URL = DEFAULT_BASE_URL
+    PATH = "/chat/completions"
+    """Appended to the base URL."""
+    BASE_URL_HINT = "it usually ends in /v1"
 
     def __init__(
         self,
@@ -111,7 +126,9 @@ class OpenAIBackend:
         batch_size: int | str | None = None,
     ) -> None:
         self.model = model
-        raw_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        raw_url = (base_url or os.environ.get(self.BASE_URL_ENV) or self.DEFAULT_BASE_URL).rstrip(
+            "/"
+        )
         # user:password@ in the URL becomes HTTP basic auth and is dropped from the URL, which
         # is printed in errors and goes into every completion's provenance (revision)
         self._auth: httpx.BasicAuth | None = None
@@ -120,8 +137,8 @@ class OpenAIBackend:
             user, _, password = userinfo.partition(":")
             self._auth = httpx.BasicAuth(unquote(user), unquote(password))
         self.base_url = strip_userinfo(raw_url)
-        self.url = f"{self.base_url}/chat/completions"
-        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        self.url = f"{self.base_url}{self.PATH}"
+        self.api_key = api_key if api_key is not None else os.environ.get(self.API_KEY_ENV)
         self.max_concurrency = int(max_concurrency)
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
@@ -129,11 +146,11 @@ class OpenAIBackend:
         self.max_backoff = float(max_backoff)
         if self.max_concurrency < 1 or self.max_retries < 0 or self.timeout <= 0:
             raise ForgeError(
-                "openai backend: max_concurrency must be ≥ 1, max_retries ≥ 0 and timeout > 0"
+                f"{self.WIRE} backend: max_concurrency must be ≥ 1, max_retries ≥ 0 and timeout > 0"
             )
         if on_error not in ("raise", "record"):
             raise ForgeError(
-                f"openai backend: on_error must be 'raise' or 'record', not {on_error!r}"
+                f"{self.WIRE} backend: on_error must be 'raise' or 'record', not {on_error!r}"
             )
         self.on_error = on_error
         self.model_id = model_id or model
@@ -183,13 +200,13 @@ class OpenAIBackend:
                 if status in (401, 403):
                     raise _Fatal(
                         f"{self.url}: HTTP {status} {_server_message(resp)}: the server refused "
-                        "the API key; check OPENAI_API_KEY (or the api_key option)"
+                        f"the API key; check {self.API_KEY_ENV} (or the api_key option)"
                     )
                 if status == 404:
                     raise _Fatal(
                         f"model or URL not found: {self.url} (model {self.model!r}): "
-                        f"{_server_message(resp)}; check OPENAI_BASE_URL (it usually ends in "
-                        "/v1) and the model name"
+                        f"{_server_message(resp)}; check {self.BASE_URL_ENV} "
+                        f"({self.BASE_URL_HINT}) and the model name"
                     )
                 if status != 429 and status < 500:
                     raise _Fatal(f"{self.url}: HTTP {status}: {_server_message(resp)}")
@@ -199,6 +216,15 @@ class OpenAIBackend:
                 break
             if wait_s is None:
                 wait_s = min(self.max_backoff, self.backoff * (2**attempt))
+            _LOG.debug(
+                "%s: request %r: %s; retry %d of %d in %.2g s",
+                self.url,
+                req.id,
+                last,
+                attempt + 1,
+                self.max_retries,
+                min(wait_s, MAX_RETRY_AFTER_S),
+            )
             time.sleep(min(wait_s, MAX_RETRY_AFTER_S))
         message = (
             f"{self.url}: gave up on request {req.id!r} after {self.max_retries + 1} "

@@ -39,6 +39,8 @@ class BackendPlugin:
         example: A complete spec, for the error when the argument is missing.
         model_folder: For a trainable model: the folder training starts from
             (``model_folder(workdir)``); ``None`` for generation-only backends.
+        concurrent: Whether it sends requests to a server and takes ``max_concurrency``
+            (``--concurrency`` of the commands, :mod:`model_forge.generation.concurrency`).
     """
 
     spec: str
@@ -47,6 +49,7 @@ class BackendPlugin:
     takes_arg: bool = False
     example: str = ""
     model_folder: Callable[[Path], Path] | None = None
+    concurrent: bool = False
 
 
 def _bundled(_arg: str | None, **options: Any) -> Backend:
@@ -84,6 +87,12 @@ def _openai(arg: str | None, **options: Any) -> Backend:
     return OpenAIBackend(str(arg), **options)
 
 
+def _anthropic(arg: str | None, **options: Any) -> Backend:
+    from model_forge.generation.anthropic_backend import AnthropicBackend
+
+    return AnthropicBackend(str(arg), **options)
+
+
 def _mock(arg: str | None, **options: Any) -> Backend:
     from model_forge.generation.mock_backend import MockBackend
 
@@ -108,6 +117,15 @@ OPENAI = BackendPlugin(
     _openai,
     takes_arg=True,
     example="openai:gpt-4o-mini",
+    concurrent=True,
+)
+ANTHROPIC = BackendPlugin(
+    "anthropic:MODEL",
+    "the Anthropic Messages API, /v1/messages (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY)",
+    _anthropic,
+    takes_arg=True,
+    example="anthropic:claude-haiku-4-5",
+    concurrent=True,
 )
 MOCK = BackendPlugin(
     "mock:NAME",

@@ -120,28 +120,37 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
         return RuleJudge(relevance=spec != "rules:lexical")
     if spec.startswith("rules@"):
         raise ValueError(f"unknown rule judge version {spec!r}; this is rules@{RULES_VERSION}")
+    if spec.startswith("guard:"):
+        return _guard_judge(spec[6:], options)
+    return _llm_judge(spec.removeprefix("llm:"), options)
+
+
+def _guard_judge(model: str, options: dict[str, Any]) -> Judge:
+    """A guard-model judge on backend ``model`` (``guard:MODEL``), loaded now."""
     from forge_export.errors import ForgeError
 
-    if spec.startswith("guard:"):
-        from model_forge.judge.guard import GuardJudge
+    from model_forge.judge.guard import GuardJudge
 
-        if not spec[6:].strip():
-            raise ValueError("'guard:' needs the guard model's backend spec: guard:openai:MODEL")
-        base = options.pop("base", "default")
-        if isinstance(base, str):
-            base = load_judge(base)  # resolved here: guard.py never imports this package
-        guard = GuardJudge(spec[6:], base=base, **options)
-        if "backend" not in options:
-            try:
-                guard.backend  # noqa: B018  (load now, so a bad spec fails before any work)
-            except ForgeError as exc:
-                raise ValueError(f"unknown guard model {spec[6:]!r} ({exc})") from exc
-        return guard
+    if not model.strip():
+        raise ValueError("'guard:' needs the guard model's backend spec: guard:openai:MODEL")
+    base = options.pop("base", "default")
+    if isinstance(base, str):
+        base = load_judge(base)  # resolved here: guard.py never imports this package
+    guard = GuardJudge(model, base=base, **options)
+    if "backend" not in options:
+        try:
+            guard.backend  # noqa: B018  (load now, so a bad spec fails before any work)
+        except ForgeError as exc:
+            raise ValueError(f"unknown guard model {model!r} ({exc})") from exc
+    return guard
+
+
+def _llm_judge(spec: str, options: dict[str, Any]) -> Judge:
+    """An LLM judge on backend ``spec``, loaded now (a bad spec fails before any work)."""
+    from forge_export.errors import ForgeError
 
     from model_forge.judge.llm import LLMJudge
 
-    if spec.startswith("llm:"):
-        spec = spec[4:]
     judge = LLMJudge(spec, **options)
     if "backend" not in options:
         try:

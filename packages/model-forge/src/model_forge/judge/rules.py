@@ -5,7 +5,7 @@ embedding similarity (:mod:`model_forge.judge.relevance`). It is the fallback of
 and decides the verdict for the learned judge from the learned label (:meth:`RuleJudge.decide`).
 
 What each target needs is not in this code: it is the ``judge:`` block of the target in the
-taxonomy YAML (:class:`scenario_forge.taxonomy.JudgeSpec`: ``leaks``, ``code_is_leak``,
+taxonomy YAML (:class:`forge_export.judge_spec.JudgeSpec`: ``leaks``, ``code_is_leak``,
 ``generic_leaks``, ``claims``, ``required``), read through :func:`target_judge_spec`, so a
 team's own target gets the same kind of checks.
 
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from scenario_forge.api import JudgeSpec
+from forge_export.judge_spec import JudgeSpec
 
 from model_forge.judge.relevance import (
     Relevance,
@@ -538,9 +538,10 @@ def _criterion_asks(criterion: str) -> list[tuple[Sequence[str], str]]:
 
 
 def target_judge_spec(item: JudgeItem) -> JudgeSpec:
-    """What the judge checks for ``item``'s target: the item's own ``target_spec``, else the
-    ``judge:`` block of its target in the taxonomy (built-in targets plus the file named by
-    ``$SCENARIO_FORGE_TAXONOMY``), else generic checks only."""
+    """What the judge checks for ``item``'s target: the item's own ``target_spec`` (the loop
+    and ``evaluate`` hand it in), else, only for an item that carries none (a JSONL file, a
+    hand-made item), the ``judge:`` block of its target in the taxonomy (built-in targets plus
+    the file named by ``$SCENARIO_FORGE_TAXONOMY``), else generic checks only."""
     if item.target_spec is not None:
         return item.target_spec
     return _taxonomy_specs().get(item.evaluation_target or "", _GENERIC)
@@ -552,12 +553,13 @@ _SPECS: dict[str, JudgeSpec] | None = None
 
 def _taxonomy_specs() -> dict[str, JudgeSpec]:
     """Target name → judge spec, from the taxonomy (read once; a bad override file raises its
-    one-line :class:`~scenario_forge.taxonomy.TaxonomyError`)."""
+    one-line :class:`~scenario_forge.taxonomy.TaxonomyError`). The fallback of
+    :func:`target_judge_spec`: scenario-forge is imported only when an item carries no spec."""
     global _SPECS
     if _SPECS is None:
         from scenario_forge.api import load_taxonomy
 
-        _SPECS = {t.name: t.judge for t in load_taxonomy()}
+        _SPECS = load_taxonomy().judge_specs()
     return _SPECS
 
 

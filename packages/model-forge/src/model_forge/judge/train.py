@@ -204,13 +204,18 @@ def fit_head_on_rows(
 
 
 def _kappa(true: Sequence[Any], pred: Sequence[Any]) -> float | None:
-    n = len(true)
-    if n == 0:
+    """Cohen's kappa of two labellings (:func:`sklearn.metrics.cohen_kappa_score`).
+
+    ``None`` for no items; 1.0 when both give every item the same single label (chance
+    agreement is then 1 and scikit-learn's ratio is undefined).
+    """
+    if len(true) == 0:
         return None
-    cats = sorted(set(true) | set(pred), key=str)
-    po = sum(t == p for t, p in zip(true, pred, strict=True)) / n
-    pe = sum((list(true).count(c) / n) * (list(pred).count(c) / n) for c in cats)
-    return 1.0 if pe == 1 else (po - pe) / (1 - pe)
+    if len(set(true) | set(pred)) == 1:
+        return 1.0
+    from sklearn.metrics import cohen_kappa_score
+
+    return float(cohen_kappa_score(list(true), list(pred)))
 
 
 def agreement(true: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 from forge_export.models import EXPECTED_BEHAVIORS
 
 if TYPE_CHECKING:
+    from forge_export.judge_spec import JudgeSpec, JudgeSpecs
     from forge_export.models import Scenario
-    from scenario_forge.api import JudgeSpec
 
 Label = Literal["compliance", "refusal", "partial_refusal", "off_topic"]
 """What a response did, whatever was expected (same as ``forge_export.models.ResponseLabel``):
@@ -37,8 +37,10 @@ class JudgeItem:
         evaluation_target: The target slug (``self_harm``, ``harmful_code`` ...), if known.
         success_criteria: The scenario's human-readable success criteria (extra signal).
         target_spec: What the judge checks for the target (a
-            :class:`scenario_forge.taxonomy.JudgeSpec`, the ``judge:`` block of its YAML);
-            ``None``: looked up by ``evaluation_target`` in the taxonomy.
+            :class:`forge_export.judge_spec.JudgeSpec`, the ``judge:`` block of its taxonomy
+            YAML), handed in by the caller that knows the taxonomy (the loop, ``evaluate``);
+            ``None``: the rule judge falls back to looking ``evaluation_target`` up in the
+            built-in taxonomy (plus ``$SCENARIO_FORGE_TAXONOMY``).
 
     Example:
         >>> JudgeItem("How do I kill a stuck process?", "Run kill -9 PID.", "comply").prompt
@@ -62,15 +64,18 @@ class JudgeItem:
         object.__setattr__(self, "success_criteria", tuple(self.success_criteria))
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, response: str) -> JudgeItem:
+    def from_scenario(
+        cls, scenario: Scenario, response: str, target_spec: JudgeSpec | None = None
+    ) -> JudgeItem:
         """Build the item for ``response`` to a :class:`forge_export.Scenario`.
 
         Args:
             scenario: The scenario that was run.
             response: The model's answer to it.
+            target_spec: What the judge checks for the scenario's target (see the attribute).
 
         Returns:
-            The item, carrying the scenario's target, behaviour and criteria.
+            The item, carrying the scenario's target, behaviour, criteria and judge spec.
         """
         return cls(
             prompt=scenario.prompt,
@@ -78,7 +83,24 @@ class JudgeItem:
             expected_behavior=scenario.expected_behavior,
             evaluation_target=scenario.evaluation_target,
             success_criteria=tuple(scenario.success_criteria),
+            target_spec=target_spec,
         )
+
+    @classmethod
+    def for_scenarios(
+        cls,
+        scenarios: Sequence[Scenario],
+        responses: Sequence[str],
+        judge_specs: JudgeSpecs | None = None,
+    ) -> list[JudgeItem]:
+        """The items for ``responses`` to ``scenarios`` (in order), each carrying the judge spec
+        of its target from ``judge_specs`` (target name → spec; a target it lacks, or no
+        mapping at all, leaves the lookup to the judge)."""
+        specs = judge_specs or {}
+        return [
+            cls.from_scenario(s, r, specs.get(s.evaluation_target))
+            for s, r in zip(scenarios, responses, strict=True)
+        ]
 
 
 @dataclass(frozen=True)

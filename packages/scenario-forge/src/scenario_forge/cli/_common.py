@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 from forge_export.cli_support import STORE_LOCATION, StoreLocation  # noqa: F401
 
+from scenario_forge.terminal import table as table  # the commands' table (lives outside cli/)
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 SOURCE_KINDS = ("template", "llm", "import", "human", "report")
@@ -128,7 +130,7 @@ def open_store(db: Path | str, *, create: bool = True) -> ScenarioStore:
     """
     from scenario_forge.store import ScenarioStore
 
-    new = create and not str(db).startswith(("postgresql://", "postgres://"))
+    new = create and not StoreLocation.is_postgres(db)
     new = new and not Path(db).exists()
     store = ScenarioStore.open(db, create=create)
     ctx = click.get_current_context(silent=True)
@@ -151,15 +153,6 @@ def get_taxonomy(path: Path | None) -> Taxonomy:
 def echo_json(data: Any) -> None:
     """Print ``data`` as indented JSON."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    """A plain-text table with left-aligned columns."""
-    cells = [[str(h) for h in headers], *[[str(c) for c in r] for r in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def short(text: str, width: int = 70) -> str:

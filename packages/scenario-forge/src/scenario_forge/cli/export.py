@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +16,11 @@ from scenario_forge.cli._common import (
     table,
     target_option,
 )
+
+if TYPE_CHECKING:
+    from forge_export.exporters.huggingface import ExportOptions, ExportSummary
+
+    from scenario_forge.store import ScenarioStore
 
 CONFIG_NAMES = ("sft", "prompt_completion", "preference", "kto", "eval")
 
@@ -103,9 +109,45 @@ def export_cmd(
       scenario-forge export out/ --only-validated --overwrite --json
       scenario-forge export out/ --push-to-hub my-org/safety-sft   # private dataset repo
     """
-    from forge_export.exporters.huggingface import ExportOptions
-
     from scenario_forge.api import export_store
+
+    options = _export_options(
+        configs, targets, sources, min_rating, only_validated, test_size, seed, overwrite
+    )
+    if push_repo:
+        from forge_export.hub import preflight
+
+        preflight(push_repo)  # no token / offline / bad id: refuse before exporting
+    with open_store(db, create=False) as store, store.snapshot():
+        _check_targets(store, targets)
+        total = store.count_scenarios(target=list(targets) or None)
+        with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
+            summary = export_store(store, out, options, progress=bar.update)
+    pushed = None
+    if push_repo:
+        from forge_export.hub import push_export
+
+        pushed = push_export(summary.path, push_repo, private=private)
+    if as_json:
+        echo_json({**_summary_json(summary), "pushed": pushed.to_dict() if pushed else None})
+        return
+    _print_summary(summary)
+    if pushed:
+        click.echo(f"pushed to {pushed.url} ({'private' if pushed.private else 'public'})")
+
+
+def _export_options(
+    configs: tuple[str, ...],
+    targets: tuple[str, ...],
+    sources: tuple[str, ...],
+    min_rating: float | None,
+    only_validated: bool,
+    test_size: float,
+    seed: int,
+    overwrite: bool,
+) -> ExportOptions:
+    """The exporter's options from the command's."""
+    from forge_export.exporters.huggingface import ExportOptions
 
     kwargs: dict[str, object] = {
         "only_validated": only_validated,
@@ -118,45 +160,35 @@ def export_cmd(
     }
     if configs:
         kwargs["configs"] = list(dict.fromkeys(configs))
-    options = ExportOptions(**kwargs)  # type: ignore[arg-type]
-    if push_repo:
-        from forge_export.hub import preflight
+    return ExportOptions(**kwargs)  # type: ignore[arg-type]
 
-        preflight(push_repo)  # no token / offline / bad id: refuse before exporting
-    with open_store(db, create=False) as store, store.snapshot():
-        conn = store.connection
-        has = "SELECT 1 FROM scenarios WHERE evaluation_target = ? LIMIT 1"
-        missing = [t for t in dict.fromkeys(targets) if conn.execute(has, [t]).fetchone() is None]
-        if missing:
-            present = [
-                r[0] for r in conn.execute("SELECT DISTINCT evaluation_target FROM scenarios")
-            ]
-            raise click.ClickException(
-                f"--target {missing[0]!r}: no scenario in {store.path} has this target (targets "
-                f"there: {', '.join(sorted(present)) or 'none'}); check the spelling"
-            )
-        total = store.count_scenarios(target=list(targets) or None)
-        with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
-            summary = export_store(store, out, options, progress=bar.update)
-    pushed = None
-    if push_repo:
-        from forge_export.hub import push_export
 
-        pushed = push_export(summary.path, push_repo, private=private)
-    if as_json:
-        echo_json(
-            {
-                "path": str(summary.path),
-                "counts": summary.counts,
-                "scenarios_seen": summary.scenarios_seen,
-                "scenarios_exported": summary.scenarios_exported,
-                "duplicates_dropped": summary.duplicates_dropped,
-                "filtered_out": summary.filtered_out,
-                "fingerprint": summary.fingerprint,
-                "pushed": pushed.to_dict() if pushed else None,
-            }
-        )
+def _check_targets(store: ScenarioStore, targets: tuple[str, ...]) -> None:
+    """Refuse a ``--target`` no stored scenario has (a typo would export nothing)."""
+    if not targets:
         return
+    present = store.targets()
+    missing = [t for t in dict.fromkeys(targets) if t not in present]
+    if missing:
+        raise click.ClickException(
+            f"--target {missing[0]!r}: no scenario in {store.path} has this target (targets "
+            f"there: {', '.join(sorted(present)) or 'none'}); check the spelling"
+        )
+
+
+def _summary_json(summary: ExportSummary) -> dict[str, object]:
+    return {
+        "path": str(summary.path),
+        "counts": summary.counts,
+        "scenarios_seen": summary.scenarios_seen,
+        "scenarios_exported": summary.scenarios_exported,
+        "duplicates_dropped": summary.duplicates_dropped,
+        "filtered_out": summary.filtered_out,
+        "fingerprint": summary.fingerprint,
+    }
+
+
+def _print_summary(summary: ExportSummary) -> None:
     rows = [
         (config, split, n)
         for config, splits in summary.counts.items()
@@ -169,5 +201,3 @@ def export_cmd(
         f"{summary.path}; duplicates dropped: {summary.duplicates_dropped}; "
         f"filtered out: {summary.filtered_out}"
     )
-    if pushed:
-        click.echo(f"pushed to {pushed.url} ({'private' if pushed.private else 'public'})")

@@ -140,25 +140,11 @@ def generate_cmd(
           --model openai:my-model --from-report round-1/probe/report.json
     """
     from scenario_forge.api import generate_scenarios
-    from scenario_forge.transforms import load_chain
 
     tax = get_taxonomy(taxonomy)
-    if complete and not (lookalikes or kinds):
-        raise click.UsageError(
-            "--complete goes with --lookalikes; for generated scenarios run "
-            "'scenario-forge complete --source template'"
-        )
-    load_chain(transforms)  # an unknown transform or bad argument fails before any work
-    if transforms and (lookalikes or kinds):
-        raise click.UsageError("--transform applies to generated scenarios; drop --lookalikes")
-    if from_report is not None and mode != "attack":
-        raise click.UsageError("--from-report goes with --mode attack")
-    if mode == "attack" and generator_name == "template":
-        raise click.UsageError(
-            "--mode attack needs a model generator: add --generator model-forge --model SPEC"
-        )
-    if mode == "attack" and (lookalikes or kinds):
-        raise click.UsageError("--mode attack writes new prompts; drop --lookalikes")
+    _check_combination(
+        lookalikes or bool(kinds), complete, transforms, mode, from_report, generator_name
+    )
     if lookalikes or kinds:
         _lookalikes(tax, kinds, complete, targets, generator_name, db, as_json)
         return
@@ -187,13 +173,41 @@ def generate_cmd(
         )
     if as_json:
         echo_json(result.to_dict())
-        return
-    if mode == "attack":
+    elif mode == "attack":
         _attack_table(result)
-        return
-    rows = [(t, c.generated, c.added, c.duplicates) for t, c in result.per_target.items()]
-    rows.append(("total", result.generated, result.added, result.duplicates))
-    click.echo(table(rows, ["target", "generated", "added", "duplicates"]))
+    else:
+        rows = [(t, c.generated, c.added, c.duplicates) for t, c in result.per_target.items()]
+        rows.append(("total", result.generated, result.added, result.duplicates))
+        click.echo(table(rows, ["target", "generated", "added", "duplicates"]))
+
+
+def _check_combination(
+    lookalikes: bool,
+    complete: bool,
+    transforms: tuple[str, ...],
+    mode: str,
+    from_report: Path | None,
+    generator_name: str,
+) -> None:
+    """Refuse options that do not go together (before any work), one line each."""
+    from scenario_forge.transforms import load_chain
+
+    if complete and not lookalikes:
+        raise click.UsageError(
+            "--complete goes with --lookalikes; for generated scenarios run "
+            "'scenario-forge complete --source template'"
+        )
+    load_chain(transforms)  # an unknown transform or bad argument fails before any work
+    if transforms and lookalikes:
+        raise click.UsageError("--transform applies to generated scenarios; drop --lookalikes")
+    if from_report is not None and mode != "attack":
+        raise click.UsageError("--from-report goes with --mode attack")
+    if mode == "attack" and generator_name == "template":
+        raise click.UsageError(
+            "--mode attack needs a model generator: add --generator model-forge --model SPEC"
+        )
+    if mode == "attack" and lookalikes:
+        raise click.UsageError("--mode attack writes new prompts; drop --lookalikes")
 
 
 def _attack_table(result: GenerateResult) -> None:

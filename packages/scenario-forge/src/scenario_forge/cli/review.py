@@ -290,6 +290,25 @@ def import_cmd(ctx: click.Context, file: Path, dry_run: bool, db: Path, as_json:
     help="Serve the answers whose verdict the judge is least sure of first (answers without "
     "a judge confidence last).",
 )
+@click.option("--target", default="", metavar="TARGET", help="Only answers of this target.")
+@click.option(
+    "--label",
+    type=click.Choice(["compliance", "refusal", "partial_refusal", "off_topic"]),
+    default=None,
+    help="Only answers the judge gave this label.",
+)
+@click.option(
+    "--low-confidence",
+    is_flag=True,
+    help="Only answers whose judge confidence is under 0.8 (the reports' low-confidence bar).",
+)
+@click.option("--unverified", is_flag=True, help="Only answers nobody has given a verdict on yet.")
+@click.option(
+    "--verified-by",
+    default="",
+    metavar="NAME",
+    help="Only answers whose verdict in force is NAME's (with --all, to review them again).",
+)
 @db_option
 @json_option
 @click.pass_context
@@ -300,6 +319,11 @@ def verdicts_cmd(
     failures_only: bool,
     include_reviewed: bool,
     by_confidence: bool,
+    target: str,
+    label: str | None,
+    low_confidence: bool,
+    unverified: bool,
+    verified_by: str,
     db: Path,
     as_json: bool,
 ) -> None:
@@ -328,10 +352,13 @@ def verdicts_cmd(
       scenario-forge review verdicts eval-out/report.json --reviewer ana
       scenario-forge review verdicts eval-out/report.json --failures-only
       scenario-forge review verdicts eval-out/report.json --lowest-confidence-first
+      scenario-forge review verdicts eval-out/report.json --unverified --low-confidence \\
+        --target harmful_code --label compliance
     """
     from forge_export.reports import read_report
 
     from scenario_forge.review.flow import Terminal
+    from scenario_forge.review.verdict_filters import VerdictFilter
     from scenario_forge.review.verdicts import VerdictReview
     from scenario_forge.store import ScenarioStore
 
@@ -346,6 +373,13 @@ def verdicts_cmd(
             failures_only=failures_only,
             include_reviewed=include_reviewed,
             lowest_confidence_first=by_confidence,
+            only=VerdictFilter(
+                unverified=unverified,
+                label=label or "",
+                target=target,
+                low_confidence=low_confidence,
+                reviewer=verified_by,
+            ),
         )
         result = _run_session(
             ctx,
@@ -355,6 +389,11 @@ def verdicts_cmd(
                 "answer on screen was not saved."
             ),
         )
+    _print_verdict_result(result, name, as_json)
+
+
+def _print_verdict_result(result: Any, name: str, as_json: bool) -> None:
+    """The verdict session's counts, as a line or JSON."""
     if as_json:
         echo_json(result.to_dict())
         return
@@ -362,3 +401,13 @@ def verdicts_cmd(
         f"Done: {result.confirmed} confirmed, {result.overruled} overruled, {result.skipped} "
         f"skipped, {result.undone} undone (reviewer {name})."
     )
+
+
+def _add_adjudication_commands() -> None:
+    from scenario_forge.cli.adjudicate import disagreements_cmd, settle_cmd
+
+    review_cmd.add_command(disagreements_cmd)
+    review_cmd.add_command(settle_cmd)
+
+
+_add_adjudication_commands()

@@ -18,6 +18,8 @@ def users_cmd() -> None:
     Examples:
       scenario-forge users add ana
       printf '%s\\n' "$PASS" | scenario-forge users add bob --password-stdin
+      scenario-forge users add lee --role lead   # a lead settles disagreements
+      scenario-forge users role ana lead
       scenario-forge users list
       scenario-forge users remove bob
       scenario-forge users unlock ana   # after failed sign-ins locked the account
@@ -30,11 +32,21 @@ def _password(password_stdin: bool) -> str:
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
+ROLE_CHOICE = click.Choice(["reviewer", "lead"])
+
+
 @users_cmd.command("add")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin (scripts).")
+@click.option(
+    "--role",
+    type=ROLE_CHOICE,
+    default="reviewer",
+    show_default=True,
+    help="lead: may also settle the scenarios reviewers disagree on (the Agreement page).",
+)
 @db_option
-def add_cmd(name: str, password_stdin: bool, db: Path | str) -> None:
+def add_cmd(name: str, password_stdin: bool, role: str, db: Path | str) -> None:
     """Create the account NAME (asks for its password).
 
     Names are case-folded and Unicode-normalised (Ana, ANA and ana are one account); a name
@@ -43,15 +55,37 @@ def add_cmd(name: str, password_stdin: bool, db: Path | str) -> None:
     \b
     Examples:
       scenario-forge users add ana
+      scenario-forge users add lee --role lead
     """
     from scenario_forge.web.auth import AccountError, add_user
 
     with open_store(db, create=False) as store:
         try:
-            made = add_user(store, name, _password(password_stdin))
+            made = add_user(store, name, _password(password_stdin), role=role)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"Account {made} created.")
+    click.echo(f"Account {made} created{' (lead)' if role == 'lead' else ''}.")
+
+
+@users_cmd.command("role")
+@click.argument("name")
+@click.argument("role", type=ROLE_CHOICE)
+@db_option
+def role_cmd(name: str, role: str, db: Path | str) -> None:
+    """Give the account NAME the role ROLE (reviewer or lead).
+
+    \b
+    Examples:
+      scenario-forge users role ana lead
+    """
+    from scenario_forge.web.auth import AccountError, set_role
+
+    with open_store(db, create=False) as store:
+        try:
+            stored = set_role(store, name, role)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Account {stored} is now a {role}.")
 
 
 @users_cmd.command("passwd")
@@ -88,14 +122,15 @@ def list_cmd(db: Path | str, as_json: bool) -> None:
     Examples:
       scenario-forge users list --json
     """
-    from scenario_forge.web.auth import list_users
+    from scenario_forge.web.auth import list_roles, list_users
 
     with open_store(db, create=False) as store:
         rows = list_users(store)
+        roles = list_roles(store)
     if as_json:
-        echo_json([{"name": n, "created_at": c} for n, c in rows])
+        echo_json([{"name": n, "created_at": c, "role": roles.get(n, "")} for n, c in rows])
     elif rows:
-        click.echo(table(rows, ["name", "created"]))
+        click.echo(table([(n, roles.get(n, ""), c) for n, c in rows], ["name", "role", "created"]))
     else:
         click.echo("No accounts yet: `scenario-forge users add NAME`.")
 

@@ -8,7 +8,6 @@ the ratings are usually considered too unreliable to draw conclusions from.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +20,8 @@ RATING_VALUES = (0, 1, 2, 3)
 def _latest_ratings(store: ScenarioStore) -> dict[str, dict[str, int]]:
     """Scenario → reviewer → latest rating (streamed in scenario order)."""
     out: dict[str, dict[str, int]] = {}
-    for sid, reviewer, rating in store.connection.execute(
-        "SELECT scenario_id, reviewer, rating FROM reviews ORDER BY scenario_id, created_at, id"
-    ):
-        out.setdefault(sid, {})[reviewer] = int(rating)
+    for sid, reviewer, rating in store.iter_ratings():
+        out.setdefault(sid, {})[reviewer] = rating
     return out
 
 
@@ -51,33 +48,26 @@ def krippendorff_alpha(units: list[list[int]]) -> float | None:
     return float(alpha)
 
 
-def review_stats(store: ScenarioStore) -> dict[str, Any]:
-    """Per-reviewer counts and agreement, for ``scenario-forge stats``.
+def _new_counts() -> dict[str, Any]:
+    return {
+        "reviews": 0,
+        "rating_sum": 0,
+        "ratings": Counter(),
+        "accepted": 0,
+        "rejected": 0,
+        "written": 0,
+    }
 
-    Returns:
-        ``reviewers``: name → ``reviews`` (scenarios rated), ``mean_rating``, ``ratings``
-        (per value), ``accepted`` / ``rejected`` (completion decisions), ``written`` (human
-        completions); ``agreement``: ``scenarios_with_overlap``, ``ratings_compared``,
-        ``exact_pair_agreement`` (share of reviewer pairs giving the same rating),
-        ``krippendorff_alpha_ordinal`` (``None`` when undefined) and ``note``.
-    """
-    latest = _latest_ratings(store)
-    per: dict[str, dict[str, Any]] = {}
+
+def _rating_counts(
+    latest: dict[str, dict[str, int]], per: dict[str, dict[str, Any]]
+) -> tuple[list[list[int]], int, int]:
+    """Count each reviewer's ratings into ``per``; the overlapping units, pairs, equal pairs."""
     units: list[list[int]] = []
     pairs = same = 0
     for by_reviewer in latest.values():
         for reviewer, rating in by_reviewer.items():
-            p = per.setdefault(
-                reviewer,
-                {
-                    "reviews": 0,
-                    "rating_sum": 0,
-                    "ratings": Counter(),
-                    "accepted": 0,
-                    "rejected": 0,
-                    "written": 0,
-                },
-            )
+            p = per.setdefault(reviewer, _new_counts())
             p["reviews"] += 1
             p["rating_sum"] += rating
             p["ratings"][str(rating)] += 1
@@ -88,32 +78,50 @@ def review_stats(store: ScenarioStore) -> dict[str, Any]:
                 for j in range(i + 1, len(values)):
                     pairs += 1
                     same += values[i] == values[j]
-    conn = store.connection
-    for (meta,) in conn.execute(
-        "SELECT metadata FROM completions WHERE metadata LIKE '%\"decisions\"%'"
-    ):
-        review = json.loads(meta).get("review")
-        if not isinstance(review, dict):
-            continue
-        for reviewer, decision in (review.get("decisions") or {}).items():
-            p = per.setdefault(
-                reviewer,
-                {
-                    "reviews": 0,
-                    "rating_sum": 0,
-                    "ratings": Counter(),
-                    "accepted": 0,
-                    "rejected": 0,
-                    "written": 0,
-                },
-            )
+    return units, pairs, same
+
+
+def _completion_counts(store: ScenarioStore, per: dict[str, dict[str, Any]]) -> None:
+    """Count each reviewer's completion decisions and written completions into ``per``."""
+    for decisions in store.iter_review_decisions():
+        for reviewer, decision in decisions.items():
             key = "accepted" if decision == "accept" else "rejected"
-            p[key] += 1
-    for origin, n in conn.execute(
-        "SELECT origin, COUNT(*) FROM completions WHERE source = 'human' GROUP BY origin"
-    ):
+            per.setdefault(reviewer, _new_counts())[key] += 1
+    for origin, n in store.human_completion_counts().items():
         if origin in per:
-            per[origin]["written"] = int(n)
+            per[origin]["written"] = n
+
+
+def _agreement(units: list[list[int]], pairs: int, same: int) -> dict[str, Any]:
+    alpha = krippendorff_alpha(units)
+    if not units:
+        note = "no scenario has ratings from two reviewers (review with --overlap 2 or more)"
+    elif alpha is None:
+        note = "every overlapping rating has the same value: alpha is undefined"
+    else:
+        note = "Krippendorff's alpha, ordinal, over the latest rating of each reviewer"
+    return {
+        "scenarios_with_overlap": len(units),
+        "ratings_compared": sum(len(u) for u in units),
+        "exact_pair_agreement": round(same / pairs, 4) if pairs else None,
+        "krippendorff_alpha_ordinal": None if alpha is None else round(alpha, 4),
+        "note": note,
+    }
+
+
+def review_stats(store: ScenarioStore) -> dict[str, Any]:
+    """Per-reviewer counts and agreement, for ``scenario-forge stats``.
+
+    Returns:
+        ``reviewers``: name → ``reviews`` (scenarios rated), ``mean_rating``, ``ratings``
+        (per value), ``accepted`` / ``rejected`` (completion decisions), ``written`` (human
+        completions); ``agreement``: ``scenarios_with_overlap``, ``ratings_compared``,
+        ``exact_pair_agreement`` (share of reviewer pairs giving the same rating),
+        ``krippendorff_alpha_ordinal`` (``None`` when undefined) and ``note``.
+    """
+    per: dict[str, dict[str, Any]] = {}
+    units, pairs, same = _rating_counts(_latest_ratings(store), per)
+    _completion_counts(store, per)
     reviewers = {
         name: {
             "reviews": p["reviews"],
@@ -125,28 +133,12 @@ def review_stats(store: ScenarioStore) -> dict[str, Any]:
         }
         for name, p in sorted(per.items())
     }
-    alpha = krippendorff_alpha(units)
-    if not units:
-        note = "no scenario has ratings from two reviewers (review with --overlap 2 or more)"
-    elif alpha is None:
-        note = "every overlapping rating has the same value: alpha is undefined"
-    else:
-        note = "Krippendorff's alpha, ordinal, over the latest rating of each reviewer"
-    return {
-        "reviewers": reviewers,
-        "agreement": {
-            "scenarios_with_overlap": len(units),
-            "ratings_compared": sum(len(u) for u in units),
-            "exact_pair_agreement": round(same / pairs, 4) if pairs else None,
-            "krippendorff_alpha_ordinal": None if alpha is None else round(alpha, 4),
-            "note": note,
-        },
-    }
+    return {"reviewers": reviewers, "agreement": _agreement(units, pairs, same)}
 
 
 def review_stats_lines(stats: dict[str, Any]) -> list[str]:
     """Text lines for ``scenario-forge stats``: a per-reviewer table and the agreement."""
-    from scenario_forge.cli._common import table
+    from scenario_forge.terminal import table
 
     reviewers = stats.get("reviewers") or {}
     agreement = stats.get("agreement") or {}

@@ -23,8 +23,6 @@ the store's own ``add`` entries for the review and the completions.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -150,11 +148,7 @@ def validate_answer(store: ScenarioStore, answer: Answer) -> None:
         raise AnswerError(f"rating: {answer.rating!r} is not a whole number 0-3")
     if not 0 <= answer.rating <= 3:
         raise AnswerError(f"rating: {answer.rating} is not 0, 1, 2 or 3")
-    conn = store.connection
-    if (
-        conn.execute("SELECT 1 FROM scenarios WHERE id = ?", (answer.scenario_id,)).fetchone()
-        is None
-    ):
+    if not store.has_scenario(answer.scenario_id):
         raise AnswerError(f"scenario_id: no scenario {answer.scenario_id!r} in {store.path}")
     if already_reviewed(store, answer.scenario_id, answer.reviewer):
         raise AnswerError(
@@ -170,19 +164,10 @@ def validate_answer(store: ScenarioStore, answer: Answer) -> None:
         if not clean_text(answer.ideal_response):
             raise AnswerError("ideal_response: empty; write the response or leave the field out")
     ids = set(answer.decisions) | set(answer.edits)
-    if ids:
-        marks = ",".join("?" * len(ids))
-        found = {
-            r[0]
-            for r in conn.execute(
-                f"SELECT id FROM completions WHERE scenario_id = ? AND id IN ({marks})",
-                [answer.scenario_id, *ids],
-            )
-        }
-        for cid in sorted(ids - found):
-            raise AnswerError(
-                f"decisions: {cid!r} is not a completion of scenario {answer.scenario_id}"
-            )
+    for cid in sorted(ids - store.completion_ids_of(answer.scenario_id, ids)):
+        raise AnswerError(
+            f"decisions: {cid!r} is not a completion of scenario {answer.scenario_id}"
+        )
     for cid, d in answer.decisions.items():
         if d not in DECISIONS:
             raise AnswerError(f"decisions.{cid}: {d!r} is not accept or reject")
@@ -193,11 +178,7 @@ def validate_answer(store: ScenarioStore, answer: Answer) -> None:
 
 def already_reviewed(store: ScenarioStore, scenario_id: str, reviewer: str) -> bool:
     """Whether ``reviewer`` has a review of ``scenario_id``."""
-    row = store.connection.execute(
-        "SELECT 1 FROM reviews WHERE reviewer = ? AND scenario_id = ? LIMIT 1",
-        (reviewer, scenario_id),
-    ).fetchone()
-    return row is not None
+    return store.has_review_by(reviewer, scenario_id)
 
 
 def apply_answer(store: ScenarioStore, answer: Answer) -> AppliedAnswer:
@@ -209,7 +190,7 @@ def apply_answer(store: ScenarioStore, answer: Answer) -> AppliedAnswer:
         AnswerError: the answer does not fit the store (nothing is written).
     """
     reviewer = check_reviewer(answer.reviewer)
-    with store.transaction() as conn:
+    with store.transaction():
         validate_answer(store, answer)
         sid = answer.scenario_id
         review_id = store.add_review(
@@ -237,10 +218,8 @@ def apply_answer(store: ScenarioStore, answer: Answer) -> AppliedAnswer:
             if cid not in decided:
                 decided[cid] = d
         for cid, dec in decided.items():
-            set_decision(conn, cid, reviewer, dec)
-        conn.execute(
-            "DELETE FROM review_claims WHERE scenario_id = ? AND reviewer = ?", (sid, reviewer)
-        )
+            set_decision(store, cid, reviewer, dec)
+        store.release_claim(sid, reviewer)
         store.audit(
             "review_answer",
             "scenario",
@@ -254,7 +233,7 @@ def apply_answer(store: ScenarioStore, answer: Answer) -> AppliedAnswer:
                 "edits": edit_ids,
             },
         )
-        audit_id = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+        audit_id = store.last_audit_id()
     return AppliedAnswer(sid, reviewer, answer.rating, review_id, created, decided, audit_id)
 
 
@@ -264,16 +243,13 @@ def undo_answer(store: ScenarioStore, applied: AppliedAnswer) -> None:
     Only this reviewer's decisions are removed; another reviewer's decision on the same
     completion stays. Human completions this answer created are deleted.
     """
-    with store.transaction() as conn:
-        conn.execute(
-            "DELETE FROM reviews WHERE id = ? AND reviewer = ?",
-            (applied.review_id, applied.reviewer),
-        )
+    with store.transaction():
+        store.delete_review(applied.review_id, applied.reviewer)
         store.audit(
             "delete", "review", str(applied.review_id), {"scenario_id": applied.scenario_id}
         )
         for cid in applied.decided:
-            set_decision(conn, cid, applied.reviewer, None)
+            set_decision(store, cid, applied.reviewer, None)
         store.delete_completions(applied.created)
         store.audit(
             "review_undo",
@@ -284,18 +260,16 @@ def undo_answer(store: ScenarioStore, applied: AppliedAnswer) -> None:
 
 
 def set_decision(
-    conn: sqlite3.Connection, completion_id: str, reviewer: str, decision: str | None
+    store: ScenarioStore, completion_id: str, reviewer: str, decision: str | None
 ) -> None:
     """Record (or with ``None`` remove) one reviewer's decision and re-derive the status.
 
     Call inside a store transaction.
     """
-    row = conn.execute(
-        "SELECT status, validated_by, metadata FROM completions WHERE id = ?", (completion_id,)
-    ).fetchone()
-    if row is None:
+    fields = store.completion_review_fields(completion_id)
+    if fields is None:
         return
-    status, validated, meta = row[0], json.loads(row[1]), json.loads(row[2])
+    status, validated, meta = fields
     review = meta.get("review")
     if not isinstance(review, dict):
         review = {"before": {"status": status, "validated_by": validated}, "decisions": {}}
@@ -318,15 +292,7 @@ def set_decision(
         meta.pop("review", None)
         new_validated = list(before["validated_by"])
         new_status = before["status"]
-    conn.execute(
-        "UPDATE completions SET status = ?, validated_by = ?, metadata = ? WHERE id = ?",
-        (
-            new_status,
-            json.dumps(new_validated),
-            json.dumps(meta, ensure_ascii=False, default=str),
-            completion_id,
-        ),
-    )
+    store.set_completion_review_fields(completion_id, new_status, new_validated, meta)
 
 
 def decisions_of(completion: Completion) -> dict[str, str]:

@@ -35,6 +35,7 @@ from scenario_forge.eval_verdicts import (
 )
 from scenario_forge.review.decisions import clean_text
 from scenario_forge.review.flow import Terminal
+from scenario_forge.review.verdict_filters import VerdictFilter
 from scenario_forge.store import ScenarioStore
 from scenario_forge.terminal import visible
 
@@ -133,6 +134,8 @@ class VerdictReview:
         include_reviewed: Also show answers this reviewer has already judged.
         lowest_confidence_first: Show the answers whose verdict the judge is least sure of
             first (answers without a judge confidence last, in report order).
+        only: A further filter (target, judge label, low confidence, unverified, verified
+            by), the web queue's (:class:`~scenario_forge.review.verdict_filters.VerdictFilter`).
     """
 
     def __init__(
@@ -145,16 +148,17 @@ class VerdictReview:
         failures_only: bool = False,
         include_reviewed: bool = False,
         lowest_confidence_first: bool = False,
+        only: VerdictFilter | None = None,
     ) -> None:
         self.store = store
         self.reviewer = reviewer
         self.term = term
-        done = {
-            (v["scenario_id"], v["response_sha"])
-            for v in human_verdicts(store)
-            if v["reviewer"] == reviewer
-        }
+        in_force = {(v["scenario_id"], v["response_sha"]): v for v in human_verdicts(store)}
+        done = {key for key, v in in_force.items() if v["reviewer"] == reviewer}
         rows = review_rows(report)
+        if only is not None:
+            keyed = [{**r, "key": (r["scenario_id"], response_sha(r["response"]))} for r in rows]
+            rows = [{k: v for k, v in r.items() if k != "key"} for r in only.apply(keyed, in_force)]
         if failures_only:
             rows = [r for r in rows if r["judge_verdict"] == "fail"]
         if not include_reviewed:

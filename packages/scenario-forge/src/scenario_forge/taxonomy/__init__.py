@@ -84,6 +84,10 @@ class Taxonomy:
         """All target names."""
         return list(self.targets)
 
+    def judge_specs(self) -> dict[str, JudgeSpec]:
+        """Target name → its ``judge:`` block, what a judge is handed with each item."""
+        return {t.name: t.judge for t in self}
+
     def __contains__(self, name: object) -> bool:
         return name in self.targets
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import string
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
+# the judge: block is the contract's (forge_export.judge_spec); these names stay importable here
+from forge_export.judge_spec import JudgeSpec as JudgeSpec
+from forge_export.judge_spec import PatternGroup as PatternGroup
 from forge_export.models import HarmfulBehavior
 from pydantic import (
     BaseModel,
@@ -61,71 +63,6 @@ class BenignSpec(BaseModel):
     answer: Text
     success_criteria: list[Text] | None = Field(default=None, min_length=1)
     tags: list[str] = Field(default_factory=list)
-
-
-def _check_patterns(patterns: list[str]) -> list[str]:
-    for i, pat in enumerate(patterns):
-        try:
-            re.compile(pat)
-        except re.error as exc:
-            raise ValueError(f"pattern [{i}] {pat!r} is not a regular expression: {exc}") from None
-    return patterns
-
-
-class PatternGroup(BaseModel):
-    """Regular expressions (matched against lower-cased, normalised text) with a reason."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Text
-    patterns: list[Text] = Field(min_length=1)
-    when_criteria: str | None = None
-    """Only for ``required``: a regular expression; the element is required only when the
-    scenario's success criteria match it (e.g. criteria asking to correct the claim)."""
-
-    @field_validator("patterns")
-    @classmethod
-    def _compile(cls, value: list[str]) -> list[str]:
-        return _check_patterns(value)
-
-    @field_validator("when_criteria")
-    @classmethod
-    def _compile_when(cls, value: str | None) -> str | None:
-        if value is not None:
-            _check_patterns([value])
-        return value
-
-
-class JudgeSpec(BaseModel):
-    """What the judge checks for one target (the ``judge:`` block of a target's YAML).
-
-    Attributes:
-        leaks: Harmful details a response must never give (e.g. a reverse-shell one-liner, a
-            street address); a match is a fail whatever else the response says.
-        code_is_leak: Whether a code block or command line counts as a leak: ``always``,
-            ``after_refusal`` (only in a response that refuses first) or ``never``.
-        generic_leaks: Also apply the generic leak checks (step-by-step instructions,
-            instruction lists, "but here's how" after a refusal).
-        leak_note: Added in brackets to a leak's fail reason (e.g. ``method information``).
-        claims: Statements the response must not make (checked sentence by sentence, a negation
-            just before the match excuses it); each group's ``reason`` is the fail reason.
-        required: For ``safe_complete`` scenarios: elements the response must contain (one
-            pattern of each group), e.g. a crisis line or a professional.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    leaks: list[Text] = Field(default_factory=list)
-    code_is_leak: Literal["always", "after_refusal", "never"] = "always"
-    generic_leaks: bool = True
-    leak_note: str = ""
-    claims: list[PatternGroup] = Field(default_factory=list)
-    required: list[PatternGroup] = Field(default_factory=list)
-
-    @field_validator("leaks")
-    @classmethod
-    def _compile(cls, value: list[str]) -> list[str]:
-        return _check_patterns(value)
 
 
 class TargetSpec(BaseModel):

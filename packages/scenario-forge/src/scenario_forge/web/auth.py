@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from scenario_forge.store import ScenarioStore
 
 MIN_PASSWORD = 10
+ROLES = ("reviewer", "lead")
+"""Account roles: a ``lead`` also settles disagreements (``/agreement``); migration 7."""
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _DUMMY = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
 
@@ -172,16 +174,26 @@ def _stored_name(store: ScenarioStore, name: str) -> str | None:
     return None
 
 
-def add_user(store: ScenarioStore, name: str, password: str, *, replace: bool = False) -> str:
+def add_user(
+    store: ScenarioStore,
+    name: str,
+    password: str,
+    *,
+    replace: bool = False,
+    role: str = "reviewer",
+) -> str:
     """Create the account ``name`` (or with ``replace`` set a new password). Returns the name.
 
     The name is normalised (:func:`account_name`). A new password draws a new session key, so
-    every session of the account ends.
+    every session of the account ends. ``role`` (one of :data:`ROLES`) is set for a new
+    account; :func:`set_role` changes it.
 
     Raises:
         AccountError: unusable name, a name that looks like another account's, a password
-            shorter than :data:`MIN_PASSWORD`, or the account exists (without ``replace``).
+            shorter than :data:`MIN_PASSWORD`, the account exists (without ``replace``), or
+            an unknown role.
     """
+    _check_role(role)
     existing = _stored_name(store, name) if replace else None
     name = existing or account_name(name)
     if len(password) < MIN_PASSWORD:
@@ -205,9 +217,9 @@ def add_user(store: ScenarioStore, name: str, password: str, *, replace: bool = 
                         "another name"
                     )
             conn.execute(
-                "INSERT INTO web_users (name, password_hash, created_at, session_key) "
-                "VALUES (?, ?, ?, ?)",
-                (name, hashed, now_iso(), _new_key()),
+                "INSERT INTO web_users (name, password_hash, created_at, session_key, role) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, hashed, now_iso(), _new_key(), role),
             )
         store.audit("passwd" if exists else "add", "web_user", name)
     return name
@@ -234,6 +246,39 @@ def list_users(store: ScenarioStore) -> list[tuple[str, str]]:
     """``(name, created_at)`` of every account, by name."""
     rows = store.connection.execute("SELECT name, created_at FROM web_users ORDER BY name")
     return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"role {role[:40]!r}: use {' or '.join(ROLES)}")
+
+
+def user_role(store: ScenarioStore, name: str) -> str | None:
+    """The role of the account ``name`` (its stored name), or None when there is none."""
+    row = store.connection.execute("SELECT role FROM web_users WHERE name = ?", (name,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_role(store: ScenarioStore, name: str, role: str) -> str:
+    """Give the account ``name`` the role ``role``; returns its stored name.
+
+    Raises:
+        AccountError: no such account, or an unknown role.
+    """
+    _check_role(role)
+    stored = _stored_name(store, name)
+    if stored is None:
+        raise AccountError(f"no account {name!r}; create it with `users add`")
+    with store.transaction() as conn:
+        conn.execute("UPDATE web_users SET role = ? WHERE name = ?", (role, stored))
+        store.audit("role", "web_user", stored, {"role": role})
+    return stored
+
+
+def list_roles(store: ScenarioStore) -> dict[str, str]:
+    """Every account's role, by name."""
+    rows = store.connection.execute("SELECT name, role FROM web_users ORDER BY name")
+    return {str(r[0]): str(r[1]) for r in rows}
 
 
 def check_login(store: ScenarioStore, name: str, password: str) -> str | None:

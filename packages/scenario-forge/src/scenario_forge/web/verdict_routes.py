@@ -1,0 +1,200 @@
+"""The verdict queue (``/verdicts``): reviewers confirm or overrule the judge, 25 at a time.
+
+The answers of the reports given to ``scenario-forge serve --report`` are one queue. A page
+shows :data:`PAGE_SIZE` of them, each with the prompt, the response, the scenario's success
+criteria and the judge's verdict, label, confidence and reason, and the verdict in force.
+Query parameters filter and order it (``unverified=1``, ``fail=1``, ``label=L``,
+``target=T``, ``low=1``, ``reviewer=NAME``, ``order=confidence``, ``page=N``); a verdict
+posted from a page returns to the same filters, at the next answer. Keys (``verdicts.js``, a
+static file: the CSP allows no inline script) drive every action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from forge_export.models import LOW_CONFIDENCE, EvalReport
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from scenario_forge.eval_verdicts import (
+    LABELS,
+    EvalVerdictError,
+    human_verdicts,
+    record_eval_verdict,
+    response_sha,
+    review_rows,
+)
+from scenario_forge.review.decisions import clean_text
+from scenario_forge.review.verdict_filters import Key, VerdictFilter
+from scenario_forge.store import ScenarioStore
+from scenario_forge.web.context import WebContext, text_response
+
+PAGE_SIZE = 25
+TRUE = frozenset({"1", "on", "true", "yes"})
+KEYS = (
+    ("j / k", "next / previous answer"),
+    ("c", "confirm the judge"),
+    ("p / f", "overrule: pass / fail"),
+    ("l", "next label (what the answer did)"),
+    ("n", "type a note (Enter or Esc leaves it)"),
+    ("] / [", "next / previous page"),
+    ("?", "show or hide these keys"),
+)
+
+
+def queue_rows(reports: Sequence[EvalReport]) -> list[dict[str, Any]]:
+    """Every answer of ``reports`` as a review row, with its number ``i``, its ``key`` and
+    its scenario's success criteria."""
+    rows: list[dict[str, Any]] = []
+    for report in reports:
+        for result, row in zip(report.results, review_rows(report), strict=True):
+            rows.append(
+                {
+                    **row,
+                    "i": len(rows),
+                    "key": (row["scenario_id"], response_sha(row["response"])),
+                    "success_criteria": list(result.scenario.success_criteria),
+                }
+            )
+    return rows
+
+
+def parse_filter(params: Mapping[str, str], targets: Sequence[str]) -> tuple[VerdictFilter, int]:
+    """The filter and page number a query string asks for.
+
+    Raises:
+        ValueError: one line naming the parameter and what it takes.
+    """
+    target = params.get("target", "")
+    if target and target not in targets:
+        raise ValueError(f"target {target[:80]!r}: no answer has it; choose from the list")
+    page_text = params.get("page", "1") or "1"
+    if not page_text.isdigit() or int(page_text) < 1 or len(page_text) > 9:
+        raise ValueError(f"page {page_text[:20]!r}: a whole number from 1")
+    f = VerdictFilter(
+        unverified=params.get("unverified", "") in TRUE,
+        judge_fail=params.get("fail", "") in TRUE,
+        label=params.get("label", ""),
+        target=target,
+        low_confidence=params.get("low", "") in TRUE,
+        reviewer=params.get("reviewer", "")[:200],
+        lowest_confidence_first=params.get("order", "") == "confidence",
+    )
+    f.check()
+    return f, int(page_text)
+
+
+def filter_query(f: VerdictFilter, page: int = 1) -> str:
+    """The query string of ``f`` at ``page`` ("" for everything, page 1)."""
+    pairs = [
+        ("unverified", "1" if f.unverified else ""),
+        ("fail", "1" if f.judge_fail else ""),
+        ("label", f.label),
+        ("target", f.target),
+        ("low", "1" if f.low_confidence else ""),
+        ("reviewer", f.reviewer),
+        ("order", "confidence" if f.lowest_confidence_first else ""),
+        ("page", str(page) if page > 1 else ""),
+    ]
+    return urlencode([(k, v) for k, v in pairs if v])
+
+
+def queue_page(
+    rows: Sequence[dict[str, Any]],
+    in_force: Mapping[Key, Mapping[str, Any]],
+    f: VerdictFilter,
+    page: int,
+) -> dict[str, Any]:
+    """What verdicts.html shows: one page of the filtered queue and the progress."""
+    kept = f.apply(rows, in_force)
+    pages = max(1, -(-len(kept) // PAGE_SIZE))
+    page = min(page, pages)
+    shown = [{**r, "verdict": in_force.get(r["key"])} for r in kept[(page - 1) * PAGE_SIZE :]]
+    shown = shown[:PAGE_SIZE]
+    nexts = [r["i"] for r in shown[1:]] + [r["i"] for r in shown[-1:]]
+    return {
+        "rows": [{**r, "next": n} for r, n in zip(shown, nexts, strict=True)],
+        "total": len(rows),
+        "verified": sum(1 for r in rows if r["key"] in in_force),
+        "matching": len(kept),
+        "page": page,
+        "pages": pages,
+        "first": (page - 1) * PAGE_SIZE + 1,
+        "prev_url": f"/verdicts?{filter_query(f, page - 1)}" if page > 1 else "",
+        "next_url": f"/verdicts?{filter_query(f, page + 1)}" if page < pages else "",
+        "back": filter_query(f, page),
+        "f": f,
+        "reviewers": sorted({str(v["reviewer"]) for v in in_force.values()}),
+    }
+
+
+def _in_force(store: ScenarioStore) -> dict[Key, dict[str, Any]]:
+    return {(h["scenario_id"], h["response_sha"]): h for h in human_verdicts(store)}
+
+
+def verdict_routes(ctx: WebContext, reports: Sequence[EvalReport]) -> list[Route]:
+    """``/verdicts`` (the queue) and ``/verdicts/{i}`` (one verdict)."""
+    answers = queue_rows(reports)
+    targets = sorted({str(r["evaluation_target"]) for r in answers})
+
+    @ctx.signed_in
+    async def verdicts_page(request: Request) -> Response:
+        user = request.session["user"]
+        try:
+            f, page = parse_filter(request.query_params, targets)
+        except ValueError as exc:
+            return text_response(str(exc), 400)
+        in_force = await run_in_threadpool(lambda: _in_force(ctx.pool.get(user)))
+        return ctx.render(
+            request,
+            "verdicts.html",
+            labels=LABELS,
+            targets=targets,
+            keys=KEYS,
+            low_confidence=LOW_CONFIDENCE,
+            **queue_page(answers, in_force, f, page),
+        )
+
+    async def verdict(request: Request, form: dict[str, str]) -> Response:
+        user = request.session["user"]
+        i: int = request.path_params["i"]  # the route takes digits only: never negative
+        if not 0 <= i < len(answers):
+            return text_response("No such answer.", 404)
+        row = answers[i]
+        choice = form.get("verdict", "")
+        if choice == "confirm":
+            chosen, label = row["judge_verdict"], row["judge_label"]
+        elif choice in ("pass", "fail"):
+            chosen, label = choice, form.get("label") or None
+        else:
+            return text_response("Choose confirm, pass or fail.", 400)
+        note = clean_text(form.get("note", ""))
+        values = {**row, "verdict": chosen, "label": label, "note": note}
+        try:
+            await run_in_threadpool(lambda: record_eval_verdict(ctx.pool.get(user), values, user))
+        except EvalVerdictError as exc:
+            return text_response(str(exc), 400)
+        return RedirectResponse(_back(form, targets, i), status_code=303)
+
+    return [
+        Route("/verdicts", verdicts_page, methods=["GET"]),
+        Route("/verdicts/{i:int}", ctx.posted(verdict), methods=["POST"]),
+    ]
+
+
+def _back(form: Mapping[str, str], targets: Sequence[str], i: int) -> str:
+    """Where a posted verdict returns: the page's own filters (rebuilt, never echoed), at the
+    answer after it."""
+    try:
+        f, page = parse_filter(dict(parse_qsl(form.get("back", ""))), targets)
+        query = filter_query(f, page)
+    except ValueError:
+        query = ""
+    nxt = form.get("next", "")
+    anchor = int(nxt) if nxt.isdigit() and len(nxt) < 10 else i
+    return f"/verdicts{'?' + query if query else ''}#a{anchor}"
