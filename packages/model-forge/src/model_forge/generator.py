@@ -22,13 +22,15 @@ from typing import Any
 
 from forge_export.cli_support import coerce_option_value
 from forge_export.errors import ForgeError
-from forge_export.generators import TargetBrief
+from forge_export.generators import ScreenVerdict, TargetBrief
 from forge_export.ids import normalize_text
 from forge_export.models import Completion, EvalReport, ExpectedBehavior, Provenance, Scenario
 
+from model_forge.attack_screen import AttackScreen
 from model_forge.attacks import (
     ATTACK_PROMPT_TAG,
-    attack_messages,
+    AttackRequest,
+    attack_request,
     example_prompts,
     read_attack_report,
     report_examples,
@@ -162,7 +164,9 @@ class ModelForgeGenerator:
             ``attack`` (new attack messages, few-shot from the target's seeds and the
             failures / near misses of ``from_report``, an evaluation report's path; see
             :mod:`model_forge.attacks`). In ``attack`` mode the model is loaded at once, so a
-            bad model spec fails before anything is written.
+            bad model spec fails before anything is written. ``taxonomy`` (a loaded
+            ``Taxonomy`` or a taxonomy file's path; default: the built-in targets) is what
+            :meth:`screen_scenarios` judges attacks against.
             Strings are accepted (``--option key=value``) and converted.
 
     Raises:
@@ -187,7 +191,8 @@ class ModelForgeGenerator:
         self.scenario_temperature = settings.scenario_temperature
         self.max_rounds = settings.max_rounds
         self.min_chars = settings.min_chars
-        self.backend_options = {k: v for k, v in opts.items() if k not in own_keys}
+        not_backend = own_keys | {"taxonomy"}  # a loaded Taxonomy or a file: not a setting
+        self.backend_options = {k: v for k, v in opts.items() if k not in not_backend}
         self._backend: Backend | None = None
         self.mode = settings.mode
         self.from_report: str | None = settings.from_report or None
@@ -196,6 +201,8 @@ class ModelForgeGenerator:
             if self.mode != "attack":
                 raise ForgeError("from_report goes with mode=attack")
             self.report = read_attack_report(self.from_report)
+        self._taxonomy_option: Any = opts.get("taxonomy")
+        self._screen: AttackScreen | None = None
         if self.mode == "attack":
             _ = self.backend  # a bad --model fails here, before the store is touched
 
@@ -303,7 +310,7 @@ class ModelForgeGenerator:
             count,
             seed,
             seen={normalize_text(e.prompt) for e in target.examples},
-            messages=lambda want: self.scenario_messages(target, want, rng),
+            request=lambda want: (self.scenario_messages(target, want, rng), {}),
             request_id=target.name,
             tags=["llm-generated"],
             origin=self._origin(f"scenario-gen-v{SCENARIO_PROMPT_VERSION}"),
@@ -327,7 +334,7 @@ class ModelForgeGenerator:
             count,
             seed,
             seen=seen,
-            messages=lambda want: attack_messages(target, want, rng, shots),
+            request=lambda want: _with_shown(attack_request(target, want, rng, shots)),
             request_id=f"{target.name}-attack",
             tags=["llm-generated", "model-attack"],
             origin=self._origin(ATTACK_PROMPT_TAG),
@@ -343,6 +350,26 @@ class ModelForgeGenerator:
             },
         )
 
+    def screen_scenarios(
+        self, target: TargetBrief, scenarios: Sequence[Scenario]
+    ) -> list[ScreenVerdict]:
+        """Judge model-written attacks of ``target`` by meaning (see
+        :mod:`model_forge.attack_screen`): on target, close to the prompts each was written
+        from (``metadata["written_from"]``), and a harmful request.
+
+        scenario-forge calls this in ``generate --mode attack`` (the ``ScenarioScreen`` side of
+        the plugin protocol) and drops the rejected scenarios, counting each reason.
+        """
+        if self._screen is None:
+            taxonomy = self._taxonomy_option
+            if taxonomy is None or isinstance(taxonomy, str | Path):
+                from scenario_forge.api import load_taxonomy
+
+                taxonomy = load_taxonomy(taxonomy)
+            self._screen = AttackScreen(taxonomy)
+        written_from = [list(s.metadata.get("written_from") or ()) for s in scenarios]
+        return self._screen.verdicts(target, [s.prompt for s in scenarios], written_from)
+
     def _model_written(
         self,
         target: TargetBrief,
@@ -350,14 +377,15 @@ class ModelForgeGenerator:
         seed: int,
         *,
         seen: set[str],
-        messages: Callable[[int], list[dict[str, str]]],
+        request: Callable[[int], tuple[list[dict[str, str]], dict[str, Any]]],
         request_id: str,
         tags: list[str],
         origin: str,
         metadata: dict[str, Any],
     ) -> Iterator[Scenario]:
-        """Ask the model for prompts (``messages(still_wanted)``), round after round, until
-        ``count`` new ones or ``max_rounds`` calls; each becomes an ``llm`` scenario."""
+        """Ask the model for prompts, round after round, until ``count`` new ones or
+        ``max_rounds`` calls; each becomes an ``llm`` scenario. ``request(still_wanted)`` gives
+        a round's chat and the metadata of the prompts it yields."""
         behaviours = Counter(e.expected_behavior for e in target.examples if e.is_harmful)
         behavior: ExpectedBehavior = behaviours.most_common(1)[0][0] if behaviours else "refuse"
         criteria = list(target.success_criteria) or [
@@ -371,8 +399,9 @@ class ModelForgeGenerator:
                 top_p=self.settings.scenario_top_p,
                 seed=seed * 1000 + round_,
             )
+            messages, round_meta = request(count - made)
             [gen] = self.backend.generate(
-                [GenerationRequest(f"{request_id}-{round_}", messages(count - made), sampling)]
+                [GenerationRequest(f"{request_id}-{round_}", messages, sampling)]
             )
             for prompt in parse_prompt_lines(gen.text, min_chars=self.min_chars, seen=seen):
                 yield Scenario(
@@ -382,8 +411,13 @@ class ModelForgeGenerator:
                     expected_behavior=behavior,
                     tags=list(tags),
                     source=Provenance(kind="llm", origin=origin),
-                    metadata={**metadata, "round": round_},
+                    metadata={**metadata, **round_meta, "round": round_},
                 )
                 made += 1
                 if made >= count:
                     return
+
+
+def _with_shown(req: AttackRequest) -> tuple[list[dict[str, str]], dict[str, Any]]:
+    """An attack chat and the metadata of its prompts: the examples it showed."""
+    return req.messages, {"written_from": list(req.shown)}

@@ -26,6 +26,7 @@ probes, failures as training data) are here too: :func:`choose_test_set`,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,9 @@ class TargetCounts:
     screened_similar: int = 0
     screened_off_target: int = 0
     screened_unreadable: int = 0
+    screened_not_harmful: int = 0
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    """Every screened-out prompt: ``{"prompt", "reason", "detail"}``."""
 
 
 @dataclass
@@ -158,9 +162,12 @@ class GenerateResult:
 
     @property
     def screened(self) -> int:
-        """Scenarios dropped by screening (near copies and off-target prompts)."""
+        """Scenarios dropped by screening (unreadable, near copies, off target, not harmful)."""
         return sum(
-            c.screened_similar + c.screened_off_target + c.screened_unreadable
+            c.screened_similar
+            + c.screened_off_target
+            + c.screened_unreadable
+            + c.screened_not_harmful
             for c in self.per_target.values()
         )
 
@@ -173,7 +180,7 @@ class GenerateResult:
             "added": self.added,
             "duplicates": self.duplicates,
             "screened": self.screened,
-            "targets": {t: vars(c) for t, c in self.per_target.items()},
+            "targets": {t: dict(vars(c)) for t, c in self.per_target.items()},
         }
 
 
@@ -232,8 +239,11 @@ def generate_scenarios(
             plain ones, in the same groups.
         screen: When set, new scenarios are screened before they are stored (see
             :mod:`scenario_forge.screening`): copies and near copies (word n-gram Jaccard
-            ``>= screen``) of stored scenarios or of each other, and prompts sharing no
-            keyword with the target, and unreadable text are dropped and counted. Used for model-written attacks.
+            ``>= screen``) of stored scenarios or of each other, prompts sharing no keyword
+            with the target, and unreadable text are dropped and counted; so is every
+            scenario the generator's own screen by meaning rejects, when it has one
+            (``screen_scenarios``: off target, not a harmful request). Each drop is listed
+            with its reason in ``TargetCounts.rejected``. Used for model-written attacks.
 
     Raises:
         ForgeError: unknown target, a bad count, or an unknown transform / bad argument.
@@ -253,7 +263,8 @@ def generate_scenarios(
         transforms=[t.spec for t in chain],
     )
     for spec in specs:
-        made = list(generator.generate_scenarios(target_brief(taxonomy, spec.name), count, seed))
+        brief = target_brief(taxonomy, spec.name)
+        made = list(generator.generate_scenarios(brief, count, seed))
         for s in made:
             if not isinstance(s, Scenario):
                 raise ForgeError(
@@ -262,13 +273,20 @@ def generate_scenarios(
         generated = len(made)
         counts = TargetCounts(generated)
         if screen is not None:
-            from scenario_forge.screening import ScreenCounts, screen_for
+            from forge_export.generators import ScenarioScreen
 
+            from scenario_forge.screening import ScreenCounts, SemanticScreen, screen_for
+
+            semantic: SemanticScreen | None = None
+            if isinstance(generator, ScenarioScreen):
+                semantic = functools.partial(generator.screen_scenarios, brief)
             dropped = ScreenCounts()
-            made = screen_for(store, spec, screen).keep(made, dropped)
+            made = screen_for(store, spec, screen, semantic).keep(made, dropped)
             counts.screened_similar = dropped.similar
             counts.screened_off_target = dropped.off_target
             counts.screened_unreadable = dropped.unreadable
+            counts.screened_not_harmful = dropped.not_harmful
+            counts.rejected = [r.to_dict() for r in dropped.rejected]
         made = [apply_chain(s, chain, seed) for s in made]
         added = store.add_scenarios(made)
         counts.added, counts.duplicates = added.added, added.duplicates

@@ -14,6 +14,15 @@ examples and drifts off topic. :class:`Screen` drops, per target:
   "phishing"/"phish" and "medication"/"medicine" match). A cheap check, not a judge: it keeps
   a prompt that names the topic in a harmless way, and drops a sly one that never names it.
 
+A generator that screens by meaning (``screen_scenarios``, the
+:class:`~forge_export.generators.ScenarioScreen` side of the plugin protocol; model-forge's
+judges relevance to the target and its seed prompts and harmful intent with sentence
+embeddings) is asked about every readable prompt too: its ``off_target`` and ``not_harmful``
+verdicts are dropped and counted, and a kept scenario carries its scores in
+``metadata["screen"]``. scenario-forge itself loads no model.
+
+Every drop is recorded as a :class:`Rejection` with its reason and the numbers behind it.
+
 Example:
     >>> sorted(keywords("Requests for malware and phishing kits"))
     ['kits', 'malwar', 'phishi']
@@ -23,11 +32,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from forge_export import Scenario
+from forge_export.generators import ScreenVerdict
 from forge_export.ids import normalize_text
 
 from scenario_forge.diversity import features, jaccard, user_text, words
@@ -186,28 +196,70 @@ def unreadable(text: str) -> bool:
     return sum(bool(_WORDLIKE.match(t)) for t in tokens) * 2 < len(tokens)
 
 
+REASONS = {
+    "unreadable": "unreadable",
+    "similar": "near copies",
+    "off_target": "off target",
+    "not_harmful": "not a harmful request",
+}
+"""Reason key → the words the CLI prints."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One screened-out scenario.
+
+    Attributes:
+        prompt: Its user text.
+        reason: ``unreadable``, ``similar``, ``off_target`` or ``not_harmful``.
+        detail: Why, with the numbers (``relevance to harmful_code 0.12 < 0.20``).
+    """
+
+    prompt: str
+    reason: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready form."""
+        return {"prompt": self.prompt, "reason": self.reason, "detail": self.detail}
+
+
 @dataclass
 class ScreenCounts:
-    """What one screening dropped."""
+    """What one screening dropped, counted by reason, and each drop."""
 
     similar: int = 0
     off_target: int = 0
     unreadable: int = 0
+    not_harmful: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def reject(self, s: Scenario, reason: str, detail: str) -> None:
+        """Count ``s`` as dropped for ``reason``."""
+        setattr(self, reason, getattr(self, reason) + 1)
+        self.rejected.append(Rejection(user_text(s), reason, detail))
+
+
+SemanticScreen = Callable[[Sequence[Scenario]], Sequence[ScreenVerdict]]
+"""A generator's screen by meaning, bound to one target (see the module docs)."""
 
 
 @dataclass
 class Screen:
-    """Drops copies, near copies and off-target prompts among new scenarios of one target.
+    """Drops unreadable text, copies, near copies and off-target prompts among new scenarios
+    of one target.
 
     Args:
         stored: Scenarios of the target already in the store.
         target_words: Keywords of the target (see :func:`target_keywords`).
         max_similarity: Jaccard similarity from which a prompt counts as a near copy.
+        semantic: The generator's screen by meaning, if it has one.
     """
 
     stored: Sequence[Scenario]
     target_words: set[str]
     max_similarity: float = 0.8
+    semantic: SemanticScreen | None = None
     _texts: set[str] = field(default_factory=set)
     _feats: list[frozenset[tuple[str, ...]]] = field(default_factory=list)
 
@@ -220,37 +272,88 @@ class Screen:
         self._feats.append(features(words(user_text(s))))
 
     def reason(self, s: Scenario) -> str | None:
-        """Why ``s`` would be dropped (``unreadable``, ``similar`` or ``off_target``), or ``None``."""
+        """Why ``s`` would be dropped by the word checks (``unreadable``, ``similar`` or
+        ``off_target``), or ``None``."""
+        found = self._word_check(s)
+        return found[0] if found else None
+
+    def _word_check(self, s: Scenario) -> tuple[str, str] | None:
         text = user_text(s)
         if unreadable(text):
-            return "unreadable"
+            return "unreadable", "control characters, or under half the tokens are words"
         if normalize_text(text) in self._texts:
-            return "similar"
+            return "similar", "same text as a stored scenario"
         f = features(words(text))
-        if any(jaccard(f, g) >= self.max_similarity for g in self._feats):
-            return "similar"
+        best = max((jaccard(f, g) for g in self._feats), default=0.0)
+        if best >= self.max_similarity:
+            return "similar", f"word n-gram similarity {best:.2f} >= {self.max_similarity:.2f}"
         if self.target_words and not (keywords(text) & self.target_words):
-            return "off_target"
+            return "off_target", "shares no keyword with the target"
         return None
 
     def keep(self, made: Iterable[Scenario], counts: ScreenCounts) -> list[Scenario]:
-        """The scenarios of ``made`` that pass, in order; ``counts`` gets the drops."""
-        out = []
+        """The scenarios of ``made`` that pass, in order; ``counts`` gets the drops.
+
+        Unreadable text is dropped first; the rest go to the screen by meaning (one batch),
+        then to the copy and keyword checks. A kept scenario gets the semantic scores in
+        ``metadata["screen"]``.
+        """
+        readable: list[Scenario] = []
         for s in made:
-            why = self.reason(s)
-            if why == "unreadable":
-                counts.unreadable += 1
-            elif why == "similar":
-                counts.similar += 1
-            elif why == "off_target":
-                counts.off_target += 1
+            if unreadable(user_text(s)):
+                counts.reject(
+                    s, "unreadable", "control characters, or under half the tokens are words"
+                )
             else:
-                out.append(s)
-                self._remember(s)
+                readable.append(s)
+        verdicts: Sequence[ScreenVerdict | None] = [None] * len(readable)
+        if self.semantic is not None and readable:
+            verdicts = list(self.semantic(readable))
+            if len(verdicts) != len(readable):
+                raise ValueError(
+                    f"the generator's screen gave {len(verdicts)} verdicts for "
+                    f"{len(readable)} scenarios"
+                )
+        out = []
+        for s, v in zip(readable, verdicts, strict=True):
+            if v is not None and not v.kept:
+                counts.reject(s, str(v.reason), v.detail)
+                continue
+            found = self._word_check(s)
+            if found is not None:
+                counts.reject(s, *found)
+                continue
+            if v is not None and v.scores:
+                meta: dict[str, Any] = {**s.metadata, "screen": dict(v.scores)}
+                s = s.model_copy(update={"metadata": meta})
+            out.append(s)
+            self._remember(s)
         return out
 
 
-def screen_for(store: ScenarioStore, spec: TargetSpec, max_similarity: float = 0.8) -> Screen:
+def rejection_summary(rejected: Sequence[Rejection]) -> str:
+    """One line: how many were dropped, by reason, e.g. ``3 rejected: 2 off target, 1 not a
+    harmful request``; empty when nothing was.
+
+    Example:
+        >>> rejection_summary([Rejection("a", "off_target", "x"), Rejection("b", "similar", "y")])
+        '2 rejected: 1 off target, 1 near copies'
+    """
+    if not rejected:
+        return ""
+    by: dict[str, int] = {}
+    for r in rejected:
+        by[r.reason] = by.get(r.reason, 0) + 1
+    parts = [f"{n} {REASONS.get(k, k)}" for k, n in sorted(by.items(), key=lambda kv: -kv[1])]
+    return f"{len(rejected)} rejected: " + ", ".join(parts)
+
+
+def screen_for(
+    store: ScenarioStore,
+    spec: TargetSpec,
+    max_similarity: float = 0.8,
+    semantic: SemanticScreen | None = None,
+) -> Screen:
     """A :class:`Screen` for ``spec`` against the store's scenarios of that target."""
     stored = list(store.iter_scenarios(target=spec.name))
-    return Screen(stored, target_keywords(spec), max_similarity)
+    return Screen(stored, target_keywords(spec), max_similarity, semantic)

@@ -16,6 +16,7 @@ from scenario_forge.cli._common import (
     get_taxonomy,
     json_option,
     open_store,
+    short,
     table,
     target_option,
     taxonomy_option,
@@ -77,7 +78,8 @@ if TYPE_CHECKING:
     default="scenarios",
     show_default=True,
     help="With a model generator: 'attack' asks the model for new attack prompts (few-shot "
-    "from the target's seeds and --from-report), screened for near copies and topic.",
+    "from the target's seeds and --from-report), screened for near copies, topic and harmful "
+    "intent; every rejected prompt is listed with its reason.",
 )
 @click.option(
     "--from-report",
@@ -151,6 +153,7 @@ def generate_cmd(
     extra: dict[str, Any] = {"taxonomy": tax} if generator_name == "template" else {}
     if mode == "attack":
         extra["mode"] = "attack"
+        extra["taxonomy"] = tax  # what the generator's own screen judges attacks against
         if from_report is not None:
             extra["from_report"] = str(from_report)
     gen = build_generator(generator_name, model, options, **extra)
@@ -171,7 +174,7 @@ def generate_cmd(
     if as_json:
         echo_json(result.to_dict())
     elif mode == "attack":
-        _print_attack(result)
+        _attack_table(result)
     else:
         rows = [(t, c.generated, c.added, c.duplicates) for t, c in result.per_target.items()]
         rows.append(("total", result.generated, result.added, result.duplicates))
@@ -207,24 +210,31 @@ def _check_combination(
         raise click.UsageError("--mode attack writes new prompts; drop --lookalikes")
 
 
-def _print_attack(result: GenerateResult) -> None:
-    """The table of an attack run: per target, what was screened out and what was added."""
-    cols = ("generated", "screened_unreadable", "screened_similar", "screened_off_target")
-    rows = [
-        (t, *(getattr(c, k) for k in cols), c.added, c.duplicates)
-        for t, c in result.per_target.items()
-    ]
-    rows.append(
-        (
-            "total",
-            *(sum(getattr(c, k) for c in result.per_target.values()) for k in cols),
-            result.added,
-            result.duplicates,
-        )
+def _attack_table(result: GenerateResult) -> None:
+    """The attack run's table, then per target what was rejected and why, one line each."""
+    from scenario_forge.screening import REASONS, Rejection, rejection_summary
+    from scenario_forge.terminal import visible
+
+    cols = (
+        "generated",
+        "screened_unreadable",
+        "screened_similar",
+        "screened_off_target",
+        "screened_not_harmful",
     )
-    heads = ["target", "generated", "unreadable", "near copies", "off target", "added"]
-    heads.append("duplicates")
-    click.echo(table(rows, heads))
+    per = result.per_target
+    rows = [(t, *(getattr(c, k) for k in cols), c.added, c.duplicates) for t, c in per.items()]
+    total = (sum(getattr(c, k) for c in per.values()) for k in cols)
+    rows.append(("total", *total, result.added, result.duplicates))
+    heads = ["target", "generated", "unreadable", "near copies", "off target", "not harmful"]
+    click.echo(table(rows, [*heads, "added", "duplicates"]))
+    for t, c in per.items():
+        rejected = [Rejection(**r) for r in c.rejected]
+        if not rejected:
+            continue
+        click.echo(f"{t}: {rejection_summary(rejected)}")
+        for r in rejected:
+            click.echo(f"  {REASONS[r.reason]:<21}  {r.detail:<44}  {visible(short(r.prompt))}")
     if not result.added:
         click.echo("nothing stored: every prompt was screened out or already stored")
 
