@@ -273,20 +273,7 @@ def generate_scenarios(
         generated = len(made)
         counts = TargetCounts(generated)
         if screen is not None:
-            from forge_export.generators import ScenarioScreen
-
-            from scenario_forge.screening import ScreenCounts, SemanticScreen, screen_for
-
-            semantic: SemanticScreen | None = None
-            if isinstance(generator, ScenarioScreen):
-                semantic = functools.partial(generator.screen_scenarios, brief)
-            dropped = ScreenCounts()
-            made = screen_for(store, spec, screen, semantic).keep(made, dropped)
-            counts.screened_similar = dropped.similar
-            counts.screened_off_target = dropped.off_target
-            counts.screened_unreadable = dropped.unreadable
-            counts.screened_not_harmful = dropped.not_harmful
-            counts.rejected = [r.to_dict() for r in dropped.rejected]
+            made = _screened(store, spec, screen, generator, brief, made, counts)
         made = [apply_chain(s, chain, seed) for s in made]
         added = store.add_scenarios(made)
         counts.added, counts.duplicates = added.added, added.duplicates
@@ -294,6 +281,34 @@ def generate_scenarios(
         if progress:
             progress(1)
     return result
+
+
+def _screened(
+    store: ScenarioStore,
+    spec: Any,
+    screen: float,
+    generator: Generator,
+    brief: Any,
+    made: list[Scenario],
+    counts: TargetCounts,
+) -> list[Scenario]:
+    """The scenarios of ``made`` that pass :mod:`scenario_forge.screening` (and the generator's
+    own screen by meaning, when it has one); what was dropped, and why, goes into ``counts``."""
+    from forge_export.generators import ScenarioScreen
+
+    from scenario_forge.screening import ScreenCounts, SemanticScreen, screen_for
+
+    semantic: SemanticScreen | None = None
+    if isinstance(generator, ScenarioScreen):
+        semantic = functools.partial(generator.screen_scenarios, brief)
+    dropped = ScreenCounts()
+    kept = screen_for(store, spec, screen, semantic).keep(made, dropped)
+    counts.screened_similar = dropped.similar
+    counts.screened_off_target = dropped.off_target
+    counts.screened_unreadable = dropped.unreadable
+    counts.screened_not_harmful = dropped.not_harmful
+    counts.rejected = [r.to_dict() for r in dropped.rejected]
+    return kept
 
 
 def template_completions(
