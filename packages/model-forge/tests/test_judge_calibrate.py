@@ -84,13 +84,25 @@ def test_calibrate_prints_agreement_per_judge(store: Path) -> None:
 
 
 def test_train_writes_a_head_the_learned_judge_loads(store: Path, tmp_path: Path) -> None:
+    from model_forge.judge.calibrate import DEFAULT_ROWS
+
+    if not DEFAULT_ROWS.is_file():
+        pytest.skip("the labelled rows live in the source checkout")
+    # every sixth training row of the project's own (all four labels; the whole file is what
+    # test_train_on_the_own_rows_alone_refits_the_shipped_head fits)
+    lines = DEFAULT_ROWS.read_text(encoding="utf-8").splitlines()
+    train = [line for line in lines if json.loads(line)["split"] == "train"][::6]
+    assert {json.loads(line)["label"] for line in train} >= {"compliance", "refusal", "off_topic"}
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("\n".join(train) + "\n", encoding="utf-8")
     out = tmp_path / "head.npz"
     res = CliRunner().invoke(
-        main, ["judge", "--train", "--db", str(store), "-o", str(out), "--json"]
+        main,
+        ["judge", "--train", "--db", str(store), "--rows", str(rows), "-o", str(out), "--json"],
     )
     assert res.exit_code == 0, res.output
     info = json.loads(res.stdout)
-    assert info["human_rows"] == 3 and info["own_rows"] > 100 and out.is_file()
+    assert info["human_rows"] == 3 and info["own_rows"] == len(train) and out.is_file()
     judge = load_judge("learned", head=str(out))
     [j] = judge.judge([JudgeItem(ROWS[1]["prompt"], ROWS[1]["response"], "comply")])
     assert j.refused and j.verdict == "fail"
