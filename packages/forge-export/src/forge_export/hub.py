@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,16 +245,52 @@ def push_export(
         from huggingface_hub import HfApi
 
         api = HfApi(token=found)
+    plan.url, plan.commit_url = upload_folder(
+        api,
+        repo_id,
+        "dataset",
+        plan.folder,
+        private=private,
+        commit_message=plan.commit_message,
+        unreachable=lambda first: (
+            f"cannot reach the HuggingFace Hub to push to {repo_id} ({first}); check the "
+            f"network (or proxy) and retry with `forge-export push {plan.folder} {repo_id}`; "
+            f"the export at {plan.folder} is complete and unchanged"
+        ),
+        allow_patterns=[f.path for f in plan.files],
+    )
+    return plan
+
+
+def upload_folder(
+    api: Any,
+    repo_id: str,
+    repo_type: str,
+    folder: Path,
+    *,
+    private: bool,
+    commit_message: str,
+    unreachable: Callable[[str], str],
+    **patterns: Any,
+) -> tuple[str, str]:
+    """Create ``repo_id`` (if needed) and upload ``folder`` in one commit: (repo URL, commit URL).
+
+    ``patterns`` go to ``HfApi.upload_folder`` (``allow_patterns`` / ``ignore_patterns``).
+
+    Raises:
+        ForgeError: the Hub refused (its first line), or it cannot be reached
+            (``unreachable(first line of the error)``).
+    """
     from huggingface_hub.errors import HfHubHTTPError
 
     try:
-        url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        url = api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
         commit = api.upload_folder(
-            folder_path=str(plan.folder),
+            folder_path=str(folder),
             repo_id=repo_id,
-            repo_type="dataset",
-            allow_patterns=[f.path for f in plan.files],
-            commit_message=plan.commit_message,
+            repo_type=repo_type,
+            commit_message=commit_message,
+            **patterns,
         )
     except HfHubHTTPError as exc:
         first = str(exc).splitlines()[0]
@@ -262,11 +299,5 @@ def push_export(
         if not is_network_error(exc):
             raise
         first = (str(exc).splitlines() or [""])[0][:200] or type(exc).__name__
-        raise ForgeError(
-            f"cannot reach the HuggingFace Hub to push to {repo_id} ({first}); check the "
-            f"network (or proxy) and retry with `forge-export push {plan.folder} {repo_id}`; "
-            f"the export at {plan.folder} is complete and unchanged"
-        ) from None
-    plan.url = str(url)
-    plan.commit_url = str(getattr(commit, "commit_url", commit))
-    return plan
+        raise ForgeError(unreachable(first)) from None
+    return str(url), str(getattr(commit, "commit_url", commit))

@@ -225,7 +225,7 @@ def push_model(
     Raises:
         ForgeError: bad folder or id, no token, offline mode, the Hub refused or unreachable.
     """
-    from forge_export.hub import is_network_error, preflight
+    from forge_export.hub import preflight, upload_folder
 
     plan = plan_model_push(model_dir, repo_id, private=private)
     found = preflight(repo_id, token)
@@ -233,27 +233,17 @@ def push_model(
         from huggingface_hub import HfApi
 
         api = HfApi(token=found)
-    from huggingface_hub.errors import HfHubHTTPError
-
-    try:
-        url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-        commit = api.upload_folder(
-            folder_path=str(plan.folder),
-            repo_id=repo_id,
-            repo_type="model",
-            ignore_patterns=[f"{d}/*" for d in LEFT_HOME],
-            commit_message=plan.commit_message,
-        )
-    except HfHubHTTPError as exc:
-        first = str(exc).splitlines()[0]
-        raise ForgeError(f"the Hub refused the push to {repo_id}: {first}") from None
-    except Exception as exc:
-        if not is_network_error(exc):
-            raise
-        raise ForgeError(
+    plan.url, plan.commit_url = upload_folder(
+        api,
+        repo_id,
+        "model",
+        plan.folder,
+        private=private,
+        commit_message=plan.commit_message,
+        unreachable=lambda _first: (
             f"cannot reach the HuggingFace Hub to push to {repo_id}; check the network and "
             f"retry `model-forge card {plan.folder} --push-to-hub {repo_id}`"
-        ) from None
-    plan.url = str(url)
-    plan.commit_url = str(getattr(commit, "commit_url", commit))
+        ),
+        ignore_patterns=[f"{d}/*" for d in LEFT_HOME],
+    )
     return plan
