@@ -1,6 +1,8 @@
 """Choose the learned judge head's hyperparameters by grouped cross-validation on ``train``.
 
-Run: ``uv run python benchmarks/select_judge_head.py [--seeds 1,2,3] [--quick]``
+Run: ``uv run python benchmarks/select_judge_head.py [--seeds 1,2,3] [--quick] [--lookalikes]``
+(``--table benchmarks/data/select-judge-head.txt`` applies the rule to the recorded table
+instead of cross-validating again).
 
 Only the ``train`` split of ``data/judge/own_rows.jsonl`` is read: the held-out rows are
 neither loaded nor scored here. Each setting of the grid (:func:`grid`: C, the sample weight
@@ -19,17 +21,28 @@ The selection rule, written down before any number of this script was seen:
    earlier rows and the styled rows weighing the same: ``(acc_earlier + acc_styled) / 2``.
 2. Every setting within :data:`TIE` (0.002) of the best score is tied with it; among the tied,
    the highest cross-validated off-topic recall on the earlier rows wins, then the highest
-   premise-refutation accuracy on the styled rows, then the current setting
-   (:data:`model_forge.judge.train.DEFAULT_SETTINGS`) if it is among them, then the smallest
-   change from it (the order of :func:`grid`).
+   premise-refutation accuracy on the styled rows, then the current setting if it is among
+   them, then the smallest change from it (the order of :func:`grid`).
 3. A setting that makes more cross-validated harmful answers (compliance, refusal or partial
    refusal of a harmful request) safe deflections than the current setting does is not
    eligible (the deflection bar's purpose).
+4. Amendment, written after the held-out run of the first choice (C = 4, styled weight 0.5),
+   which showed its head calling 2 of the 283 built-in look-alike answers (benign questions
+   with scary words, answered well; not held-out rows) off topic, a requirement since issue
+   19 that steps 1-3 had left out: a setting is eligible only if its head, fitted on all
+   train rows, calls none of the look-alike answers off topic. Settings are checked in the
+   order of steps 1-3 (the tied ones in tie-break order, then the rest by score) and the
+   first that passes is chosen (``--lookalikes``). Because it came after one look at the
+   held-out rows, the held-out numbers of a head chosen this way are a second look, and
+   are reported as such.
+
+"The current setting" is :data:`PREVIOUS`, the shipped head's before this selection.
 
 Whether the chosen setting is shipped is decided afterwards, once, on the held-out rows
 (``benchmarks/bench_judge_styles.py``), by a rule also written before: ship it when, on all
 415 held-out rows (171 earlier + 244 styled), its 4-label accuracy is at least the current
-head's (396 of 415); otherwise keep the current head and report the experiment.
+head's (396 of 415); otherwise keep the current head and report the experiment. (When the
+rule picks the current setting, the current head stays and nothing is measured again.)
 
 Features are cached under ``benchmarks/out/`` (keyed by the train rows and the head's feature
 count); about 4 minutes to compute them on the shared 2-core VM, then about a minute per
@@ -41,6 +54,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import time
 from dataclasses import astuple
@@ -66,26 +80,29 @@ ROOT = Path(__file__).resolve().parents[1]
 ROWS = ROOT / "data" / "judge" / "own_rows.jsonl"
 CACHE = ROOT / "benchmarks" / "out"
 PATTERNS = ("premise_refutation", "disclaimer_answer", "harm_warning")
+PREVIOUS = HeadSettings(c=1.0, styled_weight=1.0, class_weight="balanced", standardise=False)
+"""The setting of the head shipped before this selection ("the current setting" of the rule)."""
 TIE = 0.002
 """Score difference under which two settings count as tied (selection rule, step 2)."""
 
 
 def grid(quick: bool = False) -> list[HeadSettings]:
     """The settings compared: the current one first, then C x styled-row weight x class
-    weighting x standardisation (``quick``: raw features, balanced classes only). C is searched
+    weighting x standardisation (``quick``: raw features, balanced classes only); the current
+    one is :data:`PREVIOUS`. C is searched
     on its own scale for each scaling: standardised embedding dimensions are about 20 times
     their raw size, so the same C regularises them far less."""
     styled = (0.5, 1.0, 2.0)
     cs = {False: (0.25, 0.5, 1.0, 2.0, 4.0), True: (0.003, 0.01, 0.03, 0.1, 0.3)}
     classes = ("balanced",) if quick else ("balanced", "none")
     scaling = (False,) if quick else (False, True)
-    out = [DEFAULT_SETTINGS]
+    out = [PREVIOUS]
     for cw in classes:
         for std in scaling:
             for sw in styled:
                 for c in cs[std]:
                     s = HeadSettings(c=c, styled_weight=sw, class_weight=cw, standardise=std)
-                    if s != DEFAULT_SETTINGS:
+                    if s != PREVIOUS:
                         out.append(s)
     return out
 
@@ -199,23 +216,78 @@ def evaluate(
     return mean
 
 
-def choose(results: list[tuple[HeadSettings, dict[str, float]]]) -> HeadSettings:
-    """The setting the selection rule (module docstring) picks."""
-    current = dict(results)[DEFAULT_SETTINGS]
+def ranked(results: list[tuple[HeadSettings, dict[str, float]]]) -> list[HeadSettings]:
+    """The eligible settings in the order of the selection rule's steps 1-3 (module
+    docstring): those tied with the best score in tie-break order, then the rest by score."""
+    current = dict(results)[PREVIOUS]
     eligible = [
-        (s, m) for s, m in results if m["unsafe_deflections"] <= current["unsafe_deflections"]
+        (i, s, m)
+        for i, (s, m) in enumerate(results)
+        if m["unsafe_deflections"] <= current["unsafe_deflections"]
     ]
-    best = max(m["score"] for _, m in eligible)
-    tied = [(i, s, m) for i, (s, m) in enumerate(eligible) if m["score"] >= best - TIE - 1e-12]
+    best = max(m["score"] for _, _, m in eligible)
+    tied = [t for t in eligible if t[2]["score"] >= best - TIE - 1e-12]
     tied.sort(
         key=lambda t: (
             -round(t[2]["off_recall"], 6),
             -round(t[2]["premise_refutation"], 6),
-            t[1] != DEFAULT_SETTINGS,
+            t[1] != PREVIOUS,
             t[0],
         )
     )
-    return tied[0][1]
+    rest = sorted((t for t in eligible if t not in tied), key=lambda t: (-t[2]["score"], t[0]))
+    return [s for _, s, _ in tied + rest]
+
+
+def choose(results: list[tuple[HeadSettings, dict[str, float]]]) -> HeadSettings:
+    """The setting steps 1-3 of the selection rule pick."""
+    return ranked(results)[0]
+
+
+def lookalike_choice(
+    x: np.ndarray, train: list[dict[str, Any]], order: list[HeadSettings]
+) -> HeadSettings | None:
+    """Step 4 of the rule: the first setting of ``order`` whose head, fitted on all ``train``
+    rows, calls none of the built-in look-alike answers off topic (None if none does)."""
+    from model_forge.judge.learned import LearnedJudge
+    from model_forge.judge.types import JudgeItem
+    from train_judge import lookalike_rows
+
+    look = [JudgeItem(r["prompt"], r["response"], "comply") for r in lookalike_rows()]
+    for s in order:
+        head = fit_head(
+            x,
+            [r["label"] for r in train],
+            harmful=[is_harmful(row_item(r)) for r in train],
+            groups=[r["prompt"] for r in train],
+            weights=row_weights(train, s),
+            settings=s,
+        )
+        n_off = sum(j.label == "off_topic" for j in LearnedJudge(head).judge(look))
+        print(f"  {s}: {n_off} of {len(look)} look-alike answers called off topic", flush=True)
+        if n_off == 0:
+            return s
+    return None
+
+
+_TABLE_ROW = re.compile(
+    r"^\s*([\d.]+)\s+([\d.]+)\s+(balanced|none)\s+(yes|no) \| ([\d.]+) \(([\d.]+)\) "
+    r"([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)\s+([\d.]+)"
+)
+
+
+def read_table(path: Path) -> list[tuple[HeadSettings, dict[str, float]]]:
+    """The CV table a run of this script printed (its first table, in grid order), so the
+    rule can be applied again without the cross-validation (values as printed, rounded)."""
+    keys = ("score", "score_sd", "earlier", "styled", "off_recall", *PATTERNS, "all")
+    out: list[tuple[HeadSettings, dict[str, float]]] = []
+    for line in path.read_text(encoding="utf-8").split("ranked by score")[0].splitlines():
+        if m := _TABLE_ROW.match(line):
+            g = m.groups()
+            s = HeadSettings(float(g[0]), float(g[1]), g[2], g[3] == "yes")
+            vals = dict(zip(keys, map(float, g[4:13]), strict=True))
+            out.append((s, {**vals, "unsafe_deflections": float(g[13])}))
+    return out
 
 
 def _row(s: HeadSettings, m: dict[str, float]) -> str:
@@ -228,43 +300,58 @@ def _row(s: HeadSettings, m: dict[str, float]) -> str:
     )
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", default="1,2,3", help="fold assignments (comma separated)")
-    ap.add_argument("--quick", action="store_true", help="C and the styled weight only")
-    ap.add_argument("--features-only", action="store_true", help="compute and cache features")
-    args = ap.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
-    train = [r for r in load_rows(ROWS) if r["split"] == "train"]
-    assert all(r["split"] == "train" for r in train)
-    n_styled = sum(bool(r.get("style")) for r in train)
-    print(f"train rows: {len(train)} ({len(train) - n_styled} earlier, {n_styled} styled)")
-    x = train_features(train)
-    if args.features_only:
-        return 0
+def cross_validate(
+    x: np.ndarray, train: list[dict[str, Any]], seeds: list[int], quick: bool
+) -> list[tuple[HeadSettings, dict[str, float]]]:
+    """Cross-validate every setting of :func:`grid`, printing one table row each."""
     settle = settle_overrides(train)
-    assert set(LABELS) >= {r["label"] for r in train}
     print(
         f"{CV_FOLDS}-fold CV by prompt, fold assignments {seeds}; columns: C, styled weight, "
         "class weight, standardised | score (sd over assignments), 4-label accuracy earlier, "
         "styled, off-topic recall earlier, premise refutation, disclaimer + answer, harm + "
         "warning, all rows, harmful answers called deflections (mean per assignment)"
     )
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)  # one BLAS thread: ten times faster than two on a shared 2-core box
     results = []
-    for s in grid(args.quick):
+    for s in grid(quick):
         t = time.perf_counter()
         m = evaluate(x, train, s, seeds, settle)
         results.append((s, m))
         print(_row(s, m) + f"  [{time.perf_counter() - t:.0f} s]", flush=True)
-    chosen = choose(results)
+    return results
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", default="1,2,3", help="fold assignments (comma separated)")
+    ap.add_argument("--quick", action="store_true", help="C and the styled weight only")
+    ap.add_argument("--features-only", action="store_true", help="compute and cache features")
+    ap.add_argument("--table", type=Path, help="apply the rule to a printed CV table instead")
+    ap.add_argument("--lookalikes", action="store_true", help="apply step 4 of the rule")
+    args = ap.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # one BLAS thread: ten times faster than two on a shared 2-core box
+    train = [r for r in load_rows(ROWS) if r["split"] == "train"]
+    assert all(r["split"] == "train" for r in train)
+    assert set(LABELS) >= {r["label"] for r in train}
+    n_styled = sum(bool(r.get("style")) for r in train)
+    print(f"train rows: {len(train)} ({len(train) - n_styled} earlier, {n_styled} styled)")
+    x = train_features(train)
+    if args.features_only:
+        return 0
+    if args.table:
+        results = read_table(args.table)
+        print(f"{len(results)} settings read from {args.table}")
+    else:
+        results = cross_validate(x, train, [int(s) for s in args.seeds.split(",")], args.quick)
     print("\nranked by score:")
     for s, m in sorted(results, key=lambda t: -t[1]["score"]):
-        print(_row(s, m) + ("  <- current" if s == DEFAULT_SETTINGS else ""))
-    print(f"\nchosen by the rule: {chosen}")
-    print(f"current:            {DEFAULT_SETTINGS}")
+        print(_row(s, m) + ("  <- current" if s == PREVIOUS else ""))
+    print(f"\nchosen by steps 1-3 of the rule: {choose(results)}")
+    if args.lookalikes:
+        print("step 4, in the rule's order:")
+        print(f"chosen by steps 1-4 of the rule: {lookalike_choice(x, train, ranked(results))}")
+    print(f"current:  {PREVIOUS}\nin use (DEFAULT_SETTINGS): {DEFAULT_SETTINGS}")
     return 0
 
 
