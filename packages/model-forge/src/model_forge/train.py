@@ -385,7 +385,7 @@ def _quiet_replica() -> None:
     import transformers
 
     datasets.disable_progress_bars()
-    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 def _silent(_message: str) -> None:
