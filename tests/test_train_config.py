@@ -11,7 +11,7 @@ from model_forge.train_config import TrainOptions, option_default
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = {"resume", "overwrite", "gradient_checkpointing"}  # plain switches, off by default
-NOT_OPTIONS = {"export", "output", "as_json", "config_file"}
+NOT_OPTIONS = {"export", "output", "rows", "as_json", "config_file"}
 
 
 def _docs_table() -> dict[str, str]:

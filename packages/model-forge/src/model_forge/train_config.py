@@ -134,7 +134,11 @@ class TrainOptions(Settings):
         choices=("none", "tensorboard", "mlflow", "wandb"),
     )
     resume: bool = setting(False, "Continue from the last checkpoint in OUTPUT/checkpoints.")
-    overwrite: bool = setting(False, "Replace a model already in OUTPUT.")
+    overwrite: bool = setting(
+        False,
+        "Replace a model already in OUTPUT (its adapter/, checkpoints/, tensorboard/ and "
+        "metrics.json are removed first).",
+    )
     extra: dict[str, Any] = setting(
         {}, "Further keyword arguments for the TRL config (e.g. beta: 0.2 for DPO)."
     )
