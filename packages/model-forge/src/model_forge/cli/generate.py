@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from forge_export.models import Scenario
 from forge_export.settings import cli_layer, config_file_option, settings_options
 
 from model_forge.generate_config import GenerateRun
+from model_forge.logs import get_logger, progress_bar
 
 
 def read_scenarios_jsonl(path: Path) -> list[Scenario]:
@@ -123,7 +123,9 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
             todo.append(s)
     skipped = len(scenarios) - len(todo)
     if not todo:
-        click.echo(f"nothing to do: all {len(scenarios)} scenarios are in {output}", err=True)
+        get_logger("generate").info(
+            "nothing to do: all %d scenarios are in %s", len(scenarios), output
+        )
         return
     from model_forge.generation.concurrency import backend_options as job_backend_options
 
@@ -134,10 +136,9 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
     started = time.perf_counter()
     tokens = _generate_into(output, todo, backend, sampling, batch_size)
     elapsed = time.perf_counter() - started
-    click.echo(
+    get_logger("generate").info(
         f"wrote {len(todo)} replies to {output} ({skipped} already there), "
-        f"{tokens} tokens in {elapsed:.1f} s ({tokens / max(elapsed, 1e-9):.1f} tokens/s)",
-        err=True,
+        f"{tokens} tokens in {elapsed:.1f} s ({tokens / max(elapsed, 1e-9):.1f} tokens/s)"
     )
 
 
@@ -178,12 +179,7 @@ def _generate_into(
     tokens = 0
     with (
         output.open("a", encoding="utf-8") as fh,
-        click.progressbar(
-            length=len(todo),
-            label=f"generating ({backend.model_id})",
-            file=sys.stderr,
-            show_pos=True,
-        ) as bar,
+        progress_bar(len(todo), f"generating ({backend.model_id})", "generate") as bar,
     ):
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]
