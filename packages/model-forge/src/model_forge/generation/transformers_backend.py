@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from forge_export.cli_support import option_bool
 from forge_export.errors import ForgeError
+from forge_export.settings import PerDevice, on_device
 
 from model_forge.generate_config import GenerateOptions
 from model_forge.generation.cache import CachedGeneration, cache_from_env, weights_fingerprint
@@ -129,7 +130,9 @@ class TransformersBackend:
         tokenizer: Its tokenizer (the chat template comes from here).
         model_id: Name used in results and provenance.
         revision: Fingerprint of the weights (goes into completion provenance).
-        batch_size: Requests per forward batch.
+        batch_size: Requests per forward batch [default: ``GenerateOptions``', per device:
+            8 on a CPU, 64 on a GPU]; a :class:`~forge_export.settings.PerDevice` is resolved
+            on ``device``.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
         prune_finished: Greedy decoding drops finished rows from the batch (own decoding loop);
             ``False`` uses ``model.generate`` for everything.
@@ -144,20 +147,22 @@ class TransformersBackend:
         *,
         model_id: str,
         revision: str = "unknown",
-        batch_size: int | None = None,
+        batch_size: int | PerDevice | None = None,
         device: str | None = "auto",
         prune_finished: bool = True,
         weights: str | Path | None = None,
         check_every: int | None = None,
     ) -> None:
-        batch_size = _GENERATE.batch_size if batch_size is None else batch_size
+        self.device = resolve_device(device)
+        batch_size = on_device(
+            _GENERATE.batch_size if batch_size is None else batch_size, self.device
+        )
         if int(batch_size) < 1:
             raise ForgeError(f"batch_size must be at least 1, got {batch_size}")
         self.model_id = model_id
         self.revision = revision
         self.batch_size = int(batch_size)
         self.prune_finished = prune_finished
-        self.device = resolve_device(device)
         self.check_every = int(
             check_every if check_every is not None else _check_every(self.device)
         )

@@ -15,7 +15,8 @@ refused, as everywhere in forge.
 Options (``--option KEY=VALUE``): ``dtype`` (as the transformers backend: bfloat16 where the GPU
 has it, else float32), ``gpu_memory_utilization``, ``max_model_len``,
 ``tensor_parallel_size``, ``enforce_eager``, ``seed``; ``model_id`` and ``revision`` name the
-model in results. ``batch_size`` is accepted and ignored (vLLM schedules its own batches).
+model in results. ``batch_size`` only sizes the chunks ``model-forge generate`` writes (vLLM
+schedules its own batches).
 An option left out is vLLM's own default.
 
 Example:
@@ -33,7 +34,9 @@ from typing import Any
 
 from forge_export.cli_support import option_bool
 from forge_export.errors import ForgeError
+from forge_export.settings import on_device
 
+from model_forge.generate_config import GenerateOptions
 from model_forge.generation.plugins import BackendPlugin
 from model_forge.generation.types import (
     Backend,
@@ -42,6 +45,8 @@ from model_forge.generation.types import (
     ProgressCallback,
     SamplingParams,
 )
+
+_GENERATE = GenerateOptions()
 
 INSTALL_HINT = "install it with `uv pip install vllm` (Linux, NVIDIA GPU; see docs/scale-out.md)"
 
@@ -192,6 +197,11 @@ class VLLMBackend:
         self.model_id = str(options.get("model_id") or folder.name)
         self.revision = str(options.get("revision") or _revision(folder))
         self.device = "cuda"
+        # requests per call of `model-forge generate`'s written chunks; vLLM batches itself
+        given = options.get("batch_size")
+        self.batch_size = int(
+            on_device(given if given is not None else _GENERATE.batch_size, "cuda")
+        )
         self.llm = LLM(model=str(folder), **kwargs)
         self._stop_ids = _end_of_turn_ids(self.llm.get_tokenizer())
 
