@@ -454,8 +454,8 @@ class TransformersBackend:
         Everything stays on the device between checks: the tokens are written into one
         device tensor (moved to the host once, at the end), the attention mask is allocated
         once and sliced, and the host looks at the finished flags only every
-        :func:`_check_every` steps (every step on a CPU, where looking costs nothing; every
-        few steps on a GPU, where each look waits for the queued work). Rows that finished
+        ``check_every`` steps (every step on a CPU, where looking costs nothing; every few
+        steps on a GPU, where each look waits for the queued work). Rows that finished
         between two looks decode a few tokens more, which are cut at their end-of-turn token
         like everything after it. Positions come from the attention mask, so left padding
         changes nothing (tested against batch size 1 and against ``model.generate``).
@@ -467,8 +467,9 @@ class TransformersBackend:
         eos = torch.tensor(self.eos_token_ids or [-1], device=device)
         # every cell a row never reaches stays an end-of-turn id, so the cut at the first one
         # (``_generate_batch``) never keeps a cell that was not decoded
+        fill = (self.eos_token_ids or [-1])[0]
         new_tokens = torch.full(
-            (input_ids.shape[0], max_new_tokens), int(eos[0]), dtype=torch.long, device=device
+            (input_ids.shape[0], max_new_tokens), fill, dtype=torch.long, device=device
         )
         mask = attention.new_ones((input_ids.shape[0], width + max_new_tokens))
         mask[:, :width] = attention
