@@ -9,7 +9,7 @@ import pytest
 import torch
 from forge_export.errors import ForgeError
 from model_forge.generation import Backend, GenerationRequest, SamplingParams, load_backend
-from model_forge.generation.transformers_backend import TransformersBackend
+from model_forge.generation.transformers_backend import TransformersBackend, _decode_mask_form
 from model_forge.tiny_model import TINY_MODEL_ID, build_tiny
 
 torch.set_num_threads(1)
@@ -166,13 +166,18 @@ def test_bad_specs_are_clear_errors(tmp_path: Path) -> None:
         load_backend("tiny", bach_size=2)
 
 
-@pytest.mark.parametrize("check_every", [None, 3])
-def test_pruned_greedy_loop_equals_model_generate(check_every: int | None) -> None:
+@pytest.mark.parametrize(
+    ("check_every", "attention"), [(None, "sdpa"), (3, "sdpa"), (None, "eager")]
+)
+def test_pruned_greedy_loop_equals_model_generate(check_every: int | None, attention: str) -> None:
     """The own greedy loop (finished rows leave the batch) matches transformers' generate,
     looking at the finished rows every step (a CPU's default) or every 3 (as on a GPU: rows
-    that ended in between decode on, and what they add after their end is cut)."""
+    that ended in between decode on, and what they add after their end is cut), with the
+    decoding steps' 4D masks of SDPA (boolean) and of eager attention (additive)."""
     probe = lively_backend(batch_size=8).generate(requests(max_new_tokens=12))
     model, tok = build_tiny(init_std=0.2)
+    model.set_attn_implementation(attention)
+    assert _decode_mask_form(model.config) == {"sdpa": "bool", "eager": "additive"}[attention]
     # make a token the model really emits mid-reply an end-of-turn token, so rows stop early
     stop_token = tok(probe[0].text, add_special_tokens=False)["input_ids"][3]
     model.generation_config.eos_token_id = [tok.eos_token_id, stop_token]

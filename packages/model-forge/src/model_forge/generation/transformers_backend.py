@@ -511,13 +511,23 @@ def _check_every(device: str) -> int:
 
 
 class _Forward:
-    """One model's prefill and decoding step, with the keyword names its ``forward`` takes."""
+    """One model's prefill and decoding step, with the keyword names its ``forward`` takes.
+
+    A decoding step hands the model its attention mask already in the 4D form the model's
+    attention builds from the 2D one (``(batch, 1, 1, keys)``: boolean for SDPA, additive for
+    eager attention), which transformers passes through as it is. Building it from the 2D
+    mask, transformers asks the device whether any position is padded
+    (``attention_mask.all()``), a host synchronisation at every step. Other attention
+    kernels, and models with sliding-window or chunked layers (whose masks differ per layer),
+    get the 2D mask.
+    """
 
     def __init__(self, model: Any) -> None:
         params = inspect.signature(model.forward).parameters
         self.model = model
         self.cache_kw = "cache" if "cache" in params else "past_key_values"  # transformers 5.x
         self.extra = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
+        self.mask_form = _decode_mask_form(model.config)
 
     def prefill(
         self, input_ids: torch.Tensor, attention: torch.Tensor, positions: torch.Tensor
@@ -538,12 +548,33 @@ class _Forward:
         """Feed one token per row; the next logits and the grown cache."""
         out = self.model(
             input_ids=tokens[:, None],
-            attention_mask=mask,
+            attention_mask=self._decode_mask(mask),
             position_ids=positions[:, None],
             use_cache=True,
             **{self.cache_kw: cache},
         )
         return out.logits[:, -1, :], _output_cache(out)
+
+    def _decode_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        """The attention mask of one decoding step (see the class docstring)."""
+        import torch
+
+        if self.mask_form == "bool":
+            return mask[:, None, None, :].bool()
+        if self.mask_form == "additive":
+            dtype = self.model.dtype
+            keep = mask[:, None, None, :].to(dtype)
+            return (1.0 - keep) * torch.finfo(dtype).min
+        return mask
+
+
+def _decode_mask_form(config: Any) -> str:
+    """``"bool"`` (SDPA), ``"additive"`` (eager) or ``"2d"``: the mask a decoding step gets."""
+    layer_types = [str(t) for t in getattr(config, "layer_types", None) or []]
+    if getattr(config, "sliding_window", None) or any(t != "full_attention" for t in layer_types):
+        return "2d"
+    implementation = getattr(config, "_attn_implementation", None)
+    return {"sdpa": "bool", "eager": "additive"}.get(str(implementation), "2d")
 
 
 def _output_cache(out: Any) -> Any:
