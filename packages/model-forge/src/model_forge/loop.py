@@ -239,6 +239,7 @@ class _Runner:
                 resolve_judge(
                     self.config.evaluation.judge,
                     concurrency=self.config.evaluation.generate.concurrency,
+                    batch_size=self.config.evaluation.judge_batch_size,
                 ),
                 generate=self.config.evaluation.generate,
                 progress=update,

@@ -31,7 +31,8 @@ from forge_export.cli_support import STORE_LOCATION
 from forge_export.errors import ForgeError
 from forge_export.settings import Alias, Settings, setting
 
-from model_forge.eval_config import JUDGE_HELP, EvalOptions
+from model_forge.batch_config import LOOP_EVAL_BATCH
+from model_forge.eval_config import JUDGE_BATCH_HELP, JUDGE_HELP, EvalOptions
 from model_forge.generate_config import DEFAULT_MODEL, GenerateOptions
 from model_forge.train_config import TrainOptions
 
@@ -51,7 +52,7 @@ FIRST_ROUND = TrainOptions(
 LATER_ROUNDS = FIRST_ROUND.merge({"max_steps": 24, "learning_rate": 2.5e-5})
 """Rounds 2+: round 1's options with fewer steps and a smaller learning rate."""
 
-EVALUATION = EvalOptions(generate=GenerateOptions(max_new_tokens=64, batch_size=16))
+EVALUATION = EvalOptions(generate=GenerateOptions(max_new_tokens=64, batch_size=LOOP_EVAL_BATCH))
 """The loop's evaluations: shorter answers than ``evaluate``'s, bigger batches."""
 
 LAUNCHERS = ("in-process", "accelerate")
@@ -146,8 +147,10 @@ class LoopConfig(Settings):
             ("evaluation.generate.max_new_tokens",), "Tokens per evaluated answer (greedy)."
         ),
         "eval_batch_size": Alias(
-            ("evaluation.generate.batch_size",), "Generation batch size of evaluations."
+            ("evaluation.generate.batch_size",),
+            "Generation batch size of evaluations and probes (local models).",
         ),
+        "judge_batch_size": Alias(("evaluation.judge_batch_size",), JUDGE_BATCH_HELP),
         "judge": Alias(
             ("evaluation.judge",), lambda: "Judge of test and probe answers. " + JUDGE_HELP()
         ),
@@ -445,6 +448,7 @@ OPTION_ORDER: tuple[str, ...] = (
     "max_new_tokens",
     "eval_batch_size",
     "judge",
+    "judge_batch_size",
     "concurrency",
     "report_to",
     "launcher",

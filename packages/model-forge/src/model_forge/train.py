@@ -177,6 +177,16 @@ def prepare_dataset(ds: Dataset, config: str, benign_repeat: int = 1) -> Dataset
 # Trainer
 
 
+def training_device(options: TrainOptions) -> str:
+    """``"cuda"`` when the Trainer will use a GPU (there is one and ``use_cpu`` is not among the
+    extra TRL keywords), else ``"cpu"``: the device the per-device batch defaults are for."""
+    import torch
+
+    if options.extra.get("use_cpu") or not torch.cuda.is_available():
+        return "cpu"
+    return "cuda"
+
+
 def _device_kwargs() -> dict[str, Any]:
     """Precision / device settings: never bf16 on CPU, CPU only when there is no CUDA."""
     import torch
@@ -191,7 +201,9 @@ def _device_kwargs() -> dict[str, Any]:
 
 
 def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
-    """The TRL config (``SFTConfig`` / ``DPOConfig`` / ``KTOConfig``) of a run."""
+    """The TRL config (``SFTConfig`` / ``DPOConfig`` / ``KTOConfig``) of a run (batch sizes
+    for the device it trains on)."""
+    options = options.for_device(training_device(options))
     common: dict[str, Any] = {
         "output_dir": str(checkpoints),
         "max_steps": options.max_steps if options.max_steps is not None else -1,
@@ -324,7 +336,9 @@ def train(
     # The filter holds for this call only, not for the caller's process.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*deprecated and will be removed in v6.*")
-        return _train(export, output, options or TrainOptions(), dataset, log)
+        options = options or TrainOptions()
+        resolved = options.for_device(training_device(options))  # batches: batch_config
+        return _train(export, output, resolved, dataset, log)
 
 
 def _training_rows(

@@ -113,7 +113,6 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
     from model_forge.model_spec import resolve_model
 
     resolve_model(model)  # an unknown model: one line before any file is read
-    batch_size = run.generate.batch_size
     scenarios = read_scenarios(input_path, run.split)
     seen = done_ids(output)
     todo: list[Scenario] = []
@@ -131,6 +130,7 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
 
     backend_options = job_backend_options(model, run.generate, coerce_options(run.backend_options))
     backend = load_backend(model, **backend_options)
+    batch_size = _batch_size(backend, run.generate.batch_size)
     sampling = SamplingParams.from_options(run.generate)
     output.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -163,6 +163,15 @@ def _settings(config_file: Path | None, given: dict[str, Any]) -> GenerateRun:
             f"{run.input}: no such file or folder (give an export folder or a JSONL file)"
         )
     return run
+
+
+def _batch_size(backend: Any, setting: Any) -> int:
+    """Requests per written chunk: the backend's batch (a local model resolved it for its
+    device), else the setting on the backend's device."""
+    from forge_export.settings import on_device
+
+    own = getattr(backend, "batch_size", None)
+    return int(own if isinstance(own, int) else on_device(setting, getattr(backend, "device", "")))
 
 
 def _generate_into(

@@ -125,6 +125,8 @@ def judge_command(
         from model_forge.generation.concurrency import judge_backend_options
 
         options = judge_backend_options(judge_spec, settings.concurrency) | settings.judge_options
+        if settings.batch_size is not None and "batch_size" not in settings.judge_options:
+            options["batch_size"] = settings.batch_size
         judge = load_judge_spec(judge_spec, **options)
     except ForgeError as exc:
         raise click.BadParameter(str(exc), param_hint="--judge") from exc
