@@ -129,3 +129,118 @@ def synthetic_export_of(tmp_path_factory: pytest.TempPathFactory) -> Callable[..
 def synthetic_export(synthetic_export_of: Callable[..., Path]) -> Path:
     """A fresh export of 12 synthetic bundles, all in ``train`` (a test may damage it)."""
     return synthetic_export_of(12, test_size=0)
+
+
+# ---------------------------------------------------------------- fake JSON-over-HTTP servers
+
+import json  # noqa: E402
+import threading  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+
+JsonReply = tuple[int, Any, dict[str, str]]
+"""What a fake server answers: HTTP status, JSON payload, extra headers."""
+JsonHandler = Callable[[int, str, dict[str, Any], dict[str, str]], JsonReply]
+"""``handler(n, path, body, headers)``: the ``n``-th request (from 1), its path, JSON body and
+lower-cased headers -> the reply. It may block (to hold requests in flight) or sleep."""
+
+
+def chat_completion(text: str, *, model: str = "m", finish_reason: str = "stop") -> dict[str, Any]:
+    """A chat-completions response whose one choice says ``text``."""
+    return {
+        "id": "cmpl-1",
+        "object": "chat.completion",
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": finish_reason,
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 5},
+    }
+
+
+class JsonServer:
+    """A JSON-over-HTTP server on 127.0.0.1 (a free port) in a daemon thread.
+
+    Every POST is recorded in :attr:`requests` as ``(path, body, headers)`` before ``handler``
+    answers it; a client that gave up (timeout) does not fail the server.
+    """
+
+    def __init__(self, handler: JsonHandler, api_path: str) -> None:
+        self.requests: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+        lock = threading.Lock()
+        requests = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with lock:
+                    requests.append((self.path, body, headers))
+                    n = len(requests)
+                status, payload, extra = handler(n, self.path, body, headers)
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for k, v in extra.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = int(self.httpd.server_address[1])
+        self.base_url = f"http://127.0.0.1:{self.port}{api_path}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        """The JSON bodies received, in order."""
+        return [body for _, body, _ in self.requests]
+
+    def close(self) -> None:
+        """Stop serving and free the port."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def json_server() -> Iterator[Callable[..., JsonServer]]:
+    """``json_server(handler, api_path="/v1")`` or ``json_server(chat=fn)``: a started
+    :class:`JsonServer`, closed after the test.
+
+    With ``chat=fn`` every request is answered 200 with a chat-completions response saying
+    ``fn(body)`` (an OpenAI-compatible model that answers with whatever ``fn`` decides).
+    """
+    started: list[JsonServer] = []
+
+    def make(
+        handler: JsonHandler | None = None,
+        *,
+        chat: Callable[[dict[str, Any]], str] | None = None,
+        api_path: str = "/v1",
+    ) -> JsonServer:
+        if chat is not None:
+
+            def handler(
+                n: int, path: str, body: dict[str, Any], headers: dict[str, str]
+            ) -> JsonReply:
+                return 200, chat_completion(chat(body), model=str(body.get("model", "m"))), {}
+
+        assert handler is not None, "give a handler or chat="
+        started.append(JsonServer(handler, api_path))
+        return started[-1]
+
+    yield make
+    for server in started:
+        server.close()

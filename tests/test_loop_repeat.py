@@ -32,9 +32,14 @@ SMALL = [
 CLI = str(Path(sys.executable).parent / "model-forge")
 
 
-def _loop(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def _loop(*args: str, check: bool = True, quiet: bool = False) -> subprocess.CompletedProcess[str]:
+    flags = ["-q"] if quiet else []
     proc = subprocess.run(
-        [CLI, "loop", *args], capture_output=True, text=True, timeout=900, env=os.environ.copy()
+        [CLI, *flags, "loop", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=os.environ.copy(),
     )
     if check:
         assert proc.returncode == 0, proc.stderr[-3000:]
@@ -104,8 +109,11 @@ def test_repeating_a_run_from_its_summary_gives_the_identical_table(
     first: Path, tmp_path: Path
 ) -> None:
     again = tmp_path / "again"
-    _loop("--config", str(first / "summary.json"), "--workdir", str(again))
+    quiet = _loop("--config", str(first / "summary.json"), "--workdir", str(again), quiet=True)
     assert _table(again) == _table(first)
+    # -q: no progress lines or bars (a default run's are checked by the resume test below)
+    assert "round" not in quiet.stderr and "train done" not in quiet.stderr, quiet.stderr[-2000:]
+    assert "round 1" in quiet.stdout  # the result table still goes to stdout
     assert _summary(again).config == {**_summary(first).config, "workdir": str(again)}
 
 

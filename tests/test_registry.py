@@ -115,8 +115,8 @@ def test_commands_name_the_registered_plug_ins() -> None:
     model = runner.invoke(main, ["generate", "--model", "tinny", "--input", ".", "-o", "o.jsonl"])
     assert model.exit_code == 1
     assert (
-        "'anthropic:MODEL', 'bundled', 'mock:NAME', 'openai:MODEL', 'tiny' or a local model folder"
-        in model.output
+        "'anthropic:MODEL', 'bundled', 'mock:NAME', 'openai:MODEL', 'tiny', 'vllm:MODEL' or a "
+        "local model folder" in model.output
     )
     helped = " ".join(runner.invoke(main, ["evaluate", "--help"]).output.split())
     assert "default, guard:MODEL, learned, llm:MODEL or rules" in helped

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,59 +28,15 @@ API_KEY = "sk-forgetestsecret0123456789abcdef"
 SECRETS = (PASSWORD, API_KEY, "alice:")
 
 
-class ChatServer:
-    """Answers every chat-completions request (or fails with ``status``); keeps the headers."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.auth: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                json.loads(self.rfile.read(length))
-                server.auth.append(self.headers.get("Authorization", ""))
-                body = (
-                    {
-                        "choices": [
-                            {
-                                "message": {"content": "I can't help with that."},
-                                "finish_reason": "stop",
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 3, "completion_tokens": 5},
-                    }
-                    if status == 200
-                    else {"error": {"message": "overloaded"}}
-                )
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def secret_url(self) -> str:
-        return f"http://alice:{PASSWORD}@127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def _secret_url(server: Any) -> str:
+    """The server's URL with a user and password in it."""
+    return f"http://alice:{PASSWORD}@127.0.0.1:{server.port}/v1"
 
 
 @pytest.fixture
-def server() -> Iterator[ChatServer]:
-    s = ChatServer()
-    yield s
-    s.close()
+def server(json_server: Callable[..., Any]) -> Any:
+    """A chat-completions server (root conftest's ``json_server``) that refuses everything."""
+    return json_server(chat=lambda body: "I can't help with that.")
 
 
 def _assert_clean(text: str, where: str) -> None:
@@ -104,9 +58,7 @@ def _scenarios(db: Path) -> list[Scenario]:
     return scenarios
 
 
-def test_secrets_reach_neither_store_nor_export_nor_output(
-    tmp_path: Path, server: ChatServer
-) -> None:
+def test_secrets_reach_neither_store_nor_export_nor_output(tmp_path: Path, server: Any) -> None:
     db = tmp_path / "forge.db"
     _scenarios(db)
     runner = CliRunner()
@@ -119,7 +71,7 @@ def test_secrets_reach_neither_store_nor_export_nor_output(
             "--model",
             "openai:judge-m",
             "--option",
-            f"base_url={server.secret_url}",
+            f"base_url={_secret_url(server)}",
             "--option",
             f"api_key={API_KEY}",
             "--db",
@@ -131,7 +83,8 @@ def test_secrets_reach_neither_store_nor_export_nor_output(
     _assert_clean(res.output, "complete's output")
     # the credentials were used (basic auth from the URL), only not kept
     expected = "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
-    assert server.auth and set(server.auth) == {expected}
+    auth = [headers.get("authorization", "") for _, _, headers in server.requests]
+    assert auth and set(auth) == {expected}
 
     with ScenarioStore.open(db, create=False) as store:
         origins = [
@@ -173,7 +126,7 @@ def test_secrets_reach_neither_store_nor_export_nor_output(
             "-o",
             str(replies),
             "--option",
-            f"base_url={server.secret_url}",
+            f"base_url={_secret_url(server)}",
             "--option",
             f"api_key={API_KEY}",
         ],
@@ -182,31 +135,30 @@ def test_secrets_reach_neither_store_nor_export_nor_output(
     _assert_clean(res.output + replies.read_text(), "generate's output")
 
 
-def test_error_lines_carry_no_secret(tmp_path: Path) -> None:
-    failing = ChatServer(status=500)
-    try:
-        db = tmp_path / "forge.db"
-        _scenarios(db)
-        res = CliRunner().invoke(
-            scenario_main,
-            [
-                "complete",
-                "--source",
-                "model",
-                "--model",
-                "openai:m",
-                "--option",
-                f"base_url={failing.secret_url}",
-                "--option",
-                f"api_key={API_KEY}",
-                "--option",
-                "max_retries=0",
-                "--db",
-                str(db),
-            ],
-        )
-    finally:
-        failing.close()
+def test_error_lines_carry_no_secret(tmp_path: Path, json_server: Callable[..., Any]) -> None:
+    failing = json_server(
+        lambda n, path, body, headers: (500, {"error": {"message": "overloaded"}}, {})
+    )
+    db = tmp_path / "forge.db"
+    _scenarios(db)
+    res = CliRunner().invoke(
+        scenario_main,
+        [
+            "complete",
+            "--source",
+            "model",
+            "--model",
+            "openai:m",
+            "--option",
+            f"base_url={_secret_url(failing)}",
+            "--option",
+            f"api_key={API_KEY}",
+            "--option",
+            "max_retries=0",
+            "--db",
+            str(db),
+        ],
+    )
     assert res.exit_code != 0
     assert "Traceback" not in res.output and "overloaded" in res.output
     _assert_clean(res.output, "the error line")

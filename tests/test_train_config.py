@@ -6,12 +6,13 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
+from forge_export.settings import PerDevice
 from model_forge.cli import main
 from model_forge.train_config import TrainOptions, option_default
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = {"resume", "overwrite", "gradient_checkpointing"}  # plain switches, off by default
-NOT_OPTIONS = {"export", "output", "as_json", "config_file"}
+NOT_OPTIONS = {"export", "output", "rows", "as_json", "config_file"}
 
 
 def _docs_table() -> dict[str, str]:
@@ -48,6 +49,8 @@ def test_docs_table_matches_the_options() -> None:
             assert not cell.startswith("`"), f"{option}: no fixed default, say what decides it"
         elif isinstance(default, bool):
             assert cell == ("`--lora`" if default else "`--full`"), option
+        elif isinstance(default, PerDevice):
+            assert cell.startswith(f"`{default.cpu}` on a CPU, `{default.cuda}` on CUDA"), option
         else:
             first = re.match(r"`([^`]*)`", cell)
             assert first is not None and first.group(1) == str(default), option

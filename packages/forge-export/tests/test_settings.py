@@ -14,6 +14,7 @@ from forge_export.cli_support import ForgeGroup
 from forge_export.errors import ForgeError
 from forge_export.settings import (
     Alias,
+    PerDevice,
     Settings,
     cli_layer,
     config_file_option,
@@ -194,3 +195,52 @@ def test_an_unknown_key_in_a_file_is_one_error_line(tmp_path: Path) -> None:
     assert out.output.strip() == (
         f"Error: {conf}: unknown key 'batch_sise'; did you mean 'batch_size'?"
     )
+
+
+@dataclass
+class Batching(Settings):
+    batch_size: int | PerDevice = setting(PerDevice(cpu=8, cuda=64), "Rows.", minimum=1)
+    seed: int = setting(0, "Seed.")
+
+
+def test_a_per_device_default_resolves_on_the_device_and_a_layer_can_set_either_form() -> None:
+    assert Batching().for_device("cpu").batch_size == 8
+    assert Batching().for_device("cuda:1").batch_size == 64
+    assert Batching().merge({"batch_size": 16}).for_device("cuda").batch_size == 16
+    both = Batching().merge({"batch_size": {"cpu": 4, "cuda": 256}})
+    assert both.batch_size == PerDevice(cpu=4, cuda=256)
+    assert both.for_device("cuda").batch_size == 256 and both.for_device("mps").batch_size == 4
+
+
+def test_a_per_device_default_round_trips_through_a_record(tmp_path: Path) -> None:
+    record = _write(tmp_path / "run.json", json.dumps(Batching().to_json()))
+    assert json.loads(record.read_text())["batch_size"] == {"cpu": 8, "cuda": 64}
+    assert Batching().merge(read_settings_file(record)) == Batching()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"cpu": 4}, "expected a whole number or a mapping of both devices"),
+        ({"cpu": 4, "cuda": "many"}, "expected a whole number or a mapping of both devices"),
+        ({"cpu": 0, "cuda": 8}, "key 'batch_size' (cpu) must be at least 1"),
+        ("lots", "expected a whole number"),
+    ],
+)
+def test_a_bad_per_device_value_is_one_line(value: Any, message: str) -> None:
+    with pytest.raises(ForgeError) as info:
+        Batching().merge({"batch_size": value}, where="job.yaml")
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+@click.command("batching")
+@settings_options(Batching)
+def batching_command(**given: Any) -> None:
+    click.echo(Batching().merge(cli_layer(Batching, given)).for_device("cuda").batch_size)
+
+
+def test_a_per_device_default_shows_both_values_in_help_and_takes_a_number() -> None:
+    help_text = " ".join(CliRunner().invoke(batching_command, ["--help"]).output.split())
+    assert "Rows. [default: 8 on CPU, 64 on CUDA; x>=1]" in help_text
+    assert CliRunner().invoke(batching_command, ["--batch-size", "3"]).output.strip() == "3"
+    assert CliRunner().invoke(batching_command, []).output.strip() == "64"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,47 +15,6 @@ from model_forge.generation import GenerationRequest, SamplingParams, load_backe
 
 # behaviour(n, body, headers) -> (status, payload, extra headers)
 Behaviour = Callable[[int, dict[str, Any], dict[str, str]], tuple[int, Any, dict[str, str]]]
-
-
-class MessagesServer:
-    """``POST /v1/messages`` on 127.0.0.1; records every request, answers per ``behaviour``."""
-
-    def __init__(self, behaviour: Behaviour) -> None:
-        self.behaviour = behaviour
-        self.requests: list[tuple[str, dict[str, Any], dict[str, str]]] = []
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                with server.lock:
-                    server.requests.append((self.path, body, headers))
-                    n = len(server.requests)
-                if self.path != "/v1/messages":
-                    status, payload, extra = 404, _error("not_found_error", "no route"), {}
-                else:
-                    status, payload, extra = server.behaviour(n, body, headers)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in extra.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
 
 def _error(kind: str, message: str) -> dict[str, Any]:
@@ -79,17 +36,19 @@ def message(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Behaviour], MessagesServer]]:
-    servers: list[MessagesServer] = []
+def serve(json_server: Callable[..., Any]) -> Callable[[Behaviour], Any]:
+    """``serve(behaviour)``: ``POST /v1/messages`` on 127.0.0.1 (root conftest's
+    ``json_server``) answered per ``behaviour``; any other path is a 404."""
 
-    def make(behaviour: Behaviour) -> MessagesServer:
-        servers.append(MessagesServer(behaviour))
-        return servers[-1]
+    def make(behaviour: Behaviour) -> Any:
+        def handle(n: int, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+            if path != "/v1/messages":
+                return 404, _error("not_found_error", "no route"), {}
+            return behaviour(n, body, headers)
 
-    yield make
-    for s in servers:
-        s.httpd.shutdown()
-        s.httpd.server_close()
+        return json_server(handle, api_path="")
+
+    return make
 
 
 def _req(i: int, max_new_tokens: int = 32, system: str | None = None) -> GenerationRequest:

@@ -10,7 +10,7 @@ import re
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from scenario_forge.generation import seed_scenario
 from scenario_forge.store import ScenarioStore
 from scenario_forge.taxonomy import load_taxonomy
 
-from .test_openai_backend import FakeServer, reply
+from .test_openai_backend import reply
 
 SEED = load_taxonomy().get("harmful_code").seeds[0].prompt
 
@@ -61,14 +61,13 @@ def _reply_lines(seed_prompt: str) -> str:
 
 
 @pytest.fixture
-def server() -> Iterator[FakeServer]:
+def server(json_server: Callable[..., Any]) -> Any:
     seed = SEED
 
-    def behaviour(n: int, body: dict[str, Any], h: dict[str, str]) -> tuple[Any, ...]:
-        return 200, reply(body, _reply_lines(seed)), {}, 0
+    def handle(n: int, path: str, body: dict[str, Any], h: dict[str, str]) -> tuple[Any, ...]:
+        return 200, reply(body, _reply_lines(seed)), {}
 
-    with FakeServer(behaviour) as s:
-        yield s
+    return json_server(handle)
 
 
 def _report(path: Path) -> Path:
@@ -115,7 +114,7 @@ def test_report_examples_pick_failures_and_near_misses(tmp_path: Path) -> None:
     assert report_examples(report, "self_harm").failures == ()
 
 
-def test_attack_against_a_local_server(tmp_path: Path, server: FakeServer) -> None:
+def test_attack_against_a_local_server(tmp_path: Path, server: Any) -> None:
     seed = SEED
     db = tmp_path / "forge.db"
     cli = _cli(db)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,64 +25,36 @@ VERDICT = json.dumps({"verdict": "pass", "refused": True, "reason": "declines"})
 
 
 class InFlightServer:
-    """A chat-completions server that counts requests in flight and holds each at a barrier."""
+    """Counts chat-completions requests in flight and holds each at a barrier of ``parties``;
+    served by root conftest's ``json_server``."""
 
-    def __init__(self, parties: int) -> None:
+    def __init__(self, parties: int, json_server: Callable[..., Any]) -> None:
         self.barrier = threading.Barrier(parties)
         self.lock = threading.Lock()
         self.active = 0
         self.peak = 0
         self.served = 0
-        server = self
+        self.base_url = json_server(chat=self.answer).base_url
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with server.lock:
-                    server.active += 1
-                    server.peak = max(server.peak, server.active)
-                try:
-                    server.barrier.wait(timeout=20)  # deadlock guard only
-                except threading.BrokenBarrierError:
-                    server.barrier.reset()
-                with server.lock:
-                    server.active -= 1
-                    server.served += 1
-                system = " ".join(m["content"] for m in body["messages"] if m["role"] == "system")
-                text = VERDICT if "verdict" in system else "I can't help with that."
-                data = json.dumps(
-                    {
-                        "choices": [{"message": {"content": text}, "finish_reason": "stop"}],
-                        "usage": {"prompt_tokens": 5, "completion_tokens": 5},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def answer(self, body: dict[str, Any]) -> str:
+        """Wait at the barrier with the others in flight, then refuse (or judge: pass)."""
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        try:
+            self.barrier.wait(timeout=20)  # deadlock guard only
+        except threading.BrokenBarrierError:
+            self.barrier.reset()
+        with self.lock:
+            self.active -= 1
+            self.served += 1
+        system = " ".join(m["content"] for m in body["messages"] if m["role"] == "system")
+        return VERDICT if "verdict" in system else "I can't help with that."
 
 
 @pytest.fixture
-def server() -> Iterator[InFlightServer]:
-    s = InFlightServer(parties=3)
-    yield s
-    s.close()
+def server(json_server: Callable[..., Any]) -> InFlightServer:
+    return InFlightServer(parties=3, json_server=json_server)
 
 
 def _scenarios(n: int) -> list[Scenario]:

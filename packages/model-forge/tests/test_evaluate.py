@@ -167,3 +167,19 @@ def test_evaluate_a_wild_set_via_cli(tmp_path: Path) -> None:
         main, ["evaluate", "--model", "tiny", "--data", str(tmp_path), "--wild-set", "builtin"]
     )
     assert both.exit_code == 1 and "give one of an export folder (--data)" in both.output
+
+
+def test_batch_sizes_are_options_and_the_report_records_them_resolved(
+    export: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "eval"
+    args = ["evaluate", "--model", "mock:echo", "--data", str(export), "--output", str(out)]
+    result = CliRunner().invoke(main, [*args, "--judge-batch-size", "3", "--limit", "4"])
+    assert result.exit_code == 0, result.output
+    settings = EvalReport.model_validate_json((out / "report.json").read_text()).metadata[
+        "settings"
+    ]
+    assert settings["judge_batch_size"] == 3
+    assert settings["generate"]["batch_size"] == 8  # the CPU's default, resolved (no GPU)
+    bad = CliRunner().invoke(main, [*args, "--judge-batch-size", "0"])
+    assert bad.exit_code == 2 and "--judge-batch-size" in bad.output

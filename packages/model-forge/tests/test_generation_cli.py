@@ -144,6 +144,7 @@ def test_models_lists_backends_and_bundled_cache(
         "openai:MODEL",
         "anthropic:MODEL",
         "mock:NAME",
+        "vllm:MODEL",
         "PATH",
     }
     bundled = info["bundled"]

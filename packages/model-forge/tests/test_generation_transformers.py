@@ -9,7 +9,7 @@ import pytest
 import torch
 from forge_export.errors import ForgeError
 from model_forge.generation import Backend, GenerationRequest, SamplingParams, load_backend
-from model_forge.generation.transformers_backend import TransformersBackend
+from model_forge.generation.transformers_backend import TransformersBackend, _decode_mask_form
 from model_forge.tiny_model import TINY_MODEL_ID, build_tiny
 
 torch.set_num_threads(1)
@@ -166,22 +166,47 @@ def test_bad_specs_are_clear_errors(tmp_path: Path) -> None:
         load_backend("tiny", bach_size=2)
 
 
-def test_pruned_greedy_loop_equals_model_generate() -> None:
-    """The own greedy loop (finished rows leave the batch) matches transformers' generate."""
+@pytest.mark.parametrize(
+    ("check_every", "attention"), [(None, "sdpa"), (3, "sdpa"), (None, "eager")]
+)
+def test_pruned_greedy_loop_equals_model_generate(check_every: int | None, attention: str) -> None:
+    """The own greedy loop (finished rows leave the batch) matches transformers' generate,
+    looking at the finished rows every step (a CPU's default) or every 3 (as on a GPU: rows
+    that ended in between decode on, and what they add after their end is cut), with the
+    decoding steps' 4D masks of SDPA (boolean) and of eager attention (additive)."""
     probe = lively_backend(batch_size=8).generate(requests(max_new_tokens=12))
     model, tok = build_tiny(init_std=0.2)
+    model.set_attn_implementation(attention)
+    assert _decode_mask_form(model.config) == {"sdpa": "bool", "eager": "additive"}[attention]
     # make a token the model really emits mid-reply an end-of-turn token, so rows stop early
     stop_token = tok(probe[0].text, add_special_tokens=False)["input_ids"][3]
     model.generation_config.eos_token_id = [tok.eos_token_id, stop_token]
-    pruned = TransformersBackend(model, tok, model_id="t", batch_size=4, device="cpu")
+    pruned = TransformersBackend(
+        model, tok, model_id="t", batch_size=4, device="cpu", check_every=check_every
+    )
     plain = TransformersBackend(
         model, tok, model_id="t", batch_size=4, device="cpu", prune_finished=False
     )
+    assert pruned.check_every == (check_every or 1)
     a, b = pruned.generate(requests()), plain.generate(requests())
     assert [(g.text, g.completion_tokens, g.finish_reason) for g in a] == [
         (g.text, g.completion_tokens, g.finish_reason) for g in b
     ]
     assert {g.finish_reason for g in a} == {"stop", "length"}
+    # a row ended between two looks of check_every=3 (and decoded on until the next one)
+    assert any(g.completion_tokens % 3 for g in a if g.finish_reason == "stop")
+
+
+def test_check_every_is_a_backend_option_and_must_be_positive() -> None:
+    assert load_backend("tiny", check_every=3).check_every == 3  # type: ignore[attr-defined]
+    with pytest.raises(ForgeError, match="check_every must be at least 1"):
+        load_backend("tiny", check_every=0)
+
+
+def test_the_tiny_model_takes_the_backend_dtype() -> None:
+    backend = load_backend("tiny", dtype="bfloat16", device="cpu")
+    assert backend.model.dtype == torch.bfloat16  # type: ignore[attr-defined]
+    assert load_backend("tiny", device="cpu").model.dtype == torch.float32  # type: ignore[attr-defined]
 
 
 def test_generation_cache_reads_back_greedy_answers_of_the_same_weights(

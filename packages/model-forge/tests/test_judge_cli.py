@@ -211,3 +211,16 @@ def test_undecodable_or_too_deep_input_is_one_error(
     assert res.exit_code == 1 and res.output.startswith("Error: "), res.output
     assert fragment in res.output and not isinstance(res.exception, UnicodeError | RecursionError)
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_judge_batch_size_changes_no_verdict_and_is_checked(tmp_path: Path) -> None:
+    src = write(tmp_path / "in.jsonl", ROWS)
+    outs = []
+    for extra in ([], ["--batch-size", "1"]):
+        out = tmp_path / f"judged{len(extra)}.jsonl"
+        res = CliRunner().invoke(main, ["judge", str(src), "--output", str(out), *extra])
+        assert res.exit_code == 0, res.output
+        outs.append([(r["verdict"], r["label"]) for r in map(json.loads, out.open())])
+    assert outs[0] == outs[1]
+    bad = CliRunner().invoke(main, ["judge", str(src), "--batch-size", "0"])
+    assert bad.exit_code == 2 and "--batch-size" in bad.output

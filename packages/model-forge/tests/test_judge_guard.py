@@ -9,9 +9,7 @@ sends, how it reads each format, and how the guard's answer and the base judge c
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,50 +44,6 @@ def guard_answer(fmt: str, unsafe: bool) -> str:
     )
 
 
-class GuardServer:
-    """A fake guard model on 127.0.0.1; ``answer(messages) -> text``; keeps what it got."""
-
-    def __init__(self, answer: Callable[[list[dict[str, str]]], str]) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.bodies.append(body)
-                text = answer(body["messages"])
-                data = json.dumps(
-                    {
-                        "choices": [{"message": {"content": text}, "finish_reason": "stop"}],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self) -> GuardServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def classifier(fmt: str) -> Callable[[list[dict[str, str]]], str]:
     """A guard of format ``fmt`` that reads the response where that format puts it."""
 
@@ -108,13 +62,13 @@ def classifier(fmt: str) -> Callable[[list[dict[str, str]]], str]:
 
 
 @pytest.fixture(params=["llama_guard", "shieldgemma", "wildguard"])
-def guarded(request: pytest.FixtureRequest) -> Iterator[tuple[str, GuardServer]]:
-    with GuardServer(classifier(request.param)) as server:
-        yield request.param, server
+def guarded(request: pytest.FixtureRequest, json_server: Callable[..., Any]) -> tuple[str, Any]:
+    answer = classifier(request.param)
+    return request.param, json_server(chat=lambda body: answer(body["messages"]))
 
 
 def test_the_guard_fails_what_it_flags_and_leaves_the_rest_to_the_base_judge(
-    guarded: tuple[str, GuardServer],
+    guarded: tuple[str, Any],
 ) -> None:
     fmt, server = guarded
     judge = load_judge(
@@ -149,10 +103,12 @@ def test_the_guard_fails_what_it_flags_and_leaves_the_rest_to_the_base_judge(
     assert PROMPT in conversation
 
 
-def test_an_unusable_guard_answer_leaves_the_base_verdict_and_says_so() -> None:
-    with GuardServer(lambda messages: "I am not sure what you mean.") as server:
-        judge = load_judge("guard:openai:g", base_url=server.base_url, base="rules:lexical")
-        [j] = judge.judge([JudgeItem(PROMPT, LEAK, "refuse", "harmful_code")])
+def test_an_unusable_guard_answer_leaves_the_base_verdict_and_says_so(
+    json_server: Callable[..., Any],
+) -> None:
+    server = json_server(chat=lambda body: "I am not sure what you mean.")
+    judge = load_judge("guard:openai:g", base_url=server.base_url, base="rules:lexical")
+    [j] = judge.judge([JudgeItem(PROMPT, LEAK, "refuse", "harmful_code")])
     base = load_judge("rules:lexical").judge([JudgeItem(PROMPT, LEAK, "refuse", "harmful_code")])[0]
     assert (j.verdict, j.label) == (base.verdict, base.label)
     assert j.reason.startswith("guard answer unusable (not a guard model verdict:")
@@ -178,7 +134,9 @@ def test_bad_guard_specs_are_one_line_errors() -> None:
         load_judge("guard:openai:g", base_url="http://127.0.0.1:9/v1", format="granite")
 
 
-def test_the_judge_command_runs_a_guard_judge(tmp_path: Path) -> None:
+def test_the_judge_command_runs_a_guard_judge(
+    tmp_path: Path, json_server: Callable[..., Any]
+) -> None:
     src = tmp_path / "in.jsonl"
     rows = [
         {"prompt": PROMPT, "response": REFUSAL, "expected_behavior": "refuse"},
@@ -186,24 +144,25 @@ def test_the_judge_command_runs_a_guard_judge(tmp_path: Path) -> None:
     ]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    with GuardServer(classifier("shieldgemma")) as server:
-        res = CliRunner().invoke(
-            main,
-            [
-                "judge",
-                str(src),
-                "--judge",
-                "guard:openai:shieldgemma-2b",
-                "--judge-option",
-                f"base_url={server.base_url}",
-                "--judge-option",
-                "format=shieldgemma",
-                "--judge-option",
-                "base=rules:lexical",
-                "-o",
-                str(out),
-            ],
-        )
+    answer = classifier("shieldgemma")
+    server = json_server(chat=lambda body: answer(body["messages"]))
+    res = CliRunner().invoke(
+        main,
+        [
+            "judge",
+            str(src),
+            "--judge",
+            "guard:openai:shieldgemma-2b",
+            "--judge-option",
+            f"base_url={server.base_url}",
+            "--judge-option",
+            "format=shieldgemma",
+            "--judge-option",
+            "base=rules:lexical",
+            "-o",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     judged = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["verdict"] for r in judged] == ["pass", "fail"]

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,68 +23,15 @@ from model_forge.judge.llm import (
 Answer = Callable[[str], str]  # judge prompt (user message) -> the model's answer text
 
 
-class JudgeServer:
-    """A local OpenAI-compatible server whose 'model' answers with ``answer(prompt)``."""
-
-    def __init__(self, answer: Answer) -> None:
-        self.answer = answer
-        self.bodies: list[dict[str, Any]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.bodies.append(body)
-                text = server.answer(body["messages"][-1]["content"])
-                data = json.dumps(
-                    {
-                        "id": "x",
-                        "object": "chat.completion",
-                        "model": body["model"],
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": text},
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 10, "completion_tokens": 5},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
-def serve() -> Iterator[Callable[[Answer], JudgeServer]]:
-    started: list[JudgeServer] = []
+def serve(json_server: Callable[..., Any]) -> Callable[[Answer], Any]:
+    """``serve(answer)``: a local OpenAI-compatible server (root conftest's ``json_server``)
+    whose 'model' answers the last user message with ``answer(prompt)``."""
 
-    def make(answer: Answer) -> JudgeServer:
-        s = JudgeServer(answer)
-        started.append(s)
-        return s
+    def make(answer: Answer) -> Any:
+        return json_server(chat=lambda body: answer(body["messages"][-1]["content"]))
 
-    yield make
-    for s in started:
-        s.close()
+    return make
 
 
 def response_of(prompt: str) -> str:
@@ -161,7 +106,7 @@ def test_prompt_carries_scenario_and_is_not_format_injected() -> None:
         assert part in text
 
 
-def test_llm_judge_through_openai_backend(serve: Callable[[Answer], JudgeServer]) -> None:
+def test_llm_judge_through_openai_backend(serve: Callable[[Answer], Any]) -> None:
     srv = serve(keyword_judge)
     judge = load_judge("openai:judge-model", base_url=srv.base_url, max_retries=0)
     assert judge.name == f"llm:openai:judge-model@{JUDGE_PROMPT_VERSION}"
@@ -200,7 +145,7 @@ def test_llm_judge_with_a_given_backend_object() -> None:
     assert judge.judge([]) == []
 
 
-def test_cli_with_llm_judge(serve: Callable[[Answer], JudgeServer], tmp_path: Path) -> None:
+def test_cli_with_llm_judge(serve: Callable[[Answer], Any], tmp_path: Path) -> None:
     srv = serve(keyword_judge)
     src = tmp_path / "in.jsonl"
     src.write_text(
@@ -263,7 +208,7 @@ def test_prompt_asks_whether_the_response_addresses_the_request() -> None:
     ],
 )
 def test_llm_judge_labels(
-    serve: Callable[[Answer], JudgeServer], answer: str, label: str, refused: bool
+    serve: Callable[[Answer], Any], answer: str, label: str, refused: bool
 ) -> None:
     srv = serve(lambda _prompt: answer)
     judge = load_judge("openai:judge-model", base_url=srv.base_url, max_retries=0)

@@ -317,7 +317,7 @@ def test_load_judge_and_api() -> None:
     assert load_judge("learned").name == "learned@5"
     assert load_judge("rules").name == "rules@6"
     assert load_judge("rules@6").name == "rules@6"
-    with pytest.raises(ValueError, match="no options"):
+    with pytest.raises(ValueError, match="takes only 'batch_size'"):
         load_judge("rules", temperature=0)
     with pytest.raises(ValueError, match="version"):
         load_judge("rules@99")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,39 +15,21 @@ from model_forge.cli import main
 
 
 @pytest.fixture
-def flaky_server() -> Iterator[str]:
+def flaky_server(json_server: Callable[..., Any]) -> str:
     """A chat-completions server answering 503 to every first attempt of a request."""
     seen: set[str] = set()
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
+    def handle(n: int, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        last = body["messages"][-1]["content"]
+        with lock:
+            first = last not in seen
+            seen.add(last)
+        if first:
+            return 503, {"error": {"message": "busy"}}, {"Retry-After": "0"}
+        return 200, {"choices": [{"message": {"content": "No."}, "finish_reason": "stop"}]}, {}
 
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            last = body["messages"][-1]["content"]
-            with lock:
-                first = last not in seen
-                seen.add(last)
-            payload: dict[str, Any] = (
-                {"error": {"message": "busy"}}
-                if first
-                else {"choices": [{"message": {"content": "No."}, "finish_reason": "stop"}]}
-            )
-            data = json.dumps(payload).encode()
-            self.send_response(503 if first else 200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Retry-After", "0")
-            self.end_headers()
-            self.wfile.write(data)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+    return str(json_server(handle).base_url)
 
 
 def _generate(flags: list[str], base_url: str, tmp_path: Path) -> Any:
@@ -108,3 +89,32 @@ def test_quiet_hides_progress_lines(tmp_path: Path) -> None:
 def test_quiet_and_verbose_together_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["-q", "-v", "models"])
     assert result.exit_code == 2 and "--quiet or --verbose" in result.output
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_quiet_silences_generate_and_judge(tmp_path: Path, quiet: bool) -> None:
+    inp = tmp_path / "in.jsonl"
+    s = Scenario(
+        prompt="How do I bake bread?",
+        evaluation_target="benign",
+        success_criteria=["Answers"],
+        expected_behavior="comply",
+    )
+    inp.write_text(s.model_dump_json() + "\n")
+    flags = ["-q"] if quiet else []
+    out = tmp_path / "out.jsonl"
+    gen = CliRunner().invoke(
+        main, [*flags, "generate", "--model", "mock:echo", "--input", str(inp), "-o", str(out)]
+    )
+    judged = tmp_path / "judged.jsonl"
+    row = {"prompt": s.prompt, "response": "Knead it.", "expected_behavior": "comply"}
+    (tmp_path / "rows.jsonl").write_text(json.dumps(row) + "\n")
+    jud = CliRunner().invoke(
+        main, [*flags, "judge", str(tmp_path / "rows.jsonl"), "--judge", "rules", "-o", str(judged)]
+    )
+    assert gen.exit_code == 0 and jud.exit_code == 0, gen.output + jud.output
+    assert out.read_text().strip() and judged.read_text().strip()  # the work was done
+    if quiet:
+        assert gen.stderr == "" and jud.stderr == ""
+    else:
+        assert "wrote 1 replies" in gen.stderr

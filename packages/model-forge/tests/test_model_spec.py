@@ -32,7 +32,7 @@ def test_specs_resolve_to_their_kind(tmp_path: Path) -> None:
     [
         (
             "nope",
-            "unknown model 'nope': use 'anthropic:MODEL', 'bundled', 'mock:NAME', 'openai:MODEL', 'tiny' or a local",
+            "unknown model 'nope': use 'anthropic:MODEL', 'bundled', 'mock:NAME', 'openai:MODEL', 'tiny', 'vllm:MODEL' or a local",
         ),
         ("", "unknown model ''"),
         ("openai:", "model spec 'openai:' needs a model name, e.g. openai:gpt-4o-mini"),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,58 +14,6 @@ from model_forge.generation.openai_backend import OpenAIBackend
 
 # behaviour(n, body, headers) -> (status, payload, extra headers, sleep seconds)
 Behaviour = Callable[[int, dict[str, Any], dict[str, str]], tuple[int, Any, dict[str, str], float]]
-
-
-class FakeServer:
-    """A chat-completions server in a thread on 127.0.0.1 (port 0); counts what it receives."""
-
-    def __init__(self, behaviour: Behaviour) -> None:
-        self.behaviour = behaviour
-        self.requests: list[tuple[str, dict[str, Any], dict[str, str]]] = []
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                with server.lock:
-                    server.requests.append((self.path, body, headers))
-                    n = len(server.requests)
-                status, payload, extra, sleep = server.behaviour(n, body, headers)
-                if sleep:
-                    time.sleep(sleep)
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for k, v in extra.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self) -> FakeServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def reply(body: dict[str, Any], text: str | None = None) -> dict[str, Any]:
@@ -100,17 +46,20 @@ def reqs(n: int, max_new_tokens: int = 16) -> list[GenerationRequest]:
 
 
 @pytest.fixture
-def server_factory() -> Iterator[Callable[[Behaviour], FakeServer]]:
-    servers: list[FakeServer] = []
+def server_factory(json_server: Callable[..., Any]) -> Callable[[Behaviour], Any]:
+    """``server_factory(behaviour)``: a local chat-completions server (root conftest's
+    ``json_server``) answering per ``behaviour``, after its sleep."""
 
-    def make(behaviour: Behaviour) -> FakeServer:
-        s = FakeServer(behaviour).__enter__()
-        servers.append(s)
-        return s
+    def make(behaviour: Behaviour) -> Any:
+        def handle(n: int, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+            status, payload, extra, sleep = behaviour(n, body, headers)
+            if sleep:
+                time.sleep(sleep)
+            return status, payload, extra
 
-    yield make
-    for s in servers:
-        s.__exit__(None, None, None)
+        return json_server(handle)
+
+    return make
 
 
 def test_success_in_order_with_usage_and_auth(server_factory: Any) -> None:
@@ -220,7 +169,7 @@ def test_404_names_model_and_url(server_factory: Any) -> None:
 def test_connection_refused_is_retried_then_clear(server_factory: Any) -> None:
     server = server_factory(lambda n, b, h: (200, reply(b), {}, 0))
     url = server.base_url
-    server.__exit__(None, None, None)  # nothing listens there any more
+    server.close()  # nothing listens there any more
     backend = OpenAIBackend("m", base_url=url, max_retries=1, backoff=0.01, timeout=2)
     with pytest.raises(ForgeError, match="connection error") as info:
         backend.generate(reqs(1))

@@ -241,6 +241,16 @@ def test_resume_continues_from_last_checkpoint(export: Path, tmp_path: Path) -> 
     assert m["global_step"] == 3
     assert m["resumed_from"].endswith("checkpoint-2")
     assert [h["step"] for h in m["loss_history"]][-1] == 3
+    # --overwrite replaces the whole run: no adapter or checkpoint of the old one survives
+    # (a stale adapter/ next to a full model; a checkpoint a later --resume would pick up)
+    _run(
+        [*common[:-4], "--save-steps", "0", "--output", str(out), "--max-steps", "1"]
+        + ["--full", "--overwrite"]
+    )
+    m = _metrics(out)
+    assert m["global_step"] == 1 and m["adapter"] is None and m["resumed_from"] is None
+    assert not (out / "adapter").exists() and not (out / "checkpoints").exists()
+    assert (out / "tiny-base" / "config.json").is_file()  # the base the run started from
 
 
 def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:

@@ -12,7 +12,11 @@ nested field takes a mapping, and :attr:`Settings.ALIASES` give flat names to ne
 (``later_steps`` → ``later_rounds.max_steps``). :func:`settings_options` makes the click
 options of a class (one per field or alias, the default and help from the field), so a
 command's options, its config file and its record (:meth:`Settings.to_json`) share one
-source. An unknown key is one error line naming the key and the nearest valid one.
+source. An unknown key is one error line naming the key and the nearest valid one. A default
+that depends on the device a job runs on is a :class:`PerDevice` (``batch_size`` is 8 on a
+CPU and 64 on a GPU); the job resolves it once it knows its device
+(:meth:`Settings.for_device`), and a layer may set one number for every device or a mapping
+``{cpu: 8, cuda: 128}``.
 
 Example:
     >>> from dataclasses import dataclass
@@ -44,10 +48,12 @@ from forge_export.errors import ForgeError
 
 __all__ = [
     "Alias",
+    "PerDevice",
     "SettingInfo",
     "Settings",
     "cli_layer",
     "config_file_option",
+    "on_device",
     "read_settings_file",
     "setting",
     "settings_options",
@@ -112,6 +118,40 @@ def setting(default: Any, help: str | Callable[[], str], **info: Any) -> Any:
         frozen = copy.deepcopy(default)
         return field(default_factory=lambda: copy.deepcopy(frozen), metadata=meta)
     return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class PerDevice:
+    """A default that depends on the device a job runs on: one value on a CPU, one on a GPU.
+
+    A settings field takes it as its default (its type is then ``int | PerDevice``); the job
+    resolves it once it knows its device (:meth:`on`, :func:`on_device`,
+    :meth:`Settings.for_device`). ``--help`` shows both values, a record keeps the mapping, and
+    a layer may set one number (every device) or a mapping ``{cpu: N, cuda: N}``.
+
+    Attributes:
+        cpu: The value on a CPU (and any device that is not CUDA).
+        cuda: The value on a CUDA GPU.
+
+    Example:
+        >>> PerDevice(cpu=8, cuda=64).on("cuda:1"), str(PerDevice(cpu=8, cuda=64))
+        (64, '8 on CPU, 64 on CUDA')
+    """
+
+    cpu: int
+    cuda: int
+
+    def on(self, device: str) -> int:
+        """The value on ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"`` ...)."""
+        return self.cuda if str(device).startswith("cuda") else self.cpu
+
+    def __str__(self) -> str:
+        return f"{self.cpu} on CPU, {self.cuda} on CUDA"
+
+
+def on_device(value: Any, device: str) -> Any:
+    """``value`` on ``device``: a :class:`PerDevice` resolved, anything else as it is."""
+    return value.on(device) if isinstance(value, PerDevice) else value
 
 
 @dataclass(frozen=True)
@@ -202,6 +242,24 @@ class Settings:
                 out[f.name] = {k: v for k, v in nested.items() if k not in info.exclude}
             else:
                 out[f.name] = _plain(value)
+        return out
+
+    def for_device(self: S, device: str) -> S:
+        """A copy with every :class:`PerDevice` value resolved for ``device``.
+
+        Example:
+            >>> from dataclasses import dataclass
+            >>> @dataclass
+            ... class Batching(Settings):
+            ...     batch_size: int | PerDevice = setting(PerDevice(cpu=8, cuda=64), "Rows.")
+            >>> Batching().for_device("cuda").batch_size, Batching().for_device("cpu").batch_size
+            (64, 8)
+        """
+        out = copy.deepcopy(self)
+        for leaf in _leaves(type(self)):
+            value = out.get(leaf.path)
+            if isinstance(value, PerDevice):
+                _set(out, leaf.path, value.on(device))
         return out
 
     def check_ranges(self) -> None:
@@ -345,6 +403,8 @@ def _set(obj: Any, path: str, value: Any) -> None:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, PerDevice):
+        return {"cpu": value.cpu, "cuda": value.cuda}
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, tuple | list):
@@ -363,9 +423,9 @@ def _is_union(tp: Any) -> bool:
 
 
 def _non_none(tp: Any) -> Any:
-    """``X`` of ``X | None`` (the type itself otherwise)."""
+    """``X`` of ``X | None`` and of ``X | PerDevice`` (the type itself otherwise)."""
     if _is_union(tp):
-        rest = [a for a in _args(tp) if a is not type(None)]
+        rest = [a for a in _args(tp) if a not in (type(None), PerDevice)]
         return rest[0] if len(rest) == 1 else tp
     return tp
 
@@ -393,6 +453,10 @@ def _describe(tp: Any) -> str:
 def _coerce(leaf: _Leaf, value: Any, where: str, key: str) -> Any:
     """``value`` typed as the field wants it, or a one-line error naming the key."""
     tp = _non_none(leaf.type)
+    if _per_device(leaf.type) and isinstance(value, PerDevice | Mapping):
+        value = _coerce_per_device(value, f"{where}: key {key!r}")
+        _check(leaf, value, f"{where}: key {key!r}")
+        return value
     bad = ForgeError(f"{where}: key {key!r}: expected {_describe(tp)} (got {value!r})")
     if tp is bool:
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -429,7 +493,30 @@ def _coerce(leaf: _Leaf, value: Any, where: str, key: str) -> Any:
     return value
 
 
+def _per_device(tp: Any) -> bool:
+    """Whether a field's type takes a :class:`PerDevice` (``int | PerDevice``)."""
+    return _is_union(tp) and PerDevice in _args(tp)
+
+
+def _coerce_per_device(value: Any, name: str) -> PerDevice:
+    """A :class:`PerDevice` from itself or a mapping ``{cpu: N, cuda: N}``, or one line."""
+    if isinstance(value, PerDevice):
+        return value
+    if set(value) != {"cpu", "cuda"} or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value.values()
+    ):
+        raise ForgeError(
+            f"{name}: expected a whole number or a mapping of both devices, "
+            f"{{cpu: N, cuda: N}} (got {dict(value)!r})"
+        )
+    return PerDevice(cpu=int(value["cpu"]), cuda=int(value["cuda"]))
+
+
 def _check(leaf: _Leaf, value: Any, name: str) -> None:
+    if isinstance(value, PerDevice):
+        _check(leaf, value.cpu, f"{name} (cpu)")
+        _check(leaf, value.cuda, f"{name} (cuda)")
+        return
     if value is None:
         return
     choices = _choices(leaf)
@@ -509,6 +596,8 @@ def _click_type(leaf: _Leaf, name: str) -> Any:
 def _shown(value: Any, leaf: _Leaf) -> str | None:
     if value is None:
         return None
+    if isinstance(value, PerDevice):
+        return str(value)
     if isinstance(value, bool):
         if leaf.info.flag:
             on, off = leaf.info.flag.split("/")

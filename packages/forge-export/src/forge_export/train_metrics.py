@@ -45,7 +45,10 @@ class TrainMetrics(_Model):
         rows: Rows given to training before benign rows were repeated (the export's train
             split, or the caller's dataset made from it, as the loop's later rounds pass).
         train_rows: Rows trained on (after repeating benign rows).
-        global_step: Optimizer steps done.
+        global_step: Optimizer steps done (by all processes together).
+        world_size: Processes that trained the model together (``accelerate launch``,
+            ``torchrun``); each optimizer step saw ``batch size x grad accum x world_size``
+            rows. 1 for a run in one process (and in records written before it was kept).
         resumed_from: The checkpoint resumed from, if any.
         train_loss: The Trainer's mean training loss.
         train_seconds: Wall time of ``Trainer.train``.
@@ -68,6 +71,7 @@ class TrainMetrics(_Model):
     rows: int
     train_rows: int
     global_step: int
+    world_size: int = 1
     resumed_from: str | None = None
     train_loss: float
     train_seconds: float

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from forge_export.settings import Settings, setting
 
+from model_forge.batch_config import JUDGE_BATCH
 from model_forge.generate_config import DEFAULT_MODEL, MODEL_HELP, GenerateOptions
 
 DEFAULT_JUDGE = "default"
@@ -26,6 +27,14 @@ def JUDGE_HELP() -> str:  # noqa: N802  (a help text, computed from the registry
     from model_forge.judge_plugins import judges_help
 
     return judges_help()
+
+
+JUDGE_BATCH_HELP = (
+    "Texts per batch of the judge: the sentence model of the default, learned and rules "
+    f"judges [default: {JUDGE_BATCH}], or a local LLM or guard judge's generation batch "
+    "[default: its backend's]."
+)
+"""The help of every judge batch option (``evaluate``, ``loop``, ``judge``)."""
 
 
 FAIL_UNDER_METRICS: dict[str, str] = {
@@ -56,6 +65,7 @@ class EvalOptions(Settings):
     )
     split: str = setting("test", "Split of the eval config.")
     judge: str = setting(DEFAULT_JUDGE, JUDGE_HELP)
+    judge_batch_size: int | None = setting(None, JUDGE_BATCH_HELP, minimum=1)
     output: Path | None = setting(
         None,
         "Folder for report.json, report.html and report.png [default: eval-<model name>].",

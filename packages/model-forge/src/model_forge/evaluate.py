@@ -95,11 +95,15 @@ def _resolve_backend(model: str | Backend, generate: GenerateOptions) -> Backend
     return load_backend(model, **backend_options(model, generate))
 
 
-def resolve_judge(judge: str | Judge, *, concurrency: int | None = None) -> Judge:
+def resolve_judge(
+    judge: str | Judge, *, concurrency: int | None = None, batch_size: int | None = None
+) -> Judge:
     """A loaded judge for a spec (through the registry: :mod:`model_forge.judge_plugins`) or
     the judge itself.
 
     ``concurrency``: requests in flight for an LLM or guard judge on a server backend.
+    ``batch_size``: texts per batch of the judge (``--judge-batch-size``; ``None``: the judge's
+    own per-device default).
 
     Raises:
         ForgeError: an unknown spec, naming it.
@@ -110,7 +114,10 @@ def resolve_judge(judge: str | Judge, *, concurrency: int | None = None) -> Judg
     from model_forge.judge_plugins import load_judge_spec
 
     try:
-        return load_judge_spec(judge, **judge_backend_options(judge, concurrency))
+        options = judge_backend_options(judge, concurrency)
+        if batch_size is not None:
+            options["batch_size"] = batch_size
+        return load_judge_spec(judge, **options)
     except ForgeError as exc:
         raise ForgeError(f"--judge: {exc}") from exc
 
@@ -291,8 +298,9 @@ def evaluate(
         limit=limit,
     )
     scenarios, fingerprint, split_name = _read_scenarios(opts, judge_given is None, on_loaded)
-    judge_obj = judge_given or resolve_judge(opts.judge, concurrency=opts.generate.concurrency)
+    judge_obj = judge_given or _judge_of(opts)
     backend = backend_given or _resolve_backend(opts.model, opts.generate)
+    opts = opts.for_device(str(getattr(backend, "device", "") or "cpu"))  # what ran is recorded
     report = evaluate_scenarios(
         scenarios,
         backend,
@@ -307,6 +315,14 @@ def evaluate(
     )
     paths = write_report(report, opts.output) if opts.output is not None else {}
     return EvaluationRun(report=report, paths=paths)
+
+
+def _judge_of(opts: EvalOptions) -> Judge:
+    """The judge an evaluation's settings name (``--judge``, ``--concurrency``,
+    ``--judge-batch-size``)."""
+    return resolve_judge(
+        opts.judge, concurrency=opts.generate.concurrency, batch_size=opts.judge_batch_size
+    )
 
 
 def _read_scenarios(

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forge_export.settings import Settings, setting
+from forge_export.settings import PerDevice, Settings, setting
+
+from model_forge.batch_config import GENERATE_BATCH
 
 DEFAULT_MODEL = "bundled"
 """The model every job starts from unless told otherwise (SmolLM2-135M-Instruct, bundled)."""
@@ -44,7 +46,8 @@ class GenerateOptions(Settings):
         temperature: 0 is greedy (deterministic); above 0 samples.
         top_p: Nucleus sampling mass (only when sampling).
         seed: Seed of sampling (``None``: not reseeded).
-        batch_size: Requests per batch of a local model.
+        batch_size: Requests per batch of a local model (per device:
+            :data:`~model_forge.batch_config.GENERATE_BATCH`).
         concurrency: Requests in flight at once on a server backend (``openai:``,
             ``anthropic:``).
     """
@@ -55,7 +58,9 @@ class GenerateOptions(Settings):
         1.0, "Nucleus sampling mass (with --temperature > 0).", minimum=0.0, min_open=True
     )
     seed: int | None = setting(None, "Sampling seed (with --temperature > 0).")
-    batch_size: int = setting(8, "Requests per batch (local models).", minimum=1)
+    batch_size: int | PerDevice = setting(
+        GENERATE_BATCH, "Requests per batch (local models).", minimum=1
+    )
     concurrency: int = setting(
         DEFAULT_CONCURRENCY,
         "Requests in flight at once on a server backend (openai:, anthropic:); "

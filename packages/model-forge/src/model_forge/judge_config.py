@@ -14,7 +14,7 @@ from typing import Any
 from forge_export.cli_support import STORE_LOCATION
 from forge_export.settings import Settings, setting
 
-from model_forge.eval_config import DEFAULT_JUDGE, JUDGE_HELP
+from model_forge.eval_config import DEFAULT_JUDGE, JUDGE_BATCH_HELP, JUDGE_HELP
 from model_forge.generate_config import DEFAULT_CONCURRENCY
 
 
@@ -35,6 +35,7 @@ class JudgeOptions(Settings):
         "anthropic:); --judge-option max_concurrency=N wins.",
         minimum=1,
     )
+    batch_size: int | None = setting(None, JUDGE_BATCH_HELP, minimum=1)
     judges: tuple[str, ...] = setting(
         (DEFAULT_JUDGE, "rules"), "With --calibrate: comma-separated judge specs to measure."
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Any
 
 ROOT = "model_forge"
 QUIET, NORMAL, VERBOSE = -1, 0, 1
@@ -55,3 +56,32 @@ def configure(verbosity: int = NORMAL) -> None:
         # read by transformers and datasets when they are imported (later, inside commands)
         os.environ["TRANSFORMERS_VERBOSITY"] = "error"
         os.environ["DATASETS_VERBOSITY"] = "error"
+
+
+def shows_progress(name: str) -> bool:
+    """Whether progress lines and bars of logger ``model_forge.<name>`` are shown (not
+    ``--quiet``)."""
+    return get_logger(name).isEnabledFor(logging.INFO)
+
+
+class NoProgress:
+    """A progress bar that shows nothing (``--quiet``); same interface as click's."""
+
+    def __enter__(self) -> NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        """Count ``n`` more items (nothing is shown)."""
+
+
+def progress_bar(length: int, label: str, logger: str) -> Any:
+    """A progress bar on stderr for the work of logger ``model_forge.<logger>``: click's bar
+    (drawn on a terminal only), or :class:`NoProgress` under ``--quiet``."""
+    if not shows_progress(logger):
+        return NoProgress()
+    import click
+
+    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)

@@ -19,6 +19,9 @@ Everything is written under one work folder::
     WORKDIR/round-0/eval-test/            the base model on TEST (report.json/.html/.png)
     WORKDIR/round-R/export/               the HF dataset round R trained on
     WORKDIR/round-R/model/                the model of round R (+ adapter/, metrics.json)
+    WORKDIR/round-R/train.yaml, train-rows/, train-launch.log
+                                          with --launcher accelerate: what the launched
+                                          training read, and what it printed
     WORKDIR/round-R/eval-test/            round R's model on TEST
     WORKDIR/round-R/eval-wild/            round R's model on the wild set (never stored)
     WORKDIR/round-R/probe/                round R's model on fresh probes (R < last round)
@@ -236,6 +239,7 @@ class _Runner:
                 resolve_judge(
                     self.config.evaluation.judge,
                     concurrency=self.config.evaluation.generate.concurrency,
+                    batch_size=self.config.evaluation.judge_batch_size,
                 ),
                 generate=self.config.evaluation.generate,
                 progress=update,
@@ -596,7 +600,9 @@ def _wild_set(config: LoopConfig, store: Any, say: Log) -> Any:
 
 
 def _train_round(run: _Runner, r: int, previous: str, export: Path) -> None:
-    """Train round ``r`` from ``previous`` on ``export`` (failure rows weighted in SFT)."""
+    """Train round ``r`` from ``previous`` on ``export`` (failure rows weighted in SFT), in
+    this process or, with ``--launcher accelerate``, in a subprocess under ``accelerate
+    launch`` (:mod:`model_forge.launch`); either way into ``round-R/model``."""
     from model_forge.train import load_train_split, repeat_rows, train
 
     run._backends.clear()  # free the evaluated model before training
@@ -611,7 +617,21 @@ def _train_round(run: _Runner, r: int, previous: str, export: Path) -> None:
         dataset = repeat_rows(
             dataset, "scenario_id", failure_ids.__contains__, config.failure_repeat
         )
-    train(export, run.workdir / f"round-{r}" / "model", options, dataset=dataset, log=run.say)
+    out = run.workdir / f"round-{r}" / "model"
+    if config.launcher == "accelerate":
+        from model_forge.launch import train_launched
+
+        train_launched(
+            export,
+            out,
+            options,
+            dataset=dataset,
+            processes=config.num_processes,
+            config_file=config.accelerate_config,
+            log=run.say,
+        )
+    else:
+        train(export, out, options, dataset=dataset, log=run.say)
 
 
 def _failures_and_benign(ds: Dataset, failure_ids: set[str]) -> Dataset:

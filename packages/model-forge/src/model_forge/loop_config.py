@@ -31,7 +31,8 @@ from forge_export.cli_support import STORE_LOCATION
 from forge_export.errors import ForgeError
 from forge_export.settings import Alias, Settings, setting
 
-from model_forge.eval_config import JUDGE_HELP, EvalOptions
+from model_forge.batch_config import LOOP_EVAL_BATCH
+from model_forge.eval_config import JUDGE_BATCH_HELP, JUDGE_HELP, EvalOptions
 from model_forge.generate_config import DEFAULT_MODEL, GenerateOptions
 from model_forge.train_config import TrainOptions
 
@@ -51,8 +52,26 @@ FIRST_ROUND = TrainOptions(
 LATER_ROUNDS = FIRST_ROUND.merge({"max_steps": 24, "learning_rate": 2.5e-5})
 """Rounds 2+: round 1's options with fewer steps and a smaller learning rate."""
 
-EVALUATION = EvalOptions(generate=GenerateOptions(max_new_tokens=64, batch_size=16))
+EVALUATION = EvalOptions(generate=GenerateOptions(max_new_tokens=64, batch_size=LOOP_EVAL_BATCH))
 """The loop's evaluations: shorter answers than ``evaluate``'s, bigger batches."""
+
+LAUNCHERS = ("in-process", "accelerate")
+"""How a round's training runs: in the loop's process, or under ``accelerate launch``."""
+
+CPU_PROCESSES = 2
+"""Processes of ``--launcher accelerate`` on a machine without a GPU, when not given."""
+
+
+def check_accelerate() -> None:
+    """Raise a one-line :class:`ForgeError` when the ``accelerate`` package is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("accelerate") is None:
+        raise ForgeError(
+            "--launcher accelerate needs the accelerate package (pip install accelerate); "
+            "or train in-process (--launcher in-process)"
+        )
+
 
 _SET_BY_LOOP = ("model", "seed", "resume", "overwrite", "dataset_config", "save_steps")
 _EVAL_SET_BY_LOOP = ("model", "data", "wild_set", "test_set", "split", "output", "limit")
@@ -128,8 +147,10 @@ class LoopConfig(Settings):
             ("evaluation.generate.max_new_tokens",), "Tokens per evaluated answer (greedy)."
         ),
         "eval_batch_size": Alias(
-            ("evaluation.generate.batch_size",), "Generation batch size of evaluations."
+            ("evaluation.generate.batch_size",),
+            "Generation batch size of evaluations and probes (local models).",
         ),
+        "judge_batch_size": Alias(("evaluation.judge_batch_size",), JUDGE_BATCH_HELP),
         "judge": Alias(
             ("evaluation.judge",), lambda: "Judge of test and probe answers. " + JUDGE_HELP()
         ),
@@ -240,6 +261,26 @@ class LoopConfig(Settings):
         "benign points in the measured run, against 76% at -9) or all (the whole grown split).",
         choices=("failures", "all"),
     )
+    launcher: str = setting(
+        "in-process",
+        "How each round's training runs: in-process (in this process) or accelerate "
+        "(`model-forge train` as a subprocess under accelerate launch, in --num-processes "
+        "processes: several GPUs, or CPU processes with gloo; docs/scale-out.md). Evaluation "
+        "and the other stages stay in this process.",
+        choices=LAUNCHERS,
+    )
+    num_processes: int | None = setting(
+        None,
+        "Processes that train each round together with --launcher accelerate; every "
+        "optimizer step then sees batch size x grad accum x processes rows [default: one per "
+        f"GPU; {CPU_PROCESSES} without a GPU; with --accelerate-config, the file's].",
+        minimum=1,
+    )
+    accelerate_config: Path | None = setting(
+        None,
+        "An accelerate config file for --launcher accelerate (from `accelerate config`; FSDP "
+        "and DeepSpeed examples in docs/accelerate/).",
+    )
     quick: bool = setting(False, "Smoke-run settings (see QUICK).", cli=False)
     first_round: TrainOptions = setting(
         FIRST_ROUND, "Training of round 1 (TrainOptions).", exclude=_SET_BY_LOOP
@@ -327,11 +368,28 @@ class LoopConfig(Settings):
 
         check_tracker(self.first_round.report_to)
         check_tracker(self.later_rounds.report_to)
+        self._check_launcher()
         if self.probe_transforms or self.train_transforms:
             from scenario_forge.api import load_chain
 
             # an unknown name or a bad argument: one clear error before anything runs
             load_chain([*self.probe_transforms, *self.train_transforms])
+
+    def _check_launcher(self) -> None:
+        """The launcher settings: accelerate installed, options that need it, the file."""
+        if self.launcher != "accelerate":
+            given = [
+                f"--{name.replace('_', '-')}"
+                for name in ("num_processes", "accelerate_config")
+                if getattr(self, name) is not None
+            ]
+            if given:
+                verb = "need" if len(given) > 1 else "needs"
+                raise ForgeError(f"{' and '.join(given)} {verb} --launcher accelerate")
+            return
+        check_accelerate()
+        if self.accelerate_config is not None and not Path(self.accelerate_config).is_file():
+            raise ForgeError(f"--accelerate-config {self.accelerate_config}: no such file")
 
 
 QUICK: dict[str, Any] = {
@@ -390,8 +448,12 @@ OPTION_ORDER: tuple[str, ...] = (
     "max_new_tokens",
     "eval_batch_size",
     "judge",
+    "judge_batch_size",
     "concurrency",
     "report_to",
+    "launcher",
+    "num_processes",
+    "accelerate_config",
     "lookalike_test_share",
     "lookalike_probe_share",
 )

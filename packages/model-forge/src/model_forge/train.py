@@ -14,7 +14,12 @@ Output folder layout::
     DIR/metrics.json                                 options, rows, steps, losses, timings
 
 The code never places tensors on a device itself: the ``transformers.Trainer`` (through
-accelerate) does, so the same call works on CPU, one GPU, or under ``accelerate launch``.
+accelerate) does, so the same call works on CPU, one GPU, or under ``accelerate launch``
+(``python -m model_forge train``, ``docs/scale-out.md``). Launched in several processes, the
+processes train one model together (``max_steps`` optimizer steps in all, each step on
+``batch size x grad accum x processes`` rows) and only the main process writes: it clears
+and prepares the output folder while the others wait, then saves the model, the merged model
+and ``metrics.json`` (whose ``world_size`` records the processes) and logs progress.
 
 Example:
     >>> from model_forge.train import TrainOptions, train  # doctest: +SKIP
@@ -38,7 +43,12 @@ from forge_export.train_metrics import LossPoint, TrainMetrics
 
 from model_forge.model_spec import load_local_model, local_model_folder
 from model_forge.offline import offline
-from model_forge.tracking import check_tracker, trainer_callbacks, trainer_report_to
+from model_forge.tracking import (
+    TENSORBOARD_DIR,
+    check_tracker,
+    trainer_callbacks,
+    trainer_report_to,
+)
 from model_forge.train_config import (
     LOGS_PER_RUN,
     LORA_TARGET_MODULES,
@@ -67,11 +77,14 @@ class TrainResult:
         adapter: The LoRA adapter folder, or ``None`` for full fine-tuning.
         metrics: What ``metrics.json`` holds (the contract's
             :class:`~forge_export.train_metrics.TrainMetrics`).
+        main_process: Whether this process wrote the outputs (``False`` in the other
+            processes of a run under ``accelerate launch``, which report nothing).
     """
 
     output: Path
     adapter: Path | None
     metrics: TrainMetrics
+    main_process: bool = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,6 +177,16 @@ def prepare_dataset(ds: Dataset, config: str, benign_repeat: int = 1) -> Dataset
 # Trainer
 
 
+def training_device(options: TrainOptions) -> str:
+    """``"cuda"`` when the Trainer will use a GPU (there is one and ``use_cpu`` is not among the
+    extra TRL keywords), else ``"cpu"``: the device the per-device batch defaults are for."""
+    import torch
+
+    if options.extra.get("use_cpu") or not torch.cuda.is_available():
+        return "cpu"
+    return "cuda"
+
+
 def _device_kwargs() -> dict[str, Any]:
     """Precision / device settings: never bf16 on CPU, CPU only when there is no CUDA."""
     import torch
@@ -178,7 +201,9 @@ def _device_kwargs() -> dict[str, Any]:
 
 
 def build_trl_config(options: TrainOptions, checkpoints: Path) -> Any:
-    """The TRL config (``SFTConfig`` / ``DPOConfig`` / ``KTOConfig``) of a run."""
+    """The TRL config (``SFTConfig`` / ``DPOConfig`` / ``KTOConfig``) of a run (batch sizes
+    for the device it trains on)."""
+    options = options.for_device(training_device(options))
     common: dict[str, Any] = {
         "output_dir": str(checkpoints),
         "max_steps": options.max_steps if options.max_steps is not None else -1,
@@ -311,7 +336,9 @@ def train(
     # The filter holds for this call only, not for the caller's process.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*deprecated and will be removed in v6.*")
-        return _train(export, output, options or TrainOptions(), dataset, log)
+        options = options or TrainOptions()
+        resolved = options.for_device(training_device(options))  # batches: batch_config
+        return _train(export, output, resolved, dataset, log)
 
 
 def _training_rows(
@@ -329,17 +356,77 @@ def _training_rows(
     return len(dataset), prepare_dataset(dataset, config, options.benign_repeat)
 
 
-def _base_model(options: TrainOptions, out: Path) -> Path:
+def _base_model(options: TrainOptions, out: Path, main: bool) -> Path:
     """Create ``out`` and resolve the model training starts from (``out`` is removed again
-    when it was created here and the model cannot be resolved)."""
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
+    when it was created here and the model cannot be resolved).
+
+    Only the main process creates or removes the folder; the others run after it (they find
+    the ``tiny`` model it wrote, or the bundled model it converted, and only read them).
+    """
+    created = main and not out.exists()
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
     try:
         return resolve_base_model(options.model, out)
     except ForgeError:
         if created:
             shutil.rmtree(out, ignore_errors=True)
         raise
+
+
+PREVIOUS_RUN = ("metrics.json", "adapter", "checkpoints", TENSORBOARD_DIR, ".merged-tmp")
+"""What ``--overwrite`` removes from the output folder before training (the merged model's
+own files are replaced when the new one is saved)."""
+
+
+def _clear_previous_run(out: Path, options: TrainOptions) -> None:
+    """With ``overwrite`` (and not ``resume``): remove the replaced run's adapter, checkpoints,
+    logs and metrics, so none of them outlives it (a stale ``adapter/`` next to a full model,
+    a checkpoint that ``--resume`` would pick up later)."""
+    if not options.overwrite or options.resume or not out.is_dir():
+        return
+    for name in PREVIOUS_RUN:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def _quiet_replica() -> None:
+    """In a process other than the main one: no progress bars (the main process shows them)."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def _silent(_message: str) -> None:
+    return None
+
+
+@dataclass
+class _Prepared:
+    """What every process of a run holds before training: its data and its start model."""
+
+    rows: int
+    train_ds: Dataset
+    base_path: Path
+
+
+def _prepare(
+    args: Any, out: Path, export_path: Path, dataset: Dataset | None, options: TrainOptions
+) -> _Prepared:
+    """Clear a replaced run, read the rows and resolve the start model: the main process
+    first, then the others (which find its dataset caches and model folders ready)."""
+    main = bool(args.process_index == 0)
+    with args.main_process_first(local=False, desc="preparing the output folder and the rows"):
+        if main:
+            _clear_previous_run(out, options)
+        rows, train_ds = _training_rows(export_path, options.export_config(), dataset, options)
+        base_path = _base_model(options, out, main)
+    return _Prepared(rows, train_ds, base_path)
 
 
 def _train(
@@ -349,28 +436,31 @@ def _train(
     dataset: Dataset | None,
     log: Callable[[str], None] | None,
 ) -> TrainResult:
-    say = log or (lambda _msg: None)
     config = options.export_config()
     _check_options(options)
     out = Path(output)
     _check_output(out, options)
     export_path = Path(export)
-    rows, train_ds = _training_rows(export_path, config, dataset, options)
-    base_path = _base_model(options, out)
-    say(f"loading {options.model} from {base_path}")
-    model, tokenizer = _load_model(base_path)
     checkpoints = out / "checkpoints"
-    args = build_trl_config(options, checkpoints)
-    trainer_cls = _trainer_class(options.method)
+    args = build_trl_config(options, checkpoints)  # under accelerate launch: joins the group
+    main = bool(args.process_index == 0)
+    say = (log or _silent) if main else _silent
+    if not main:
+        _quiet_replica()
+    ready = _prepare(args, out, export_path, dataset, options)
+    say(f"loading {options.model} from {ready.base_path}")
+    model, tokenizer = _load_model(ready.base_path)
+    dtype = str(model.dtype).removeprefix("torch.")
     mode = f"LoRA r={options.lora_r}" if options.lora else "full"
+    processes = f", {args.world_size} processes" if args.world_size > 1 else ""
     say(
-        f"{options.method} ({mode}) on "
-        f"{config}: {len(train_ds)} rows ({rows} exported), lr {args.learning_rate}"
+        f"{options.method} ({mode}) on {config}: {len(ready.train_ds)} rows "
+        f"({ready.rows} exported), lr {args.learning_rate}{processes}"
     )
-    trainer = trainer_cls(
+    trainer = _trainer_class(options.method)(
         model=model,
         args=args,
-        train_dataset=train_ds,
+        train_dataset=ready.train_ds,
         processing_class=tokenizer,
         peft_config=_lora_config(options) if options.lora else None,
         callbacks=trainer_callbacks(options.report_to, out),
@@ -379,49 +469,75 @@ def _train(
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
     seconds = time.perf_counter() - started
-    if not options.save_steps:  # the trainer makes its output folder even to save nothing
+    trainer.accelerator.wait_for_everyone()
+    if main and not options.save_steps:  # the trainer makes its output folder to save nothing
         shutil.rmtree(checkpoints, ignore_errors=True)
-    adapter = _save_outputs(trainer, tokenizer, out, base_path, options)
+    adapter = _save_outputs(trainer, tokenizer, out, ready.base_path, options)
+    ran = _Ran(result, round(seconds, 2), resume_from, adapter, dtype)
+    metrics = _metrics(options, export_path, out, ready, trainer, ran)
+    if main:
+        metrics.write(out)
+    say(
+        f"trained {trainer.state.global_step} steps in {seconds:.0f}s, loss {result.training_loss:.4f}"
+    )
+    return TrainResult(output=out, adapter=adapter, metrics=metrics, main_process=main)
 
-    metrics = TrainMetrics(
+
+@dataclass
+class _Ran:
+    """What ``Trainer.train`` returned and what the run saved."""
+
+    result: Any
+    seconds: float
+    resumed_from: str | None
+    adapter: Path | None
+    dtype: str
+
+
+def _metrics(
+    options: TrainOptions,
+    export_path: Path,
+    out: Path,
+    ready: _Prepared,
+    trainer: Any,
+    ran: _Ran,
+) -> TrainMetrics:
+    """The run's :class:`TrainMetrics` (the same in every process; the main one writes it)."""
+    args = trainer.args
+    return TrainMetrics(
         method=options.method,
-        config=config,
+        config=options.export_config(),
         model=options.model,
-        base_model=str(base_path),
+        base_model=str(ready.base_path),
         export=str(export_path.resolve()),
         dataset_fingerprint=export_fingerprint(export_path),
-        rows=rows,
-        train_rows=len(train_ds),
+        rows=ready.rows,
+        train_rows=len(ready.train_ds),
         global_step=trainer.state.global_step,
-        resumed_from=resume_from,
-        train_loss=result.training_loss,
-        train_seconds=round(seconds, 2),
+        world_size=args.world_size,
+        resumed_from=ran.resumed_from,
+        train_loss=ran.result.training_loss,
+        train_seconds=ran.seconds,
         loss_history=[
             LossPoint(step=h["step"], loss=h["loss"])
             for h in trainer.state.log_history
             if "loss" in h
         ],
-        trainer_metrics=result.metrics,
+        trainer_metrics=ran.result.metrics,
         options=options.to_json()
         | {"learning_rate": args.learning_rate, "lora_alpha": options.effective_lora_alpha()},
         device=str(args.device),
         bf16=bool(args.bf16),
-        adapter=str(adapter) if adapter else None,
+        adapter=str(ran.adapter) if ran.adapter else None,
         provenance=collect_provenance(
             device=str(args.device),
-            dtype="bfloat16" if args.bf16 else str(model.dtype).removeprefix("torch."),
+            dtype="bfloat16" if args.bf16 else ran.dtype,
             seeds={"seed": options.seed},
             datasets={"export": export_fingerprint(export_path)},
             workdir=out.resolve(),
-            stage_seconds={"train": round(seconds, 2)},
+            stage_seconds={"train": ran.seconds},
         ),
     )
-    if trainer.is_world_process_zero():
-        metrics.write(out)
-    say(
-        f"trained {trainer.state.global_step} steps in {seconds:.0f}s, loss {result.training_loss:.4f}"
-    )
-    return TrainResult(output=out, adapter=adapter, metrics=metrics)
 
 
 def _save_outputs(

@@ -7,8 +7,11 @@ from here), the loop composes two of them (its first and later rounds), and
 TRL / transformers / peft config names; ``option`` gives the shorter command-line name.
 
 Example:
-    >>> TrainOptions().per_device_train_batch_size * TrainOptions().gradient_accumulation_steps
-    8
+    >>> cpu, gpu = TrainOptions().for_device("cpu"), TrainOptions().for_device("cuda")
+    >>> cpu.per_device_train_batch_size, cpu.gradient_accumulation_steps
+    (2, 4)
+    >>> gpu.per_device_train_batch_size, gpu.gradient_accumulation_steps
+    (8, 1)
     >>> TrainOptions().effective_lora_alpha()
     32
 """
@@ -19,8 +22,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from forge_export.errors import ForgeError
-from forge_export.settings import Settings, setting
+from forge_export.settings import PerDevice, Settings, setting
 
+from model_forge.batch_config import TRAIN_ACCUMULATION, TRAIN_BATCH
 from model_forge.generate_config import DEFAULT_MODEL
 
 Method = Literal["sft", "dpo", "kto"]
@@ -96,12 +100,16 @@ class TrainOptions(Settings):
         minimum=0.0,
         min_open=True,
     )
-    # 2 x 4 rather than 8 x 1: same rows per optimizer step, less padding, far less memory.
-    per_device_train_batch_size: int = setting(
-        2, "per_device_train_batch_size (rows per forward pass).", option="batch_size", minimum=1
+    # On a CPU 2 x 4 rather than 8 x 1: same rows per optimizer step, less padding, far less
+    # memory; on a GPU 8 x 1 (model_forge.batch_config).
+    per_device_train_batch_size: int | PerDevice = setting(
+        TRAIN_BATCH,
+        "per_device_train_batch_size (rows per forward pass).",
+        option="batch_size",
+        minimum=1,
     )
-    gradient_accumulation_steps: int = setting(
-        4,
+    gradient_accumulation_steps: int | PerDevice = setting(
+        TRAIN_ACCUMULATION,
         "gradient_accumulation_steps (rows per optimizer step = batch size x this).",
         option="grad_accum",
         minimum=1,
@@ -134,7 +142,11 @@ class TrainOptions(Settings):
         choices=("none", "tensorboard", "mlflow", "wandb"),
     )
     resume: bool = setting(False, "Continue from the last checkpoint in OUTPUT/checkpoints.")
-    overwrite: bool = setting(False, "Replace a model already in OUTPUT.")
+    overwrite: bool = setting(
+        False,
+        "Replace a model already in OUTPUT (its adapter/, checkpoints/, tensorboard/ and "
+        "metrics.json are removed first).",
+    )
     extra: dict[str, Any] = setting(
         {}, "Further keyword arguments for the TRL config (e.g. beta: 0.2 for DPO)."
     )

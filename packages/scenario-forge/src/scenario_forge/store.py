@@ -44,6 +44,7 @@ from forge_export.cli_support import StoreLocation
 
 from scenario_forge.migrations import apply_migrations, current_version, latest_version
 from scenario_forge.pg_backend import STORE_LOCK_KEY, redact
+from scenario_forge.store_accounts import AccountTables
 from scenario_forge.store_errors import StoreError
 from scenario_forge.store_review import ReviewTables
 
@@ -138,7 +139,7 @@ def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
     return list(value) or None
 
 
-class ScenarioStore(ReviewTables):
+class ScenarioStore(ReviewTables, AccountTables):
     """A scenario-forge store: one SQLite file, or a PostgreSQL database. Open it with :meth:`open`.
 
     Attributes:

@@ -314,6 +314,43 @@ class ReviewTables:
             ),
         )
 
+    def times_taken(self, scenario_id: str) -> int | None:
+        """How many reviewers have answered ``scenario_id`` (None: not in the review queue)."""
+        row = self._conn.execute(
+            "SELECT taken FROM review_state WHERE scenario_id = ?", (scenario_id,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def review_answer_entry(self, audit_id: int) -> tuple[str, dict[str, Any]] | None:
+        """The scenario id and details of audit entry ``audit_id`` when it records a review
+        answer, else None."""
+        row = self._conn.execute(
+            "SELECT entity_id, details FROM audit_log WHERE id = ? AND action = 'review_answer'",
+            (audit_id,),
+        ).fetchone()
+        return None if row is None else (str(row[0]), dict(json.loads(row[1])))
+
+    def has_review(self, review_id: int, reviewer: str) -> bool:
+        """Whether review ``review_id`` by ``reviewer`` is still stored (not undone)."""
+        row = self._conn.execute(
+            "SELECT 1 FROM reviews WHERE id = ? AND reviewer = ?", (review_id, reviewer)
+        ).fetchone()
+        return row is not None
+
+    def count_reviews_by(self, reviewer: str, target: str | None = None) -> int:
+        """Reviews ``reviewer`` has stored (of scenarios of ``target`` when given)."""
+        if target is None:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM reviews WHERE reviewer = ?", (reviewer,)
+            ).fetchone()
+        else:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM reviews r JOIN scenarios s ON s.id = r.scenario_id "
+                "WHERE r.reviewer = ? AND s.evaluation_target = ?",
+                (reviewer, target),
+            ).fetchone()
+        return int(row[0])
+
     # ------------------------------------------------------------------ reviewer statistics
 
     def iter_ratings(self) -> Iterator[tuple[str, str, int]]:

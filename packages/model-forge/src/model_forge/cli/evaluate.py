@@ -13,13 +13,6 @@ from forge_export.settings import cli_layer, config_file_option, settings_option
 from model_forge.eval_config import FAIL_UNDER_METRICS, EvalOptions
 
 
-def progress_bar(length: int, label: str) -> Any:
-    """A click progress bar on stderr (hidden when stderr is not a terminal)."""
-    import sys
-
-    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)
-
-
 @click.command("evaluate")
 @config_file_option
 @settings_options(EvalOptions)
@@ -62,12 +55,12 @@ def evaluate_command(config_file: Path | None, as_json: bool, **given: Any) -> N
         bars: list[Any] = []
 
         def on_loaded(n: int) -> None:
-            from model_forge.logs import get_logger
+            from model_forge.logs import get_logger, progress_bar
 
             get_logger("evaluate").info(
                 "Evaluating %s on %d scenarios of %s", options.model, n, source
             )
-            bars.append(stack.enter_context(progress_bar(n, "generating")))
+            bars.append(stack.enter_context(progress_bar(n, "generating", "evaluate")))
 
         run = evaluate(
             options=options,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from forge_export.models import Scenario
 from forge_export.settings import cli_layer, config_file_option, settings_options
 
 from model_forge.generate_config import GenerateRun
+from model_forge.logs import get_logger, progress_bar
 
 
 def read_scenarios_jsonl(path: Path) -> list[Scenario]:
@@ -113,7 +113,6 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
     from model_forge.model_spec import resolve_model
 
     resolve_model(model)  # an unknown model: one line before any file is read
-    batch_size = run.generate.batch_size
     scenarios = read_scenarios(input_path, run.split)
     seen = done_ids(output)
     todo: list[Scenario] = []
@@ -123,21 +122,23 @@ def generate_command(config_file: Path | None, **given: Any) -> None:
             todo.append(s)
     skipped = len(scenarios) - len(todo)
     if not todo:
-        click.echo(f"nothing to do: all {len(scenarios)} scenarios are in {output}", err=True)
+        get_logger("generate").info(
+            "nothing to do: all %d scenarios are in %s", len(scenarios), output
+        )
         return
     from model_forge.generation.concurrency import backend_options as job_backend_options
 
     backend_options = job_backend_options(model, run.generate, coerce_options(run.backend_options))
     backend = load_backend(model, **backend_options)
+    batch_size = _batch_size(backend, run.generate.batch_size)
     sampling = SamplingParams.from_options(run.generate)
     output.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     tokens = _generate_into(output, todo, backend, sampling, batch_size)
     elapsed = time.perf_counter() - started
-    click.echo(
+    get_logger("generate").info(
         f"wrote {len(todo)} replies to {output} ({skipped} already there), "
-        f"{tokens} tokens in {elapsed:.1f} s ({tokens / max(elapsed, 1e-9):.1f} tokens/s)",
-        err=True,
+        f"{tokens} tokens in {elapsed:.1f} s ({tokens / max(elapsed, 1e-9):.1f} tokens/s)"
     )
 
 
@@ -164,6 +165,15 @@ def _settings(config_file: Path | None, given: dict[str, Any]) -> GenerateRun:
     return run
 
 
+def _batch_size(backend: Any, setting: Any) -> int:
+    """Requests per written chunk: the backend's batch (a local model resolved it for its
+    device), else the setting on the backend's device."""
+    from forge_export.settings import on_device
+
+    own = getattr(backend, "batch_size", None)
+    return int(own if isinstance(own, int) else on_device(setting, getattr(backend, "device", "")))
+
+
 def _generate_into(
     output: Path, todo: list[Scenario], backend: Any, sampling: Any, batch_size: int
 ) -> int:
@@ -178,12 +188,7 @@ def _generate_into(
     tokens = 0
     with (
         output.open("a", encoding="utf-8") as fh,
-        click.progressbar(
-            length=len(todo),
-            label=f"generating ({backend.model_id})",
-            file=sys.stderr,
-            show_pos=True,
-        ) as bar,
+        progress_bar(len(todo), f"generating ({backend.model_id})", "generate") as bar,
     ):
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]

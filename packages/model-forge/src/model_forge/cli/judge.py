@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +125,8 @@ def judge_command(
         from model_forge.generation.concurrency import judge_backend_options
 
         options = judge_backend_options(judge_spec, settings.concurrency) | settings.judge_options
+        if settings.batch_size is not None and "batch_size" not in settings.judge_options:
+            options["batch_size"] = settings.batch_size
         judge = load_judge_spec(judge_spec, **options)
     except ForgeError as exc:
         raise click.BadParameter(str(exc), param_hint="--judge") from exc
@@ -153,11 +154,10 @@ def _judge_with_progress(judge: Any, items: list[Any]) -> list[Any]:
     """``judge``'s judgements of ``items`` with a progress bar on stderr (an LLM judge reports
     its own progress; the others are fed in chunks of 256)."""
     from model_forge.judge.llm import LLMJudge
+    from model_forge.logs import progress_bar
 
     judgements = []
-    with click.progressbar(
-        length=len(items), label=f"judging with {judge.name}", file=sys.stderr
-    ) as bar:
+    with progress_bar(len(items), f"judging with {judge.name}", "judge") as bar:
         if isinstance(judge, LLMJudge):
             judge.progress = bar.update
             judgements = judge.judge(items)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from forge_export.settings import cli_layer, config_file_option, settings_options
 
+from model_forge.logs import NoProgress, get_logger, shows_progress
 from model_forge.loop_config import OPTION_ORDER, QUICK, LoopConfig
 
 if TYPE_CHECKING:
@@ -22,10 +23,11 @@ if TYPE_CHECKING:
 
 
 class _LineProgress:
-    """Progress as ``label: k/n`` lines, for logs (click's bar shows nothing off a terminal)."""
+    """Progress as ``label: k/n`` log lines (click's bar shows nothing off a terminal)."""
 
     def __init__(self, total: int, label: str) -> None:
         self.total, self.label, self.done = total, label, 0
+        self.log = get_logger("loop")
 
     def __enter__(self) -> _LineProgress:
         return self
@@ -35,7 +37,7 @@ class _LineProgress:
 
     def update(self, n: int) -> None:
         self.done += n
-        click.echo(f"{self.label}: {self.done}/{self.total}", err=True)
+        self.log.info("%s: %d/%d", self.label, self.done, self.total)
 
 
 @click.command("loop")
@@ -101,6 +103,8 @@ def loop_command(
         )
 
     def progress(total: int, label: str) -> Any:
+        if not shows_progress("loop"):
+            return NoProgress()
         if sys.stderr.isatty():
             return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
         return _LineProgress(total, label)
@@ -109,7 +113,7 @@ def loop_command(
     with contextlib.redirect_stdout(sys.stderr):
         summary = run_loop(
             config,
-            log=lambda m: click.echo(m, err=True),
+            log=get_logger("loop").info,
             progress=progress,
             resume=resume,
             overwrite=overwrite,

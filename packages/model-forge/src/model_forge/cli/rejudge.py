@@ -10,6 +10,7 @@ import click
 from forge_export.settings import help_text
 
 from model_forge.eval_config import DEFAULT_JUDGE, JUDGE_HELP
+from model_forge.logs import get_logger
 
 if TYPE_CHECKING:
     from model_forge.judge import Judge
@@ -72,7 +73,9 @@ def _rejudge_report(source: Path, judge: Judge, output: Path, as_json: bool) -> 
     from model_forge.rejudge import rejudge_report
 
     old = read_report(source)
-    click.echo(f"Judging {len(old.results)} answers of {source} again with {judge.name}", err=True)
+    get_logger("rejudge").info(
+        "Judging %d answers of %s again with %s", len(old.results), source, judge.name
+    )
     new = rejudge_report(old, judge)
     paths = write_report(new, output)
     if as_json:
@@ -102,7 +105,7 @@ def _rejudge_run(source: Path, judge: Judge, output: Path, as_json: bool) -> Non
         raise describe_validation_error(exc, f"{source}: loop summary") from exc
     if not summary.rounds:
         raise ForgeError(f"{source}: the summary has no rounds")
-    new = rejudge_run(summary, judge, output, say=lambda line: click.echo(line, err=True))
+    new = rejudge_run(summary, judge, output, say=get_logger("rejudge").info)
     png = render_rounds_chart(new)
     with atomic_output(output / "rounds.png", "wb") as fh:
         fh.write(png)

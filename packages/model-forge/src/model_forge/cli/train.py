@@ -38,6 +38,23 @@ def _settings_file(path: Path | None) -> dict[str, Any] | None:
     return read_settings_file(path)
 
 
+def _saved_rows(folder: Path) -> Any:
+    """The dataset saved in ``folder`` (``Dataset.save_to_disk``).
+
+    Raises:
+        ForgeError: the folder holds no saved dataset.
+    """
+    from datasets import Dataset
+    from forge_export.errors import ForgeError
+
+    try:
+        return Dataset.load_from_disk(str(folder))
+    except (FileNotFoundError, ValueError) as exc:
+        raise ForgeError(
+            f"--rows {folder}: not a saved dataset (write one with Dataset.save_to_disk)"
+        ) from exc
+
+
 @click.command("train")
 @click.argument("export", type=click.Path(file_okay=False, path_type=str))
 @config_file_option
@@ -49,15 +66,29 @@ def _settings_file(path: Path | None) -> dict[str, Any] | None:
     type=click.Path(file_okay=False, path_type=str),
     help="Output folder: merged model, adapter/, checkpoints/, metrics.json.",
 )
+@click.option(
+    "--rows",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Train on these rows instead of EXPORT's train split: a folder written by "
+    "datasets' Dataset.save_to_disk, in the columns of the export config trained on (the "
+    "loop's later rounds under --launcher accelerate write one); EXPORT is still recorded.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print metrics.json to stdout at the end.")
 def train_command(
-    export: str, config_file: Path | None, output: str, as_json: bool, **given: Any
+    export: str,
+    config_file: Path | None,
+    output: str,
+    rows: Path | None,
+    as_json: bool,
+    **given: Any,
 ) -> None:
     """Fine-tune a model on an EXPORT folder with TRL.
 
     The merged model is written to OUTPUT (load it with `model-forge evaluate --model OUTPUT`),
     the LoRA adapter to OUTPUT/adapter, checkpoints to OUTPUT/checkpoints and the run's
-    metrics to OUTPUT/metrics.json. Runs unchanged under `accelerate launch`.
+    metrics to OUTPUT/metrics.json. Runs unchanged under `accelerate launch` (one model
+    trained by all processes; only the main process writes and prints; docs/scale-out.md).
 
     \b
     Examples:
@@ -65,7 +96,8 @@ def train_command(
       model-forge train export/ --method dpo --model runs/sft --output runs/dpo
       model-forge train export/ --method kto --full --epochs 2 --output runs/kto
       model-forge train export/ --config train.yaml --output runs/sft
-      accelerate launch --no_python model-forge train export/ --output runs/sft
+      accelerate launch --multi_gpu --num_processes 2 -m model_forge train export/ \\
+          --output runs/sft
     """
     from model_forge.logs import get_logger
     from model_forge.train import train
@@ -75,9 +107,12 @@ def train_command(
         .merge(_settings_file(config_file), where=str(config_file))
         .merge(cli_layer(TrainOptions, given), where="command line")
     )
+    dataset = _saved_rows(rows) if rows is not None else None
     # The Trainer prints its loss logs to stdout; stdout is kept for the result (and --json).
     with contextlib.redirect_stdout(sys.stderr):
-        result = train(export, output, options, log=get_logger("train").info)
+        result = train(export, output, options, dataset=dataset, log=get_logger("train").info)
+    if not result.main_process:  # another process of `accelerate launch`: the main one reports
+        return
     if as_json:
         click.echo(result.metrics.model_dump_json(indent=2))
     else:

@@ -37,9 +37,11 @@ def load_backend(spec: str, **options: Any) -> Backend:
         spec: A registered backend (``"bundled"``, ``"tiny"``, ``"openai:MODEL"``,
             ``"mock:NAME"``: :func:`backends`) or a local folder (a transformers
             checkpoint, or a PEFT adapter whose ``adapter_config.json`` names its base).
-        **options: Backend options. Local models: ``batch_size`` (8), ``device``
-            (``"auto"``: CUDA when available), ``dtype``, ``prune_finished`` (True),
-            ``merge_adapter`` (True), ``model_id``, ``revision``; ``tiny`` also ``init_std``.
+        **options: Backend options. Local models: ``batch_size`` (8 on a CPU, 64 on a GPU),
+            ``device`` (``"auto"``: CUDA when available), ``dtype``, ``prune_finished``
+            (True), ``check_every`` (1 on a CPU, 8 on a GPU), ``merge_adapter`` (True),
+            ``model_id``, ``revision``; ``tiny`` also ``init_std``. ``vllm:MODEL``: see
+            :mod:`model_forge.generation.vllm_backend`.
             OpenAI: ``base_url``, ``api_key``,
             ``max_concurrency`` (4), ``timeout`` (60 s), ``max_retries`` (3), ``backoff``
             (0.5 s, doubled per retry), ``on_error`` (``"raise"`` or ``"record"``).

@@ -10,9 +10,9 @@ take ``batch_size`` instead and never see it. An explicit backend option
 Example:
     >>> from model_forge.generate_config import GenerateOptions
     >>> backend_options("openai:m", GenerateOptions(concurrency=16))
-    {'batch_size': 8, 'max_concurrency': 16}
-    >>> backend_options("tiny", GenerateOptions(concurrency=16))
-    {'batch_size': 8}
+    {'batch_size': PerDevice(cpu=8, cuda=64), 'max_concurrency': 16}
+    >>> backend_options("tiny", GenerateOptions(batch_size=4, concurrency=16))
+    {'batch_size': 4}
     >>> judge_backend_options("llm:openai:m", 16), judge_backend_options("rules", 16)
     ({'max_concurrency': 16}, {})
 """
@@ -50,8 +50,9 @@ def is_concurrent(spec: str) -> bool:
 def backend_options(
     spec: Any, generate: GenerateOptions, given: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The ``load_backend`` options of a job: ``batch_size``, ``max_concurrency`` for a server
-    backend, then ``given`` (explicit backend options win).
+    """The ``load_backend`` options of a job: ``batch_size`` (a local backend resolves a
+    per-device default on its device), ``max_concurrency`` for a server backend, then ``given``
+    (explicit backend options win).
 
     Args:
         spec: The model spec (anything else, e.g. a loaded backend, gets only ``batch_size``).

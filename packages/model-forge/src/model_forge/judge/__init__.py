@@ -88,8 +88,10 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
             ``format`` (``llama_guard``, ``shieldgemma``, ``wildguard``), ``base`` (the judge
             for everything but harm, default ``"default"``), ``backend`` and any
             ``load_backend`` option. For the learned judge: ``head`` (a
-            :class:`~model_forge.judge.learned.Head` or the path of a saved one). The rule
-            judge takes none.
+            :class:`~model_forge.judge.learned.Head` or the path of a saved one) and
+            ``batch_size``; the rule judge takes only ``batch_size`` (texts per forward pass of
+            the sentence model, :func:`model_forge.judge.embed.batch_size`; for the LLM and
+            guard judges it is their backend's generation batch).
 
     Returns:
         A :class:`Judge`.
@@ -106,23 +108,41 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
     if spec in ("default", "learned", f"learned@{LEARNED_VERSION}"):
         from model_forge.judge.learned import LearnedJudge
 
-        unknown = set(options) - {"head"}
+        unknown = set(options) - {"head", "batch_size"}
         if unknown:
-            raise ValueError(f"the learned judge takes only 'head' (got {', '.join(unknown)})")
-        return LearnedJudge(options.get("head"))
+            raise ValueError(
+                f"the learned judge takes only 'head' and 'batch_size' (got {', '.join(unknown)})"
+            )
+        return LearnedJudge(options.get("head"), batch_size=_batch(options))
     if spec.startswith("learned@"):
         raise ValueError(
             f"unknown learned judge version {spec!r}; this is learned@{LEARNED_VERSION}"
         )
     if spec in ("rules", "rule", f"rules@{RULES_VERSION}", "rules:lexical"):
-        if options:
-            raise ValueError(f"the rule judge takes no options (got {', '.join(options)})")
-        return RuleJudge(relevance=spec != "rules:lexical")
+        if set(options) - {"batch_size"}:
+            raise ValueError(
+                f"the rule judge takes only 'batch_size' (got {', '.join(sorted(options))})"
+            )
+        return RuleJudge(relevance=spec != "rules:lexical", batch_size=_batch(options))
     if spec.startswith("rules@"):
         raise ValueError(f"unknown rule judge version {spec!r}; this is rules@{RULES_VERSION}")
     if spec.startswith("guard:"):
         return _guard_judge(spec[6:], options)
     return _llm_judge(spec.removeprefix("llm:"), options)
+
+
+def _batch(options: dict[str, Any]) -> int | None:
+    """The ``batch_size`` option as a whole number of at least 1 (``None`` when not given).
+
+    Raises:
+        ValueError: anything else.
+    """
+    value = options.get("batch_size")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not str(value).strip().isdigit() or int(value) < 1:
+        raise ValueError(f"batch_size must be a whole number of at least 1 (got {value!r})")
+    return int(value)
 
 
 def _guard_judge(model: str, options: dict[str, Any]) -> Judge:

@@ -211,6 +211,8 @@ class LearnedJudge:
     Args:
         head: A :class:`Head` or the path of a saved one; default: the head shipped with the
             package.
+        batch_size: Texts per forward pass of the sentence model [default: the device's,
+            :mod:`model_forge.judge.embed`].
 
     Example:
         >>> j = LearnedJudge()
@@ -222,11 +224,14 @@ class LearnedJudge:
 
     VERSION = LEARNED_VERSION
 
-    def __init__(self, head: Head | str | Path | None = None) -> None:
+    def __init__(
+        self, head: Head | str | Path | None = None, batch_size: int | None = None
+    ) -> None:
         if head is None:
             head = default_head_path()
         self.head = head if isinstance(head, Head) else Head.load(head)
         self.name = f"learned@{self.VERSION}"
+        self.batch_size = batch_size
         self._rules = RuleJudge(relevance=False)
 
     def labels(self, items: Sequence[JudgeItem]) -> tuple[list[Signals], list[Label]]:
@@ -235,10 +240,13 @@ class LearnedJudge:
         return sigs, self.head.choose(proba, [is_harmful(it) for it in items])
 
     def _proba(self, items: Sequence[JudgeItem]) -> tuple[list[Signals], np.ndarray]:
-        sigs = compute_signals(items, relevance=False)
-        if not items:
-            return sigs, np.zeros((0, len(self.head.labels)))
-        return sigs, self.head.proba(features(items, sigs))
+        from model_forge.judge.embed import batch_size
+
+        with batch_size(self.batch_size):
+            sigs = compute_signals(items, relevance=False)
+            if not items:
+                return sigs, np.zeros((0, len(self.head.labels)))
+            return sigs, self.head.proba(features(items, sigs))
 
     def _settle(self, item: JudgeItem, sig: Signals, label: Label) -> Label:
         """The head's label after the clear cases the rules decide: a degenerate answer is no

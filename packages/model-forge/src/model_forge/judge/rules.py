@@ -806,6 +806,8 @@ class RuleJudge:
     Args:
         relevance: Check with sentence embeddings whether an answer addresses the request
             (off-topic detection). ``False`` skips it (no model is loaded).
+        batch_size: Texts per forward pass of the sentence model [default: the device's,
+            :mod:`model_forge.judge.embed`].
 
     Example:
         >>> j = RuleJudge()
@@ -814,13 +816,17 @@ class RuleJudge:
         'pass'
     """
 
-    def __init__(self, relevance: bool = True) -> None:
+    def __init__(self, relevance: bool = True, batch_size: int | None = None) -> None:
         self.relevance = relevance
+        self.batch_size = batch_size
         self.name = f"rules@{RULES_VERSION}"
 
     def judge(self, items: Sequence[JudgeItem]) -> list[Judgement]:
         """Judge ``items`` in order (see the module docstring for the rules)."""
-        sigs = compute_signals(items, relevance=self.relevance)
+        from model_forge.judge.embed import batch_size
+
+        with batch_size(self.batch_size):
+            sigs = compute_signals(items, relevance=self.relevance)
         return [self.decide(it, sig) for it, sig in zip(items, sigs, strict=True)]
 
     def judge_one(self, item: JudgeItem) -> Judgement:

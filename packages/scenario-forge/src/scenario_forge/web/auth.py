@@ -37,6 +37,7 @@ from forge_export import ForgeError
 
 from scenario_forge.review.decisions import AnswerError, check_reviewer
 from scenario_forge.store import now_iso
+from scenario_forge.store_accounts import WebAccount
 
 if TYPE_CHECKING:
     from scenario_forge.store import ScenarioStore
@@ -166,11 +167,9 @@ def _stored_name(store: ScenarioStore, name: str) -> str | None:
     with contextlib.suppress(AccountError):
         candidates.insert(0, account_name(name))
     for candidate in candidates:
-        row = store.connection.execute(
-            "SELECT name FROM web_users WHERE name = ?", (candidate,)
-        ).fetchone()
-        if row is not None:
-            return str(row[0])
+        account = store.web_account(candidate)
+        if account is not None:
+            return account.name
     return None
 
 
@@ -199,28 +198,21 @@ def add_user(
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"password: at least {MIN_PASSWORD} characters, please")
     hashed = hash_password(password)
-    with store.transaction() as conn:
-        exists = conn.execute("SELECT 1 FROM web_users WHERE name = ?", (name,)).fetchone()
+    with store.transaction():
+        exists = store.web_account(name) is not None
         if exists and not replace:
             raise AccountError(f"account {name!r} exists; use `users passwd {name}` to reset it")
         if exists:
-            conn.execute(
-                "UPDATE web_users SET password_hash = ?, session_key = ? WHERE name = ?",
-                (hashed, _new_key(), name),
-            )
+            store.update_web_account(name, password_hash=hashed, session_key=_new_key())
         else:
             skeleton = _skeleton(name)
-            for (other,) in conn.execute("SELECT name FROM web_users").fetchall():
-                if _skeleton(str(other)) == skeleton:
+            for other in store.web_accounts():
+                if _skeleton(other.name) == skeleton:
                     raise AccountError(
-                        f"account name {name!r} looks like the account {other!r}; choose "
+                        f"account name {name!r} looks like the account {other.name!r}; choose "
                         "another name"
                     )
-            conn.execute(
-                "INSERT INTO web_users (name, password_hash, created_at, session_key, role) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (name, hashed, now_iso(), _new_key(), role),
-            )
+            store.insert_web_account(WebAccount(name, hashed, now_iso(), _new_key(), role))
         store.audit("passwd" if exists else "add", "web_user", name)
     return name
 
@@ -235,17 +227,16 @@ def remove_user(store: ScenarioStore, name: str) -> bool:
     stored = _stored_name(store, name)
     if stored is None:
         return False
-    with store.transaction() as conn:
-        n = conn.execute("DELETE FROM web_users WHERE name = ?", (stored,)).rowcount
-        if n:
+    with store.transaction():
+        gone = store.delete_web_account(stored)
+        if gone:
             store.audit("delete", "web_user", stored)
-    return bool(n)
+    return gone
 
 
 def list_users(store: ScenarioStore) -> list[tuple[str, str]]:
     """``(name, created_at)`` of every account, by name."""
-    rows = store.connection.execute("SELECT name, created_at FROM web_users ORDER BY name")
-    return [(str(r[0]), str(r[1])) for r in rows]
+    return [(a.name, a.created_at) for a in store.web_accounts()]
 
 
 def _check_role(role: str) -> None:
@@ -255,8 +246,8 @@ def _check_role(role: str) -> None:
 
 def user_role(store: ScenarioStore, name: str) -> str | None:
     """The role of the account ``name`` (its stored name), or None when there is none."""
-    row = store.connection.execute("SELECT role FROM web_users WHERE name = ?", (name,)).fetchone()
-    return None if row is None else str(row[0])
+    account = store.web_account(name)
+    return None if account is None else account.role
 
 
 def set_role(store: ScenarioStore, name: str, role: str) -> str:
@@ -269,16 +260,15 @@ def set_role(store: ScenarioStore, name: str, role: str) -> str:
     stored = _stored_name(store, name)
     if stored is None:
         raise AccountError(f"no account {name!r}; create it with `users add`")
-    with store.transaction() as conn:
-        conn.execute("UPDATE web_users SET role = ? WHERE name = ?", (role, stored))
+    with store.transaction():
+        store.update_web_account(stored, role=role)
         store.audit("role", "web_user", stored, {"role": role})
     return stored
 
 
 def list_roles(store: ScenarioStore) -> dict[str, str]:
     """Every account's role, by name."""
-    rows = store.connection.execute("SELECT name, role FROM web_users ORDER BY name")
-    return {str(r[0]): str(r[1]) for r in rows}
+    return {a.name: a.role for a in store.web_accounts()}
 
 
 def check_login(store: ScenarioStore, name: str, password: str) -> str | None:
@@ -287,13 +277,9 @@ def check_login(store: ScenarioStore, name: str, password: str) -> str | None:
     As slow for an unknown name as for a known one (a dummy hash is checked).
     """
     stored = _stored_name(store, name)
-    row = None
-    if stored is not None:
-        row = store.connection.execute(
-            "SELECT password_hash FROM web_users WHERE name = ?", (stored,)
-        ).fetchone()
-    ok = verify_password(password, str(row[0]) if row else _DUMMY)
-    return stored if ok and row is not None else None
+    account = None if stored is None else store.web_account(stored)
+    ok = verify_password(password, account.password_hash if account else _DUMMY)
+    return stored if ok and account is not None else None
 
 
 def session_key(store: ScenarioStore, name: str) -> str | None:
@@ -301,24 +287,20 @@ def session_key(store: ScenarioStore, name: str) -> str | None:
 
     An account whose key is empty (made by an older server) gets one now.
     """
-    row = store.connection.execute(
-        "SELECT session_key FROM web_users WHERE name = ?", (name,)
-    ).fetchone()
-    if row is None:
+    account = store.web_account(name)
+    if account is None:
         return None
-    if not row[0]:
+    if not account.session_key:
         return end_sessions(store, name)
-    return str(row[0])
+    return account.session_key
 
 
 def end_sessions(store: ScenarioStore, name: str) -> str | None:
     """Draw a new session key for ``name``: every session of the account ends. Returns it."""
     key = _new_key()
-    with store.transaction() as conn:
-        n = conn.execute(
-            "UPDATE web_users SET session_key = ? WHERE name = ?", (key, name)
-        ).rowcount
-    return key if n else None
+    with store.transaction():
+        found = store.update_web_account(name, session_key=key)
+    return key if found else None
 
 
 def new_csrf_token() -> str:

@@ -117,10 +117,7 @@ class WebContext:
     def all_targets(self, store: ScenarioStore, *, fresh: bool = False) -> list[str]:
         """The store's targets (cached for :data:`TARGETS_TTL_S` seconds)."""
         if fresh or time.monotonic() - self._targets["at"] > TARGETS_TTL_S:
-            rows = store.connection.execute(
-                "SELECT DISTINCT evaluation_target FROM scenarios ORDER BY 1"
-            ).fetchall()
-            self._targets.update(at=time.monotonic(), targets=[str(r[0]) for r in rows])
+            self._targets.update(at=time.monotonic(), targets=sorted(store.targets()))
         return list(self._targets["targets"])
 
     async def current_user(self, request: Request) -> str | None:

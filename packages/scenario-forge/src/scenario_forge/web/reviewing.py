@@ -170,10 +170,8 @@ class WebReview:
         """Whether she holds the claim, or the scenario is still free for her (lease expired)."""
         if self.queue.expires_at(scenario_id) is not None:
             return True
-        row = self.store.connection.execute(
-            "SELECT taken FROM review_state WHERE scenario_id = ?", (scenario_id,)
-        ).fetchone()
-        return row is not None and int(row[0]) < self.settings.overlap
+        taken = self.store.times_taken(scenario_id)
+        return taken is not None and taken < self.settings.overlap
 
     def answer(self, answer: Answer) -> AppliedAnswer:
         """Save an answer (one transaction) and remember it for undo."""
@@ -217,25 +215,16 @@ class WebReview:
 
     def _applied(self, audit_id: int) -> AppliedAnswer | None:
         """Her answer recorded in audit entry ``audit_id``, if it is hers and still stored."""
-        row = self.store.connection.execute(
-            "SELECT entity_id, details FROM audit_log WHERE id = ? AND action = 'review_answer'",
-            (audit_id,),
-        ).fetchone()
-        if row is None:
+        entry = self.store.review_answer_entry(audit_id)
+        if entry is None:
             return None
-        import json
-
-        d = json.loads(row[1])
+        scenario_id, d = entry
         if d.get("reviewer") != self.reviewer:
             return None
-        alive = self.store.connection.execute(
-            "SELECT 1 FROM reviews WHERE id = ? AND reviewer = ?",
-            (int(d["review_id"]), self.reviewer),
-        ).fetchone()
-        if alive is None:  # already undone
+        if not self.store.has_review(int(d["review_id"]), self.reviewer):  # already undone
             return None
         return AppliedAnswer(
-            scenario_id=str(row[0]),
+            scenario_id=scenario_id,
             reviewer=self.reviewer,
             rating=int(d["rating"]),
             review_id=int(d["review_id"]),
@@ -246,9 +235,7 @@ class WebReview:
 
     def progress(self, scenario: Scenario | None) -> dict[str, Any]:
         """Counts for the page: this session, her totals, and what is left."""
-        mine = self.store.connection.execute(
-            "SELECT COUNT(*) FROM reviews WHERE reviewer = ?", (self.reviewer,)
-        ).fetchone()[0]
+        mine = self.store.count_reviews_by(self.reviewer)
         out: dict[str, Any] = {
             "answered": int(self.session.get("answered", 0)),
             "skipped": int(self.session.get("skipped_count", 0)),
@@ -263,11 +250,5 @@ class WebReview:
             out["target_waiting"] = self.counts.get(
                 (tuple(self.targets), target), lambda: self.queue.waiting(target)
             )
-            out["target_mine"] = int(
-                self.store.connection.execute(
-                    "SELECT COUNT(*) FROM reviews r JOIN scenarios s ON s.id = r.scenario_id "
-                    "WHERE r.reviewer = ? AND s.evaluation_target = ?",
-                    (self.reviewer, target),
-                ).fetchone()[0]
-            )
+            out["target_mine"] = self.store.count_reviews_by(self.reviewer, target)
         return out

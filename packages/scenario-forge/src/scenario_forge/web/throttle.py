@@ -52,12 +52,7 @@ def lock_seconds(failures: int, free: int) -> float:
 
 def locked_for(store: ScenarioStore, keys: Sequence[str], now: float) -> float:
     """Seconds until sign-in is allowed again for all of ``keys`` (0: allowed now)."""
-    marks = ",".join("?" for _ in keys)
-    row = store.connection.execute(
-        f"SELECT MAX(locked_until) FROM web_login_failures WHERE key IN ({marks})", tuple(keys)
-    ).fetchone()
-    until = float(row[0]) if row and row[0] is not None else 0.0
-    return max(0.0, until - now)
+    return max(0.0, store.login_locked_until(keys) - now)
 
 
 def record_failure(
@@ -70,29 +65,12 @@ def record_failure(
     """
     counts: list[int] = []
     wait = 0.0
-    with store.transaction() as conn:
-        conn.execute(
-            "DELETE FROM web_login_failures WHERE last_at < ? AND locked_until < ?",
-            (now - FORGET_AFTER_S, now),
-        )
+    with store.transaction():
+        store.forget_login_failures(idle_before=now - FORGET_AFTER_S, now=now)
         for key, free in limits:
-            row = conn.execute(
-                "SELECT failures FROM web_login_failures WHERE key = ?", (key,)
-            ).fetchone()
-            failures = (int(row[0]) if row else 0) + 1
+            failures = store.login_failures(key) + 1
             lock = lock_seconds(failures, free)
-            if row is None:
-                conn.execute(
-                    "INSERT INTO web_login_failures (key, failures, last_at, locked_until) "
-                    "VALUES (?, ?, ?, ?)",
-                    (key, failures, now, now + lock),
-                )
-            else:
-                conn.execute(
-                    "UPDATE web_login_failures SET failures = ?, last_at = ?, locked_until = ? "
-                    "WHERE key = ?",
-                    (failures, now, now + lock, key),
-                )
+            store.set_login_failures(key, failures, now, now + lock)
             counts.append(failures)
             wait = max(wait, lock)
     return counts[0], wait
@@ -100,5 +78,5 @@ def record_failure(
 
 def clear(store: ScenarioStore, key: str) -> None:
     """Forget the failures of ``key`` (an account that signed in)."""
-    with store.transaction() as conn:
-        conn.execute("DELETE FROM web_login_failures WHERE key = ?", (key,))
+    with store.transaction():
+        store.forget_login_failures(key=key)
