@@ -70,7 +70,7 @@ def test_calibrate_prints_agreement_per_judge(store: Path) -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["n"] == 4 and out["labelled"] == 3
-    lexical, learned = out["judges"]["rules@6"], out["judges"]["learned@5"]
+    lexical, learned = out["judges"]["rules@6"], out["judges"]["learned@6"]
     assert lexical["spec"] == "rules:lexical"
     # without relevance the rule judge fails the harmless deflection (s3) that rita passed
     assert lexical["verdict"]["n"] == 4 and lexical["verdict"]["accuracy"] < 1.0

@@ -62,7 +62,7 @@ def row_features(rows: Sequence[dict[str, Any]]) -> np.ndarray:
 
 
 DEFAULT_C = 2.0
-"""Inverse regularisation strength of the shipped head (``learned@5``), part of
+"""Inverse regularisation strength of the shipped head (``learned@6``), part of
 :data:`DEFAULT_SETTINGS`."""
 
 
@@ -96,7 +96,7 @@ class HeadSettings:
 
 
 DEFAULT_SETTINGS = HeadSettings(c=DEFAULT_C, styled_weight=1.0)
-"""The settings the shipped head (``learned@5``) is fitted with, chosen by grouped
+"""The settings the shipped head (``learned@6``) is fitted with, chosen by grouped
 cross-validation on the train rows (``benchmarks/select_judge_head.py``, 5 folds by prompt,
 three fold assignments, 61 settings; its rule was written before it ran, and amended once):
 C = 2, the styled rows weighing as much as the earlier ones, balanced classes, raw features.
