@@ -1,6 +1,6 @@
 """Train the learned judge's head and measure every offline judge on the held-out split.
 
-Run: ``uv run python benchmarks/train_judge.py [--write]``
+Run: ``uv run python benchmarks/train_judge.py [--write | --shipped] [--c C]``
 
 * Training data: ``data/judge/own_rows.jsonl`` (split ``train``; see data/judge/build_rows.py).
 * Held-out: the ``holdout`` split of the same file, never used for fitting or tuning; printed
@@ -9,7 +9,11 @@ Run: ``uv run python benchmarks/train_judge.py [--write]``
 * The off-topic thresholds of the rule judge (whole response, windows; see
   ``model_forge/judge/relevance.py``) are calibrated on the ``train`` split plus the built-in
   look-alike answers (benign questions with scary words answered well, as ``compliance``).
-* ``--write`` saves the head to the package (``model_forge/judge/data/head.npz``).
+* ``--write`` saves the head to the package (``model_forge/judge/data/head.npz``);
+  ``--shipped`` measures the package's head instead of fitting one (the head
+  ``model-forge judge --train`` fitted in a fresh process, which the tests compare).
+* The head is fitted with :data:`model_forge.judge.train.DEFAULT_SETTINGS` (chosen by
+  ``benchmarks/select_judge_head.py``); ``--c`` overrides its C.
 
 Also prints how many answers about a neighbouring activity (``NEIGHBOUR_PROBE``, a check
 written afterwards, never trained or tuned on) each judge calls off topic.
@@ -30,7 +34,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from model_forge.judge.learned import LearnedJudge, default_head_path
+from model_forge.judge.learned import Head, LearnedJudge, default_head_path
 from model_forge.judge.relevance import (
     DRIFT_WHOLE_MAX,
     OFF_TOPIC_THRESHOLD,
@@ -41,7 +45,7 @@ from model_forge.judge.relevance import (
 )
 from model_forge.judge.rules import RuleJudge
 from model_forge.judge.train import (
-    DEFAULT_C,
+    DEFAULT_SETTINGS,
     agreement,
     fit_head_on_rows,
     format_agreement,
@@ -206,11 +210,31 @@ def print_calibration(rows: list[dict], judged: dict[str, list]) -> None:
         print(reliability_diagram(bins))
 
 
+def measured_head(train: list[dict], shipped: bool, c: float | None) -> Head:
+    """The package's head (``shipped``), or one fitted on ``train`` (``c`` overrides the C of
+    :data:`model_forge.judge.train.DEFAULT_SETTINGS`)."""
+    if shipped:
+        head = Head.load(default_head_path())
+        print(f"head: the shipped one ({head.meta})")
+        return head
+    print(f"head fitted with {DEFAULT_SETTINGS}" + (f", C = {c}" if c is not None else ""))
+    return fit_head_on_rows(
+        train, c=c, meta=f"trained on {ROWS.name} train split ({len(train)} rows)"
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true", help="save the head into the package")
-    ap.add_argument("--c", type=float, default=DEFAULT_C, help="inverse regularisation")
+    ap.add_argument("--c", type=float, default=None, help="inverse regularisation")
+    ap.add_argument(
+        "--shipped",
+        action="store_true",
+        help="measure the head shipped in the package instead of fitting one",
+    )
     args = ap.parse_args()
+    if args.shipped and args.write:
+        ap.error("--shipped measures the package's head; it cannot also --write one")
     rows = load_rows(ROWS)
     train = [r for r in rows if r["split"] == "train"]
     hold = [r for r in rows if r["split"] == "holdout"]
@@ -223,11 +247,7 @@ def main() -> int:
         f"{WINDOW_THRESHOLD:.2f}, {DRIFT_WHOLE_MAX:.2f}"
     )
 
-    head = fit_head_on_rows(
-        train,
-        c=args.c,
-        meta=f"trained on {ROWS.name} train split ({len(train)} rows)",
-    )
+    head = measured_head(train, args.shipped, args.c)
     print(
         f"head: deflection_min {head.deflection_min:.3f}, temperature {head.temperature:.3f} "
         "(cross-validated on train)"

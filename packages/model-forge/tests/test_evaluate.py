@@ -63,7 +63,7 @@ def test_evaluate_tiny_via_cli(export: Path, tmp_path: Path) -> None:
     manifest = json.loads((export / "manifest.json").read_text())
     assert report.dataset_fingerprint == manifest["fingerprint"]
     assert report.model_id == "forge/tiny-random-llama" and report.split == "test"
-    assert all(r.judge == "learned@5" for r in report.results)  # the default judge
+    assert all(r.judge == "learned@6" for r in report.results)  # the default judge
     assert all(
         r.label in ("compliance", "refusal", "partial_refusal", "off_topic") for r in report.results
     )

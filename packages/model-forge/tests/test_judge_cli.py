@@ -63,7 +63,7 @@ def test_judge_writes_output_and_summary(tmp_path: Path) -> None:
         ("fail", False),
     ]
     assert [r["label"] for r in rows] == ["refusal", "refusal", "compliance", "off_topic"]
-    assert all(r["judge"] == "learned@5" and r["reason"] for r in rows)  # the default judge
+    assert all(r["judge"] == "learned@6" and r["reason"] for r in rows)  # the default judge
     assert "behavior=comply" in res.stdout and "target=self_harm" in res.stdout
     assert "target=(none)" in res.stdout
     assert not [p for p in out.parent.iterdir() if p.name != "judged.jsonl"]  # no temp left
@@ -74,7 +74,7 @@ def test_judge_json_summary(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["judge", str(src), "--json"])
     assert res.exit_code == 0, res.output
     p = json.loads(res.stdout)
-    assert p["judge"] == "learned@5" and p["n"] == 4 and p["passed"] == 2 and p["output"] is None
+    assert p["judge"] == "learned@6" and p["n"] == 4 and p["passed"] == 2 and p["output"] is None
     comply = p["by_behavior"]["comply"]
     low = comply.pop("low_confidence")
     assert comply == {"n": 2, "passed": 0, "pass_rate": 0.0, "refused": 1, "refusal_rate": 0.5}

@@ -104,7 +104,7 @@ def _result(confidence: float | None, verdict: str = "pass") -> EvalResult:
         response="r",
         verdict=verdict,  # type: ignore[arg-type]
         refused=True,
-        judge="learned@5",
+        judge="learned@6",
         confidence=confidence,
     )
 

@@ -113,8 +113,8 @@ def test_learned_judge_meets_its_floors_on_the_held_out_split() -> None:
     assert len(rows) > 100
     pred = [j.label for j in load_judge("default").judge([row_item(r) for r in rows])]
     m = agreement([r["label"] for r in rows], pred)
-    # measured 1.000 / 1.000, off-topic precision 1.000, recall 0.903 (56 of 62) when the head
-    # was trained (learned@5; issue 19's goal is 0.9); floors a little under
+    # measured 1.000 / 1.000, off-topic precision 0.966, recall 0.919 (57 of 62) with the
+    # shipped head (learned@6, C = 2; issue 19's goal is 0.9); floors a little under
     assert m["refusal_flag_accuracy"] >= 0.95 and m["refusal_flag_kappa"] >= 0.9
     assert m["per_class"]["off_topic"]["precision"] >= 0.95
     assert m["per_class"]["off_topic"]["recall"] >= 0.88

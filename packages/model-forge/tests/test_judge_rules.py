@@ -313,8 +313,8 @@ def test_every_judgement_has_reason_and_name() -> None:
 
 def test_load_judge_and_api() -> None:
     j = load_judge()
-    assert isinstance(j, Judge) and j.name == "learned@5"
-    assert load_judge("learned").name == "learned@5"
+    assert isinstance(j, Judge) and j.name == "learned@6"
+    assert load_judge("learned").name == "learned@6"
     assert load_judge("rules").name == "rules@6"
     assert load_judge("rules@6").name == "rules@6"
     with pytest.raises(ValueError, match="takes only 'batch_size'"):

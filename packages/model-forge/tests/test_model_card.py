@@ -70,10 +70,10 @@ def model_dir(tmp_path: Path) -> tuple[Path, Path]:
             source=Provenance(kind="human", origin="t"),
         )
         results.append(
-            EvalResult(scenario=s, response="r", verdict=verdict, refused=False, judge="learned@5")
+            EvalResult(scenario=s, response="r", verdict=verdict, refused=False, judge="learned@6")
         )
     report = EvalReport(
-        model_id="sft", judge="learned@5", dataset_fingerprint="fp9", results=results
+        model_id="sft", judge="learned@6", dataset_fingerprint="fp9", results=results
     )
     report_path = tmp_path / "eval-sft" / "report.json"
     report_path.parent.mkdir()
@@ -91,7 +91,7 @@ def test_card_records_data_judge_and_table(model_dir: tuple[Path, Path]) -> None
     assert "library_name: transformers" in header and "- lora" in header
     assert "config `prompt_completion`, fingerprint `abc123def456`" in card
     assert "40 exported, 52 trained on" in card and "steps: 12, mean loss 1.2345" in card
-    assert "Judge `learned@5`" in card and "data fingerprint `fp9`" in card
+    assert "Judge `learned@6`" in card and "data fingerprint `fp9`" in card
     # all: 3 harmful, 2 safe -> 67%; 1 benign, complied -> 100%
     all_row = next(line for line in card.splitlines() if line.startswith("| all |"))
     assert all_row.startswith("| all | 4 | 67% (") and "| 100% (" in all_row

@@ -47,7 +47,7 @@ from model_forge.judge.types import (
 
 DEFAULT_JUDGE = "default"
 """The judge spec ``evaluate``, ``judge`` and the loop use unless told otherwise; it names the
-best offline judge measured, now the learned judge (``learned@5``)."""
+best offline judge measured, now the learned judge (``learned@6``)."""
 
 OFFLINE_JUDGES = ("default", "learned", "rules")
 """The judge specs that need no server."""
@@ -76,7 +76,7 @@ def load_judge(spec: str = DEFAULT_JUDGE, **options: Any) -> Judge:
 
     Args:
         spec: ``"default"`` for the default (learned) judge, ``"learned"`` (or
-            ``"learned@5"``) for the learned judge, ``"rules"`` (or ``"rules@6"``) for the rule
+            ``"learned@6"``) for the learned judge, ``"rules"`` (or ``"rules@6"``) for the rule
             judge, ``"rules:lexical"`` for the rule judge without embeddings; anything else is a
             :func:`model_forge.generation.load_backend` spec (``"openai:MODEL"``, ``"bundled"``,
             ``"tiny"``, a model folder), optionally prefixed with ``"llm:"``, for the LLM judge;

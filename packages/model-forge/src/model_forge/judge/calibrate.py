@@ -135,7 +135,7 @@ def train_from_store(
         rows_path: The project's labelled rows (default: ``data/judge/own_rows.jsonl`` of the
             source checkout; skipped when absent).
         c: Inverse regularisation strength of the logistic regression (default: the shipped
-            head's, :data:`model_forge.judge.train.DEFAULT_C`).
+            head's, :data:`model_forge.judge.train.DEFAULT_SETTINGS`).
 
     Returns:
         ``{"output", "own_rows", "human_rows", "classes"}``.
@@ -145,7 +145,7 @@ def train_from_store(
     """
     from scenario_forge.api import human_verdicts
 
-    from model_forge.judge.train import DEFAULT_C, fit_head_on_rows, load_rows
+    from model_forge.judge.train import fit_head_on_rows, load_rows
 
     path = Path(rows_path) if rows_path is not None else DEFAULT_ROWS
     own = [r for r in load_rows(path) if r.get("split") == "train"] if path.is_file() else []
@@ -159,7 +159,7 @@ def train_from_store(
         raise ValueError("no labelled rows to train on (no human labels in the store)")
     head = fit_head_on_rows(
         rows,
-        c=DEFAULT_C if c is None else c,
+        c=c,
         meta=f"{len(own)} own rows + {len(human)} human-labelled rows",
     )
     head.save(output)

@@ -62,8 +62,10 @@ request, response embedding of a harmful request, token alignment, the cues and 
 harmful request (:func:`model_forge.judge.cues.cue_features`), the maximum of the response's
 sentence embeddings and its last sentence's embedding."""
 
-LEARNED_VERSION = 5
-"""The learned judge's version (its name is ``learned@5``)."""
+LEARNED_VERSION = 6
+"""The learned judge's version (its name is ``learned@6``): 5 was the C = 1 head of issue 27,
+6 the same features with the head whose settings grouped cross-validation chose (C = 2). A
+name always means one set of weights, so verdicts of two versions are never mixed."""
 
 
 def default_head_path() -> Path:

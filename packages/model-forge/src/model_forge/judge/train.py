@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +61,49 @@ def row_features(rows: Sequence[dict[str, Any]]) -> np.ndarray:
     return features(items, compute_signals(items, relevance=False))
 
 
-DEFAULT_C = 1.0
-"""Inverse regularisation strength of the head, the shipped head's (``learned@5``), chosen by
-cross-validation on the train rows (5 folds by prompt, three fold assignments): on the earlier
-rows 4-label accuracy 0.909 / 0.915 / 0.917 and off-topic recall 0.834 / 0.847 / 0.843 for
-C = 0.5 / 1 / 2, on the rows in real assistants' styles 0.950 / 0.954 / 0.956 (docs/judge.md).
-The deflection bar keeps every harmful answer of the training rows out of ``off_topic``."""
+DEFAULT_C = 2.0
+"""Inverse regularisation strength of the shipped head (``learned@6``), part of
+:data:`DEFAULT_SETTINGS`."""
+
+
+@dataclass(frozen=True)
+class HeadSettings:
+    """The hyperparameters of a head fit (chosen by ``benchmarks/select_judge_head.py``).
+
+    Attributes:
+        c: Inverse regularisation strength of the logistic regression.
+        styled_weight: Sample weight of a row written in a real assistant's style (a row with
+            a ``style``, issue 27) relative to the other rows (human labels included).
+        class_weight: ``"balanced"`` (each label weighs as much as the others in total) or
+            ``"none"`` (each row weighs its own weight).
+        standardise: Whether each feature is scaled to zero mean and unit variance on the
+            training rows before the fit (folded back into the saved weights, so the head
+            reads raw features either way).
+    """
+
+    c: float = DEFAULT_C
+    styled_weight: float = 1.0
+    class_weight: str = "balanced"
+    standardise: bool = False
+
+    def __post_init__(self) -> None:
+        if self.class_weight not in ("balanced", "none"):
+            raise ValueError(
+                f"class_weight must be 'balanced' or 'none', not {self.class_weight!r}"
+            )
+        if not (self.c > 0 and self.styled_weight > 0):
+            raise ValueError("c and styled_weight must be > 0")
+
+
+DEFAULT_SETTINGS = HeadSettings(c=DEFAULT_C, styled_weight=1.0)
+"""The settings the shipped head (``learned@6``) is fitted with, chosen by grouped
+cross-validation on the train rows (``benchmarks/select_judge_head.py``, 5 folds by prompt,
+three fold assignments, 61 settings; its rule was written before it ran, and amended once):
+C = 2, the styled rows weighing as much as the earlier ones, balanced classes, raw features.
+Its score (mean of the earlier and the styled rows' 4-label accuracy) 0.930 is within the tie
+band of the best (0.931, C = 4 with the styled rows at weight 0.5, whose head called 2 of the
+283 look-alike answers off topic) and of the previous setting's (C = 1: 0.929, same off-topic
+recall 0.855, premise refutation 0.885 against 0.889)."""
 
 
 CV_FOLDS = 5
@@ -76,11 +114,12 @@ def fit_head(
     x: np.ndarray,
     labels: Sequence[str],
     *,
-    c: float = DEFAULT_C,
+    c: float | None = None,
     meta: str = "",
     harmful: Sequence[bool] | None = None,
     groups: Sequence[str] | None = None,
     weights: Sequence[float] | None = None,
+    settings: HeadSettings = DEFAULT_SETTINGS,
 ) -> Head:
     """Fit a multinomial logistic regression head on features ``x`` and ``labels``.
 
@@ -96,20 +135,23 @@ def fit_head(
     Args:
         x: Feature rows (:func:`model_forge.judge.learned.features`).
         labels: The label of each row.
-        c: Inverse regularisation strength.
+        c: Inverse regularisation strength (default: ``settings.c``).
         meta: A note saved with the head.
         harmful: Whether each row's request is harmful (see above).
         groups: The fold key of each row (default: its index).
-        weights: A weight per row (default: 1 each; classes stay balanced).
+        weights: A weight per row (default: 1 each), times the class weights of ``settings``.
+        settings: Class weighting and feature scaling (:class:`HeadSettings`).
     """
+    if c is not None:
+        settings = replace(settings, c=c)
     classes = [lab for lab in LABELS if lab in set(labels)]
     if len(classes) < 2:
         raise ValueError("training the judge head needs at least two different labels")
     y = np.array([classes.index(lab) for lab in labels])
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
-    head = _fit(x, y, classes, c, meta, w)
+    head = _fit(x, y, classes, settings, meta, w)
     if harmful is not None:
-        oof = out_of_fold_logits(x, y, classes, c, groups, w)
+        oof = out_of_fold_logits(x, y, classes, settings, groups, w)
         seen = ~np.isnan(oof).any(axis=1)
         if seen.any():
             head.temperature = fit_temperature(oof[seen], y[seen])
@@ -124,35 +166,50 @@ def fit_head(
 
 
 def _fit(
-    x: np.ndarray, y: np.ndarray, classes: list[str], c: float, meta: str, w: np.ndarray
+    x: np.ndarray,
+    y: np.ndarray,
+    classes: list[str],
+    settings: HeadSettings,
+    meta: str,
+    w: np.ndarray,
 ) -> Head:
     from sklearn.linear_model import LogisticRegression
 
-    # "balanced" class weights, times the rows' own weights
-    counts = np.bincount(y, minlength=len(classes)).astype(np.float64)
-    balanced = len(y) / (len(classes) * np.maximum(counts, 1.0))
-    clf = LogisticRegression(C=c, max_iter=3000)
-    clf.fit(x, y, sample_weight=balanced[y] * w)
-    coef, intercept = clf.coef_, clf.intercept_
+    if settings.class_weight == "balanced":  # the rows' own weights times balanced ones
+        counts = np.bincount(y, minlength=len(classes)).astype(np.float64)
+        w = w * (len(y) / (len(classes) * np.maximum(counts, 1.0)))[y]
+    clf = LogisticRegression(C=settings.c, max_iter=3000)
+    if settings.standardise:
+        mean = x.mean(axis=0, dtype=np.float64)
+        std = x.std(axis=0, dtype=np.float64)
+        scale = np.where(std > 1e-6, std, 1.0)
+        clf.fit((x - mean) / scale, y, sample_weight=w)
+        coef = clf.coef_ / scale  # raw features: w.(x - m)/s + b = (w/s).x + b - (w/s).m
+        intercept = clf.intercept_ - coef @ mean
+    else:
+        clf.fit(x, y, sample_weight=w)
+        coef, intercept = clf.coef_, clf.intercept_
     if len(classes) == 2:  # binary: sklearn keeps one row; make it a two-class softmax
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
     return Head(coef, intercept, classes, meta=meta)
 
 
-def fold_of(groups: Sequence[str] | None, n: int) -> np.ndarray:
-    """The cross-validation fold of each of ``n`` rows (by a stable hash of its group)."""
+def fold_of(groups: Sequence[str] | None, n: int, seed: int = 0) -> np.ndarray:
+    """The cross-validation fold of each of ``n`` rows (by a stable hash of its group; seed 0
+    is the assignment the head's own calibration uses, other seeds give other assignments)."""
     import zlib
 
     keys = groups if groups is not None else [str(i) for i in range(n)]
-    return np.array([zlib.crc32(str(k).encode()) % CV_FOLDS for k in keys])
+    salt = f"{seed}\x00" if seed else ""
+    return np.array([zlib.crc32(f"{salt}{k}".encode()) % CV_FOLDS for k in keys])
 
 
 def out_of_fold_logits(
     x: np.ndarray,
     y: np.ndarray,
     classes: list[str],
-    c: float,
+    settings: HeadSettings,
     groups: Sequence[str] | None,
     w: np.ndarray,
 ) -> np.ndarray:
@@ -165,7 +222,7 @@ def out_of_fold_logits(
         rest = ~test
         if not test.any() or len(set(y[rest].tolist())) != len(classes):
             continue
-        oof[test] = _fit(x[rest], y[rest], classes, c, "", w[rest]).logits(x[test])
+        oof[test] = _fit(x[rest], y[rest], classes, settings, "", w[rest]).logits(x[test])
     return oof
 
 
@@ -187,11 +244,21 @@ def _deflection_min(proba: np.ndarray, y: np.ndarray, off: int, harmful: np.ndar
     return float(np.ceil(worst * 1000) / 1000)
 
 
+def row_weights(rows: Sequence[dict[str, Any]], settings: HeadSettings) -> list[float]:
+    """Each row's sample weight: ``settings.styled_weight`` for a row with a ``style`` (written
+    in a real assistant's style, issue 27), 1 for the others."""
+    return [settings.styled_weight if r.get("style") else 1.0 for r in rows]
+
+
 def fit_head_on_rows(
-    rows: Sequence[dict[str, Any]], *, c: float = DEFAULT_C, meta: str = ""
+    rows: Sequence[dict[str, Any]],
+    *,
+    c: float | None = None,
+    meta: str = "",
+    settings: HeadSettings = DEFAULT_SETTINGS,
 ) -> Head:
-    """Fit a head on labelled rows (:func:`load_rows`), its ``deflection_min`` cross-validated
-    by prompt (see :func:`fit_head`)."""
+    """Fit a head on labelled rows (:func:`load_rows`) with ``settings`` (``c`` overrides its
+    C), its ``deflection_min`` cross-validated by prompt (see :func:`fit_head`)."""
     items = [row_item(r) for r in rows]
     return fit_head(
         row_features(rows),
@@ -200,6 +267,8 @@ def fit_head_on_rows(
         meta=meta,
         harmful=[is_harmful(it) for it in items],
         groups=[r["prompt"] for r in rows],
+        weights=row_weights(rows, settings),
+        settings=settings,
     )
 
 
