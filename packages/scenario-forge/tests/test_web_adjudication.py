@@ -134,6 +134,8 @@ def test_only_a_lead_settles_and_the_settled_rating_is_what_export_uses(
     ds = datasets.load_dataset(str(out), "sft")
     rows = {r["scenario_id"]: r for split in ds for r in ds[split]}
     assert rows[ids[4]]["rating"] == 3.0 and rows[ids[4]]["reviewers"] == 2
+    assert rows[ids[4]]["settled_by"] == "lee"  # who settled it travels with the rating
+    assert [rows[s]["settled_by"] for s in (ids[0], ids[2], ids[5])] == [None, None, None]
     assert set(rows) == {ids[0], ids[2], ids[4], ids[5]}
 
 
