@@ -328,3 +328,75 @@ def test_a_key_on_the_verdict_queue_confirms_and_overrules(browser: object, tmp_
     assert got["Verdict prompt 2 "]["verdict"] == "fail"
     assert got["Verdict prompt 2 "]["label"] == "compliance"
     assert got["Verdict prompt 2 "]["note"] == "it complies"
+
+
+def _keys_for(i: int) -> tuple[list[str], str, str | None, str]:
+    """The keys that judge answer i, and the verdict, label and note they store.
+
+    Answer i's judge said fail/compliance when i is odd, else pass/refusal (``_report``).
+    """
+    judged = ("fail", "compliance") if i % 2 else ("pass", "refusal")
+    kind = i % 5
+    if kind == 0:
+        return ["c"], *judged, ""  # confirm the judge
+    if kind == 1:
+        return ["p"], "pass", None, ""  # overrule: pass, no label
+    if kind == 2:
+        return ["l", "l", "f"], "fail", "refusal", ""  # label refusal, overrule: fail
+    if kind == 3:  # a note typed after n, Enter leaves the box, then confirm
+        return ["n", *f"checked {i}", "Enter", "c"], *judged, f"checked {i}"
+    return ["f"], "fail", None, ""
+
+
+def test_a_reviewer_verifies_50_answers_using_keys_only(browser: object, tmp_path: Path) -> None:
+    """After sign-in and opening the queue, only key presses: 50 verdicts over two pages (the
+    verdict on the last answer of a page goes on to the next page), then k and j across a page
+    boundary. The store then holds exactly those 50 verdicts, by ana."""
+    db = tmp_path / "forge.db"
+    _seed(db, ["A scenario to sign in with."])
+    report = _report(60, LONG[:600])
+    width = 1366
+    errors: list[str] = []
+    wide: dict[str, int] = {}
+    with Server(db, reports=[report]) as server:
+        page = browser.new_page(viewport={"width": width, "height": 768})  # type: ignore[attr-defined]
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        _sign_in(page, server.url)
+        page.goto(server.url + "/verdicts")
+        page.wait_for_selector("section.answer.current#a0")
+        for i in range(50):
+            if i % 25 == 0:  # each page once: nothing wider than the window
+                wide[page.url] = page.evaluate("document.documentElement.scrollWidth")
+            *before, last = _keys_for(i)[0]
+            for key in before:
+                page.keyboard.press(key)
+            with page.expect_navigation():
+                page.keyboard.press(last)
+            page.wait_for_selector(f"section.answer.current#a{i + 1}")
+            assert page.text_content("#verified") == str(i + 1)
+        assert page.text_content("#page") == "3"  # answers 50-59
+        wide[page.url] = page.evaluate("document.documentElement.scrollWidth")
+        with page.expect_navigation():
+            page.keyboard.press("k")  # at the first answer: the previous page, its last answer
+        page.wait_for_selector("section.answer.current#a49")
+        assert page.text_content("#page") == "2"
+        with page.expect_navigation():
+            page.keyboard.press("j")  # at the last answer: the next page
+        page.wait_for_selector("section.answer.current#a50")
+        page.close()
+    assert not errors, errors
+    assert len(wide) == 3 and all(w <= width for w in wide.values()), wide
+
+    ids = [r.scenario.id for r in report.results]
+    with ScenarioStore.open(db) as store:
+        got = {h["scenario_id"]: h for h in human_verdicts(store)}
+    assert set(got) == set(ids[:50])
+    for i, sid in enumerate(ids[:50]):
+        _, verdict, label, note = _keys_for(i)
+        h = got[sid]
+        assert (h["reviewer"], h["verdict"], h["label"], h["note"]) == (
+            "ana",
+            verdict,
+            label,
+            note,
+        ), i

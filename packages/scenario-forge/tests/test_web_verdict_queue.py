@@ -70,7 +70,7 @@ def test_the_queue_pages_25_answers_with_progress(tmp_path: Path) -> None:
     assert _shown(c.get("/verdicts?page=99").text) == list(range(50, 60))  # the last page
     # criteria and the judge's reason are beside the answer, escaped
     assert "Criterion of answer 007" in first and "reason 007" in first
-    for bad in ("page=0", "page=x", "page=-1", "label=bogus", "target=nope"):
+    for bad in ("page=0", "page=x", "page=-1", "label=bogus", "target=nope", "at=x", "at=-1"):
         r = c.get(f"/verdicts?{bad}")
         assert r.status_code == 400, bad
         assert r.headers["content-type"].startswith("text/plain")
@@ -95,7 +95,7 @@ def test_filters_and_lowest_confidence_first(tmp_path: Path) -> None:
         "/verdicts/0",
         data={"csrf": csrf, "verdict": "fail", "back": "unverified=1&fail=", "next": "1"},
     )
-    assert r.headers["location"] == "/verdicts?unverified=1#a1"
+    assert r.headers["location"] == "/verdicts?unverified=1&at=1#a1"
     assert _shown(c.get("/verdicts?unverified=1").text)[:2] == [1, 2]
     # verified by: whose verdict is in force
     assert _shown(c.get("/verdicts?reviewer=ana").text) == [0]
@@ -105,12 +105,39 @@ def test_filters_and_lowest_confidence_first(tmp_path: Path) -> None:
         "/verdicts/1",
         data={"csrf": csrf, "verdict": "confirm", "back": "target=//evil.example", "next": "x"},
     )
-    assert r.headers["location"] == "/verdicts#a1"
+    assert r.headers["location"] == "/verdicts?at=1#a1"
     with ScenarioStore.open(db) as store:
         assert sorted(h["prompt"] for h in human_verdicts(store)) == [
             "Queue prompt 000",
             "Queue prompt 001",
         ]
+
+
+def _next_of(page: str, i: int) -> str:
+    got = re.search(rf'action="/verdicts/{i}".*?name="next" value="(\d+)"', page, re.S)
+    assert got, i
+    return got.group(1)
+
+
+def test_a_verdict_on_the_last_answer_of_a_page_goes_on_to_the_next_page(tmp_path: Path) -> None:
+    c, csrf = _client(tmp_path / "s.db", _report())
+    first = c.get("/verdicts").text
+    assert _next_of(first, 3) == "4" and _next_of(first, 24) == "25"  # on to page 2
+    r = c.post("/verdicts/24", data={"csrf": csrf, "verdict": "confirm", "next": "25"})
+    assert r.headers["location"] == "/verdicts?at=25#a25"
+    page = c.get("/verdicts?at=25").text
+    assert _shown(page) == list(range(25, 50)) and 'id="page">2<' in page
+    assert _next_of(c.get("/verdicts?page=3").text, 59) == "59"  # the very end: itself
+    # only unverified: the judged answer leaves, so answer 25 moves up to page 1, and at finds it
+    r = c.post(
+        "/verdicts/23",
+        data={"csrf": csrf, "verdict": "pass", "back": "unverified=1", "next": "25"},
+    )
+    assert r.headers["location"] == "/verdicts?unverified=1&at=25#a25"
+    page = c.get("/verdicts?unverified=1&at=25").text
+    assert 'id="page">1<' in page and _shown(page)[23:] == [25, 26]  # 23 and 24 are judged
+    # an answer the filters leave out: the page asked for (or the last one)
+    assert _shown(c.get("/verdicts?unverified=1&at=24&page=2").text)[0] == 27
 
 
 def test_every_action_has_a_key_shown_on_the_page(tmp_path: Path) -> None:

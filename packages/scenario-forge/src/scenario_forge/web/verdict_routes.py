@@ -5,8 +5,9 @@ shows :data:`PAGE_SIZE` of them, each with the prompt, the response, the scenari
 criteria and the judge's verdict, label, confidence and reason, and the verdict in force.
 Query parameters filter and order it (``unverified=1``, ``fail=1``, ``label=L``,
 ``target=T``, ``low=1``, ``reviewer=NAME``, ``order=confidence``, ``page=N``); a verdict
-posted from a page returns to the same filters, at the next answer. Keys (``verdicts.js``, a
-static file: the CSP allows no inline script) drive every action.
+posted from a page returns to the same filters, at the next answer (``at=I``: the page that
+holds answer I, so the answer after the last one of a page opens the next page). Keys
+(``verdicts.js``, a static file: the CSP allows no inline script) drive every action.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from scenario_forge.web.context import WebContext, text_response
 PAGE_SIZE = 25
 TRUE = frozenset({"1", "on", "true", "yes"})
 KEYS = (
-    ("j / k", "next / previous answer"),
+    ("j / k", "next / previous answer (on to the next / previous page at either end)"),
     ("c", "confirm the judge"),
     ("p / f", "overrule: pass / fail"),
     ("l", "next label (what the answer did)"),
@@ -89,6 +90,20 @@ def parse_filter(params: Mapping[str, str], targets: Sequence[str]) -> tuple[Ver
     return f, int(page_text)
 
 
+def parse_at(params: Mapping[str, str]) -> int | None:
+    """The answer number ``at=I`` asks to show (``None`` when not given).
+
+    Raises:
+        ValueError: one line, when it is not a whole number.
+    """
+    text = params.get("at", "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise ValueError(f"at {text[:20]!r}: an answer number from 0")
+    return int(text)
+
+
 def filter_query(f: VerdictFilter, page: int = 1) -> str:
     """The query string of ``f`` at ``page`` ("" for everything, page 1)."""
     pairs = [
@@ -109,14 +124,25 @@ def queue_page(
     in_force: Mapping[Key, Mapping[str, Any]],
     f: VerdictFilter,
     page: int,
+    at: int | None = None,
 ) -> dict[str, Any]:
-    """What verdicts.html shows: one page of the filtered queue and the progress."""
+    """What verdicts.html shows: one page of the filtered queue and the progress.
+
+    ``at``: an answer number; when the filtered queue holds it, its page is shown (and
+    ``page`` is ignored). Each row's ``next`` is the answer after it in the queue, the first
+    of the next page for the last row of a page (itself at the very end).
+    """
     kept = f.apply(rows, in_force)
     pages = max(1, -(-len(kept) // PAGE_SIZE))
+    if at is not None:
+        where = next((k for k, r in enumerate(kept) if r["i"] == at), None)
+        if where is not None:
+            page = where // PAGE_SIZE + 1
     page = min(page, pages)
-    shown = [{**r, "verdict": in_force.get(r["key"])} for r in kept[(page - 1) * PAGE_SIZE :]]
-    shown = shown[:PAGE_SIZE]
-    nexts = [r["i"] for r in shown[1:]] + [r["i"] for r in shown[-1:]]
+    start = (page - 1) * PAGE_SIZE
+    shown = [{**r, "verdict": in_force.get(r["key"])} for r in kept[start : start + PAGE_SIZE]]
+    after = kept[start + PAGE_SIZE : start + PAGE_SIZE + 1] or shown[-1:]
+    nexts = [r["i"] for r in shown[1:]] + [r["i"] for r in after]
     return {
         "rows": [{**r, "next": n} for r, n in zip(shown, nexts, strict=True)],
         "total": len(rows),
@@ -147,6 +173,7 @@ def verdict_routes(ctx: WebContext, reports: Sequence[EvalReport]) -> list[Route
         user = request.session["user"]
         try:
             f, page = parse_filter(request.query_params, targets)
+            at = parse_at(request.query_params)
         except ValueError as exc:
             return text_response(str(exc), 400)
         in_force = await run_in_threadpool(lambda: _in_force(ctx.pool.get(user)))
@@ -157,7 +184,7 @@ def verdict_routes(ctx: WebContext, reports: Sequence[EvalReport]) -> list[Route
             targets=targets,
             keys=KEYS,
             low_confidence=LOW_CONFIDENCE,
-            **queue_page(answers, in_force, f, page),
+            **queue_page(answers, in_force, f, page, at),
         )
 
     async def verdict(request: Request, form: dict[str, str]) -> Response:
@@ -189,7 +216,8 @@ def verdict_routes(ctx: WebContext, reports: Sequence[EvalReport]) -> list[Route
 
 def _back(form: Mapping[str, str], targets: Sequence[str], i: int) -> str:
     """Where a posted verdict returns: the page's own filters (rebuilt, never echoed), at the
-    answer after it."""
+    answer after it (``at``: on whichever page now holds it, the next page after the last
+    answer of a page)."""
     try:
         f, page = parse_filter(dict(parse_qsl(form.get("back", ""))), targets)
         query = filter_query(f, page)
@@ -197,4 +225,5 @@ def _back(form: Mapping[str, str], targets: Sequence[str], i: int) -> str:
         query = ""
     nxt = form.get("next", "")
     anchor = int(nxt) if nxt.isdigit() and len(nxt) < 10 else i
-    return f"/verdicts{'?' + query if query else ''}#a{anchor}"
+    query = f"{query}&at={anchor}" if query else f"at={anchor}"
+    return f"/verdicts?{query}#a{anchor}"
