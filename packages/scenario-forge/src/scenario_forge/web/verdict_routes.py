@@ -12,7 +12,9 @@ holds answer I, so the answer after the last one of a page opens the next page).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -25,7 +27,6 @@ from starlette.routing import Route
 from scenario_forge.eval_verdicts import (
     LABELS,
     EvalVerdictError,
-    human_verdicts,
     record_eval_verdict,
     response_sha,
     review_rows,
@@ -119,18 +120,96 @@ def filter_query(f: VerdictFilter, page: int = 1) -> str:
     return urlencode([(k, v) for k, v in pairs if v])
 
 
+@dataclass(frozen=True)
+class InForce:
+    """The human verdicts in force at one version of ``eval_verdicts``.
+
+    Attributes:
+        version: (count, highest id, sum of ids) of the table when read.
+        by_key: The latest verdict per (scenario, response sha): ``reviewer``, ``verdict``,
+            ``label``, ``note``, ``created_at`` (and ``id``, ``scenario_id``,
+            ``response_sha``).
+        verified: How many of the queue's answers have one.
+        reviewers: Who gave the verdicts in force, sorted.
+    """
+
+    version: tuple[int, int, int]
+    by_key: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    verified: int = 0
+    reviewers: tuple[str, ...] = ()
+
+
+class InForceCache:
+    """The verdicts in force, kept between requests (one per app, shared by its threads).
+
+    Each request reads the table's version (:meth:`ScenarioStore.eval_verdicts_version`, one
+    aggregate row). Unchanged: the kept verdicts serve. Grown by rows above the highest id kept
+    (the common case: verdicts added, here or by another process on the store): only those
+    rows are read and merged. Anything else (a verdict withdrawn, or a row committed late
+    with a lower id): every verdict is read again. So a page never reads all verdicts, with
+    their texts, per request, and never shows one that is out of date.
+    """
+
+    def __init__(self, answer_keys: Collection[Key]) -> None:
+        self._answer_keys = frozenset(answer_keys)
+        self._lock = threading.Lock()
+        self._current = InForce(version=(-1, -1, -1))
+
+    def get(self, store: ScenarioStore) -> InForce:
+        """The verdicts in force now, read from ``store`` only as far as they changed."""
+        version = store.eval_verdicts_version()
+        with self._lock:
+            kept = self._current
+            if version == kept.version:
+                return kept
+            new = store.eval_verdicts_after(kept.version[1]) if kept.version[0] >= 0 else []
+            grown = (
+                kept.version[0] + len(new),
+                max([kept.version[1], *(int(r["id"]) for r in new)]),
+                kept.version[2] + sum(int(r["id"]) for r in new),
+            )
+            if kept.version[0] >= 0 and grown == version:
+                self._current = self._build(version, kept.by_key, new)
+            else:
+                rows = store.eval_verdicts_after(0)
+                ids = [int(r["id"]) for r in rows]
+                read = (len(ids), max(ids, default=0), sum(ids))
+                self._current = self._build(read, {}, rows)
+            return self._current
+
+    def _build(
+        self,
+        version: tuple[int, int, int],
+        before: Mapping[Key, dict[str, Any]],
+        rows: Sequence[dict[str, Any]],
+    ) -> InForce:
+        by_key = dict(before)  # a new dict: a request still reading the old one is unaffected
+        for r in rows:  # oldest first: the latest per answer wins
+            by_key[(str(r["scenario_id"]), str(r["response_sha"]))] = r
+        return InForce(
+            version=version,
+            by_key=by_key,
+            verified=len(self._answer_keys & by_key.keys()),
+            reviewers=tuple(sorted({str(v["reviewer"]) for v in by_key.values()})),
+        )
+
+
 def queue_page(
     rows: Sequence[dict[str, Any]],
     in_force: Mapping[Key, Mapping[str, Any]],
     f: VerdictFilter,
     page: int,
     at: int | None = None,
+    *,
+    verified: int | None = None,
+    reviewers: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """What verdicts.html shows: one page of the filtered queue and the progress.
 
     ``at``: an answer number; when the filtered queue holds it, its page is shown (and
     ``page`` is ignored). Each row's ``next`` is the answer after it in the queue, the first
-    of the next page for the last row of a page (itself at the very end).
+    of the next page for the last row of a page (itself at the very end). ``verified`` and
+    ``reviewers``: :class:`InForce`'s, when the caller has them (else counted here).
     """
     kept = f.apply(rows, in_force)
     pages = max(1, -(-len(kept) // PAGE_SIZE))
@@ -146,7 +225,9 @@ def queue_page(
     return {
         "rows": [{**r, "next": n} for r, n in zip(shown, nexts, strict=True)],
         "total": len(rows),
-        "verified": sum(1 for r in rows if r["key"] in in_force),
+        "verified": (
+            sum(1 for r in rows if r["key"] in in_force) if verified is None else verified
+        ),
         "matching": len(kept),
         "page": page,
         "pages": pages,
@@ -155,18 +236,19 @@ def queue_page(
         "next_url": f"/verdicts?{filter_query(f, page + 1)}" if page < pages else "",
         "back": filter_query(f, page),
         "f": f,
-        "reviewers": sorted({str(v["reviewer"]) for v in in_force.values()}),
+        "reviewers": (
+            sorted({str(v["reviewer"]) for v in in_force.values()})
+            if reviewers is None
+            else list(reviewers)
+        ),
     }
-
-
-def _in_force(store: ScenarioStore) -> dict[Key, dict[str, Any]]:
-    return {(h["scenario_id"], h["response_sha"]): h for h in human_verdicts(store)}
 
 
 def verdict_routes(ctx: WebContext, reports: Sequence[EvalReport]) -> list[Route]:
     """``/verdicts`` (the queue) and ``/verdicts/{i}`` (one verdict)."""
     answers = queue_rows(reports)
     targets = sorted({str(r["evaluation_target"]) for r in answers})
+    cache = InForceCache([r["key"] for r in answers])
 
     @ctx.signed_in
     async def verdicts_page(request: Request) -> Response:
@@ -176,7 +258,10 @@ def verdict_routes(ctx: WebContext, reports: Sequence[EvalReport]) -> list[Route
             at = parse_at(request.query_params)
         except ValueError as exc:
             return text_response(str(exc), 400)
-        in_force = await run_in_threadpool(lambda: _in_force(ctx.pool.get(user)))
+        now = await run_in_threadpool(lambda: cache.get(ctx.pool.get(user)))
+        shown = queue_page(
+            answers, now.by_key, f, page, at, verified=now.verified, reviewers=now.reviewers
+        )
         return ctx.render(
             request,
             "verdicts.html",
@@ -184,7 +269,7 @@ def verdict_routes(ctx: WebContext, reports: Sequence[EvalReport]) -> list[Route
             targets=targets,
             keys=KEYS,
             low_confidence=LOW_CONFIDENCE,
-            **queue_page(answers, in_force, f, page, at),
+            **shown,
         )
 
     async def verdict(request: Request, form: dict[str, str]) -> Response:
