@@ -146,8 +146,10 @@ class InForceCache:
     aggregate row). Unchanged: the kept verdicts serve. Grown by rows above the highest id kept
     (the common case: verdicts added, here or by another process on the store): only those
     rows are read and merged. Anything else (a verdict withdrawn, or a row committed late
-    with a lower id): every verdict is read again. So a page never reads all verdicts, with
-    their texts, per request, and never shows one that is out of date.
+    with a lower id): every verdict is read again. So a page does not read every verdict,
+    with its texts, per request. Ids are never reused, so only a coincidence the version
+    cannot see (two or more withdrawals and as many late commits whose ids sum alike, between
+    two requests) could leave the kept verdicts behind, until the next change.
     """
 
     def __init__(self, answer_keys: Collection[Key]) -> None:
