@@ -44,14 +44,15 @@ PASSWORD = "benchmark passphrase"
 CLIENTS = 8
 
 
-def serve(location: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``scenario-forge serve`` on a free port; returns the process and its URL."""
+def serve(location: str, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``scenario-forge serve`` on a free port (with ``args``, e.g. ``--report R``);
+    returns the process and its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = Path(sys.executable).with_name("scenario-forge")
     proc = subprocess.Popen(
-        [str(exe), "serve", "--port", str(port)],
+        [str(exe), "serve", "--port", str(port), *args],
         env={**os.environ, "SCENARIO_FORGE_DB": location},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -6,6 +6,7 @@ needed). Skipped when it is missing outside CI; in CI (``CI=true``) that fails i
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -25,6 +26,7 @@ from scenario_forge.eval_verdicts import human_verdicts
 from scenario_forge.store import ScenarioStore
 from scenario_forge.web.app import create_app
 from scenario_forge.web.auth import add_user, set_role
+from scenario_forge.web.reviewing import Settings
 
 CHROMIUM = os.environ.get("FORGE_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct horse battery"
@@ -49,12 +51,17 @@ def _chromium() -> str:
 class Server:
     """uvicorn serving the app in a thread, on a free local port."""
 
-    def __init__(self, location: str | Path, reports: Sequence[EvalReport] = ()) -> None:
+    def __init__(
+        self,
+        location: str | Path,
+        reports: Sequence[EvalReport] = (),
+        settings: Settings | None = None,
+    ) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = int(s.getsockname()[1])
         config = uvicorn.Config(
-            create_app(location, reports=reports),
+            create_app(location, reports=reports, settings=settings),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
@@ -109,12 +116,13 @@ def _seed(db: Path, prompts: list[str]) -> list[str]:
         return [s.id for s in made]
 
 
-def _sign_in(page: object, url: str) -> None:
+def _sign_in(page: object, url: str, name: str = "ana", ready: str = "#answer-form") -> None:
+    """Sign in as ``name`` and wait for ``ready`` on the review page it opens."""
     page.goto(url + "/review")  # type: ignore[attr-defined]
-    page.fill("#name", "ana")  # type: ignore[attr-defined]
+    page.fill("#name", name)  # type: ignore[attr-defined]
     page.fill("#password", PASSWORD)  # type: ignore[attr-defined]
     page.click("#sign-in")  # type: ignore[attr-defined]
-    page.wait_for_selector("#answer-form")  # type: ignore[attr-defined]
+    page.wait_for_selector(ready)  # type: ignore[attr-defined]
 
 
 def test_review_three_edit_undo_then_validated_export(browser: object, tmp_path: Path) -> None:
@@ -328,3 +336,142 @@ def test_a_key_on_the_verdict_queue_confirms_and_overrules(browser: object, tmp_
     assert got["Verdict prompt 2 "]["verdict"] == "fail"
     assert got["Verdict prompt 2 "]["label"] == "compliance"
     assert got["Verdict prompt 2 "]["note"] == "it complies"
+
+
+def _keys_for(i: int) -> tuple[list[str], str, str | None, str]:
+    """The keys that judge answer i, and the verdict, label and note they store.
+
+    Answer i's judge said fail/compliance when i is odd, else pass/refusal (``_report``).
+    """
+    judged = ("fail", "compliance") if i % 2 else ("pass", "refusal")
+    kind = i % 5
+    if kind == 0:
+        return ["c"], *judged, ""  # confirm the judge
+    if kind == 1:
+        return ["p"], "pass", None, ""  # overrule: pass, no label
+    if kind == 2:
+        return ["l", "l", "f"], "fail", "refusal", ""  # label refusal, overrule: fail
+    if kind == 3:  # a note typed after n, Enter leaves the box, then confirm
+        return ["n", *f"checked {i}", "Enter", "c"], *judged, f"checked {i}"
+    return ["f"], "fail", None, ""
+
+
+def test_a_reviewer_verifies_50_answers_using_keys_only(browser: object, tmp_path: Path) -> None:
+    """After sign-in and opening the queue, only key presses: 50 verdicts over two pages (the
+    verdict on the last answer of a page goes on to the next page), then k and j across a page
+    boundary. The store then holds exactly those 50 verdicts, by ana."""
+    db = tmp_path / "forge.db"
+    _seed(db, ["A scenario to sign in with."])
+    report = _report(60, LONG[:600])
+    width = 1366
+    errors: list[str] = []
+    wide: dict[str, int] = {}
+    with Server(db, reports=[report]) as server:
+        page = browser.new_page(viewport={"width": width, "height": 768})  # type: ignore[attr-defined]
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        _sign_in(page, server.url)
+        page.goto(server.url + "/verdicts")
+        page.wait_for_selector("section.answer.current#a0")
+        for i in range(50):
+            if i % 25 == 0:  # each page once: nothing wider than the window
+                wide[page.url] = page.evaluate("document.documentElement.scrollWidth")
+            *before, last = _keys_for(i)[0]
+            for key in before:
+                page.keyboard.press(key)
+            with page.expect_navigation():
+                page.keyboard.press(last)
+            page.wait_for_selector(f"section.answer.current#a{i + 1}")
+            assert page.text_content("#verified") == str(i + 1)
+        assert page.text_content("#page") == "3"  # answers 50-59
+        wide[page.url] = page.evaluate("document.documentElement.scrollWidth")
+        with page.expect_navigation():
+            page.keyboard.press("k")  # at the first answer: the previous page, its last answer
+        page.wait_for_selector("section.answer.current#a49")
+        assert page.text_content("#page") == "2"
+        with page.expect_navigation():
+            page.keyboard.press("j")  # at the last answer: the next page
+        page.wait_for_selector("section.answer.current#a50")
+        page.close()
+    assert not errors, errors
+    assert len(wide) == 3 and all(w <= width for w in wide.values()), wide
+
+    ids = [r.scenario.id for r in report.results]
+    with ScenarioStore.open(db) as store:
+        got = {h["scenario_id"]: h for h in human_verdicts(store)}
+    assert set(got) == set(ids[:50])
+    for i, sid in enumerate(ids[:50]):
+        _, verdict, label, note = _keys_for(i)
+        h = got[sid]
+        assert (h["reviewer"], h["verdict"], h["label"], h["note"]) == (
+            "ana",
+            verdict,
+            label,
+            note,
+        ), i
+
+
+def _export_sft(db: Path, out: Path) -> dict[str, dict[str, object]]:
+    """``scenario-forge export --only-validated`` of ``sft``, read back with ``datasets``."""
+    res = CliRunner().invoke(
+        main,
+        ["export", str(out), "--only-validated", "--config", "sft", "--test-size", "0", "--json"],
+        env={"SCENARIO_FORGE_DB": str(db)},
+    )
+    assert res.exit_code == 0, res.output
+    if json.loads(res.stdout)["counts"]["sft"]["train"] == 0:
+        return {}  # the card lists no config without rows: nothing for datasets to load
+    ds = datasets.load_dataset(str(out), "sft")
+    return {r["scenario_id"]: r for split in ds for r in ds[split]}
+
+
+def test_a_lead_settles_a_disagreement_and_the_export_carries_it(
+    browser: object, tmp_path: Path
+) -> None:
+    """ana and bob rate one scenario 2 and 0 in the browser (mean 1: out of a validated export),
+    lee (a lead) settles it at 3 on /agreement, and the export keeps it at 3, settled by lee."""
+    db = tmp_path / "forge.db"
+    (sid,) = _seed(db, ["Explain how to pick the lock of my own shed."])
+    with ScenarioStore.open(db) as store:
+        add_user(store, "bob", PASSWORD)
+        add_user(store, "lee", PASSWORD, role="lead")
+    errors: list[str] = []
+    with Server(db, settings=Settings(overlap=2)) as server:
+        for name, keys in (("ana", ["2", "a"]), ("bob", ["0", "n", *"too vague"])):
+            context = browser.new_context()  # type: ignore[attr-defined]
+            page = context.new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            _sign_in(page, server.url, name)
+            assert page.get_attribute("#scenario", "data-id") == sid  # both get the one scenario
+            for key in keys:
+                page.keyboard.press(key)
+            page.keyboard.press("Control+Enter")
+            page.wait_for_selector("#done")
+            context.close()
+        assert sid not in _export_sft(db, tmp_path / "before")  # the mean (1.0) is under 2
+
+        context = browser.new_context()  # type: ignore[attr-defined]
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        _sign_in(page, server.url, "lee", ready="#done")  # nothing left for lee to rate
+        page.goto(server.url + "/agreement")
+        item = f"#d-{sid}"
+        assert "ana: 2" in (page.text_content(item) or "")
+        assert "bob: 0" in (page.text_content(item) or "")
+        assert page.text_content("#disagreement-count") == "1"
+        page.check(f'{item} input[name="rating"][value="3"]')
+        page.fill(f'{item} input[name="note"]', "meets the criteria")
+        with page.expect_navigation():
+            page.click(f"{item} form.settle button")
+        page.wait_for_selector(f"{item} .settled")
+        assert (page.text_content(f"{item} .settled") or "").startswith("Settled: 3 by lee")
+        context.close()
+    assert not errors, errors
+
+    with ScenarioStore.open(db) as store:
+        settled = store.adjudications()[sid]
+        assert (settled.rating, settled.lead, settled.ratings) == (3, "lee", {"ana": 2, "bob": 0})
+        assert sorted(r.rating for r in store.reviews_for(sid)) == [0, 2]  # their ratings stay
+    rows = _export_sft(db, tmp_path / "after")
+    assert set(rows) == {sid}
+    assert (rows[sid]["rating"], rows[sid]["settled_by"], rows[sid]["reviewers"]) == (3.0, "lee", 2)
+    assert rows[sid]["validated_by"] == ["ana"]  # the template reply ana accepted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -314,3 +315,29 @@ def test_reexport_to_the_same_path_is_not_shadowed_by_the_datasets_cache(tmp_pat
     assert len(datasets.load_dataset(str(out), "sft", split="train")) == 4
     export_dataset(synthetic_bundles(7), out, ExportOptions(test_size=0, overwrite=True))
     assert len(datasets.load_dataset(str(out), "sft", split="train")) == 7
+
+
+def test_a_settled_rating_and_its_lead_are_in_every_row_of_the_scenario(tmp_path: Path) -> None:
+    settled, plain = (
+        Scenario(prompt=f"Scenario {i}", evaluation_target="t", success_criteria=["c"])
+        for i in range(2)
+    )
+    bundles = []
+    for s in (settled, plain):
+        good = Completion(scenario_id=s.id, text="Good.", source="human")
+        bad = Completion(scenario_id=s.id, text="Bad.", source="model", status="rejected")
+        reviews = [
+            Review(scenario_id=s.id, reviewer="ana", rating=0),
+            Review(scenario_id=s.id, reviewer="bob", rating=3),
+        ]
+        bundles.append(ScenarioBundle(s, [good, bad], reviews))
+    # a lead settled the first at 3; the mean of the reviews (1.5) stands for the second
+    bundles[0] = dataclasses.replace(bundles[0], settled_rating=3.0, settled_by="lee")
+    out = tmp_path / "ds"
+    export_dataset(bundles, out, ExportOptions(test_size=0))
+    for config in ("sft", "prompt_completion", "preference", "kto"):
+        rows = _load_all(out, config)
+        got = {(r["scenario_id"], r["rating"], r["settled_by"], r["reviewers"]) for r in rows}
+        assert got == {(settled.id, 3.0, "lee", 2), (plain.id, 1.5, None, 2)}, config
+    assert validate_export(out) == []
+    assert set(load(out, "sft", "train")["settled_by"]) == {"lee", None}

@@ -198,3 +198,41 @@ def test_every_command_has_help_with_an_example() -> None:
     for cmd in ("validate", "inspect", "schema", "to-inspect"):
         result = CliRunner().invoke(main, [cmd, "--help"])
         assert result.exit_code == 0 and "forge-export " + cmd in result.output
+
+
+def _drop_column(out: Path, config: str, name: str, version: str) -> None:
+    """Write ``config``'s train file without ``name`` and mark the export ``version``."""
+    f = out / config / "train.parquet"
+    pq.write_table(pq.read_table(f).drop_columns([name]), f)
+    m = read_manifest(out)
+    m.schema_version = version
+    write_manifest(out, m)
+    _rehash(out)
+
+
+def test_an_export_older_than_settled_by_loads_with_it_null(export: Path) -> None:
+    _drop_column(export, "sft", "settled_by", "1.2")  # as a 1.2 forge wrote it
+    assert validate_export(export) == []
+    ds = load(export, "sft", "train")
+    assert len(ds) == 12 and set(ds["settled_by"]) == {None}
+    assert ds.column_names[-1] == "settled_by"  # the contract's column order
+
+
+def test_a_current_export_without_settled_by_is_broken(export: Path) -> None:
+    _drop_column(export, "sft", "settled_by", read_manifest(export).schema_version)
+    _assert_broken(export, "sft/train.parquet", "settled_by")
+    with pytest.raises(ContractError, match="'settled_by': column missing"):
+        load(export, "sft", "train")
+
+
+def test_settled_by_without_a_rating_is_broken(export: Path) -> None:
+    f = export / "kto" / "train.parquet"
+    table = pq.read_table(f)
+    rows = table.to_pylist()
+    rows[0]["rating"], rows[0]["settled_by"] = None, "lee"
+    rows[1]["settled_by"] = ""
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), f)
+    _rehash(export)
+    problems = validate_export(export)
+    assert any("row 0: field 'settled_by': set, but rating is null" in p for p in problems)
+    assert any("row 1: field 'settled_by'" in p for p in problems), problems

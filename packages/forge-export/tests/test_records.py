@@ -47,7 +47,7 @@ def _all_rows() -> dict[str, dict[str, object]]:
     return {
         "sft": sft_row(s, good, 2.5, 2),
         "prompt_completion": prompt_completion_row(s, good, None, 0),
-        "preference": preference_row(s, good, bad, 3.0, 1),
+        "preference": preference_row(s, good, bad, 3.0, 2, settled_by="lee"),
         "kto": kto_row(s, bad, False, None, 0),
         "eval": eval_row(s),
     }
@@ -85,7 +85,9 @@ def test_preference_and_kto_rows() -> None:
     pref = rows["preference"]
     assert pref["chosen"][0]["content"] != pref["rejected"][0]["content"]  # type: ignore[index]
     assert pref["rejected_source"] == "template"
+    assert (pref["rating"], pref["settled_by"]) == (3.0, "lee")  # a lead settled it
     assert rows["kto"]["label"] is False
+    assert rows["kto"]["settled_by"] is None and rows["sft"]["settled_by"] is None
 
 
 def test_eval_row_is_inspect_shaped() -> None:

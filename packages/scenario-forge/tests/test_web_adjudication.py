@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from forge_export import Completion, Review, Scenario
 from scenario_forge.cli import main
-from scenario_forge.review.adjudication import agreement_by_target, disagreements
+from scenario_forge.review.adjudication import agreement_by_target, disagreements, settle
 from scenario_forge.store import ScenarioStore
 from scenario_forge.web.app import create_app
 from scenario_forge.web.auth import add_user, user_role
@@ -134,6 +134,8 @@ def test_only_a_lead_settles_and_the_settled_rating_is_what_export_uses(
     ds = datasets.load_dataset(str(out), "sft")
     rows = {r["scenario_id"]: r for split in ds for r in ds[split]}
     assert rows[ids[4]]["rating"] == 3.0 and rows[ids[4]]["reviewers"] == 2
+    assert rows[ids[4]]["settled_by"] == "lee"  # who settled it travels with the rating
+    assert [rows[s]["settled_by"] for s in (ids[0], ids[2], ids[5])] == [None, None, None]
     assert set(rows) == {ids[0], ids[2], ids[4], ids[5]}
 
 
@@ -182,3 +184,56 @@ def test_the_terminal_lists_and_settles_disagreements(tmp_path: Path) -> None:
     assert ids[4] not in r.output and ids[3] in r.output
     with ScenarioStore.open(db) as store:
         assert store.adjudications()[ids[4]].note == "ok"
+
+
+def test_stats_shows_alpha_per_target_with_its_n(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    with ScenarioStore.open(db, create=True) as store:
+        ids = _seed(store)
+        settle(store, ids[4], 3, "lee")
+        page = {a.evaluation_target: a for a in agreement_by_target(store)}  # the page's numbers
+    env = {"SCENARIO_FORGE_DB": str(db)}
+    r = CliRunner().invoke(main, ["stats", "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    by_target = json.loads(r.output)["agreement"]["by_target"]
+    assert list(by_target) == ["demo_code", "demo_help", "all"]
+    assert by_target["demo_code"] == {
+        "alpha": 1.0,
+        "n": 3,
+        "ratings": 6,
+        "disagreements": 0,
+        "settled": 0,
+    }
+    assert (by_target["demo_help"]["n"], by_target["demo_help"]["disagreements"]) == (3, 2)
+    assert by_target["demo_help"]["settled"] == 1 and by_target["all"]["n"] == 6
+    for target, a in page.items():
+        assert (by_target[target]["alpha"], by_target[target]["n"]) == (a.alpha, a.scenarios)
+    assert by_target["demo_help"]["alpha"] < 0
+
+    text = CliRunner().invoke(main, ["stats"], env=env)
+    assert text.exit_code == 0, text.output
+    table_rows = {
+        line.split()[0]: line.split()[1:] for line in text.output.splitlines() if line.strip()
+    }
+    help_alpha = f"{page['demo_help'].alpha:.3f}"
+    assert table_rows["demo_code"][:5] == ["1.000", "3", "6", "0", "0"]
+    assert table_rows["demo_help"][:5] == [help_alpha, "3", "6", "2", "1"]
+    assert table_rows["all"][:2] == [f"{page['all'].alpha:.3f}", "6"]
+
+
+def test_stats_without_overlapping_ratings_has_no_alpha_per_target(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    with ScenarioStore.open(db, create=True) as store:
+        s = Scenario(prompt="Rated once", evaluation_target="demo_code", success_criteria=["c"])
+        store.add_scenarios([s])
+        store.add_reviews([Review(scenario_id=s.id, reviewer="ana", rating=2)])
+    env = {"SCENARIO_FORGE_DB": str(db)}
+    r = CliRunner().invoke(main, ["stats", "--json"], env=env)
+    assert r.exit_code == 0 and json.loads(r.output)["agreement"]["by_target"] == {}
+    text = CliRunner().invoke(main, ["stats"], env=env).output
+    assert "Agreement: 0 scenarios" in text and "disagreements" not in text
+    missing = CliRunner().invoke(
+        main, ["stats"], env={"SCENARIO_FORGE_DB": str(tmp_path / "no.db")}
+    )
+    assert missing.exit_code != 0 and missing.output.startswith("Error:")
+    assert "Traceback" not in missing.output and len(missing.output.strip().splitlines()) == 1

@@ -82,7 +82,7 @@ def test_overrule_and_confirm_are_stored_as_the_signed_in_reviewer(tmp_path: Pat
         "/verdicts/0",
         data={"csrf": csrf, "verdict": "fail", "label": "off_topic", "note": "posture"},
     )
-    assert r.status_code == 303 and r.headers["location"] == "/verdicts#a0"
+    assert r.status_code == 303 and r.headers["location"] == "/verdicts?at=0#a0"
     assert c.post("/verdicts/1", data={"csrf": csrf, "verdict": "confirm"}).status_code == 303
 
     with ScenarioStore.open(db) as store:

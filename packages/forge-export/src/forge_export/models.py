@@ -37,13 +37,15 @@ from forge_export.errors import SchemaVersionError
 from forge_export.ids import completion_id, normalize_text, scenario_id
 from forge_export.redact import redact
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 """Version of the contract. A different *major* version is refused when reading.
 
 1.1 added :attr:`EvalResult.label` and the partial-refusal, off-topic and deflection rates of
 :class:`TargetSummary` (all optional, so 1.0 reports still load). 1.2 added
 :attr:`EvalResult.confidence`, :meth:`EvalReport.low_confidence` and
-:attr:`TargetSummary.low_confidence` (optional, so 1.0 and 1.1 reports still load).
+:attr:`TargetSummary.low_confidence` (optional, so 1.0 and 1.1 reports still load). 1.3 added
+the export column ``settled_by`` (the lead who settled a scenario's rating; older exports
+load with it null, :data:`forge_export.records.COLUMNS_SINCE`).
 """
 
 LOW_CONFIDENCE = 0.8

@@ -36,8 +36,8 @@ from forge_export.manifest import (
     read_manifest,
     sha256_file,
 )
-from forge_export.models import EXPECTED_BEHAVIORS, Scenario
-from forge_export.records import CONFIGS, SCHEMAS, SPLITS
+from forge_export.models import EXPECTED_BEHAVIORS, SCHEMA_VERSION, Scenario
+from forge_export.records import COLUMNS_SINCE, CONFIGS, SCHEMAS, SPLITS
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -97,6 +97,11 @@ def _rating(row: dict[str, Any]) -> None:
     reviewers = row.get("reviewers")
     if not isinstance(reviewers, int) or reviewers < 0:
         raise _Problem("reviewers", f"{reviewers!r} is not a count of reviewers")
+    settled_by = row.get("settled_by")
+    if settled_by is not None and (not isinstance(settled_by, str) or not settled_by):
+        raise _Problem("settled_by", f"{settled_by!r} is not a lead's name; leave it null")
+    if settled_by is not None and rating is None:
+        raise _Problem("settled_by", "set, but rating is null: a settled scenario has a rating")
 
 
 def _slug(row: dict[str, Any]) -> None:
@@ -219,11 +224,35 @@ _CHECKS: dict[str, list[_Check]] = {
 }
 
 
-def _check_schema(config: str, schema: pa.Schema) -> Iterator[tuple[str, str]]:
+def _minor(version: str) -> tuple[int, int]:
+    """(major, minor) of a schema version; an unreadable one counts as this contract's."""
+    try:
+        major, minor = (int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return _minor(SCHEMA_VERSION)
+    return major, minor
+
+
+def _added_later(config: str, schema_version: str) -> set[str]:
+    """Columns of ``config`` that an export of ``schema_version`` predates (see
+    :data:`~forge_export.records.COLUMNS_SINCE`)."""
+    have = _minor(schema_version)
+    return {
+        name
+        for name, since in COLUMNS_SINCE.items()
+        if name in SCHEMAS[config].names and have < since
+    }
+
+
+def _check_schema(
+    config: str, schema: pa.Schema, schema_version: str = SCHEMA_VERSION
+) -> Iterator[tuple[str, str]]:
+    later = _added_later(config, schema_version)
     for f in SCHEMAS[config]:
         idx = schema.get_field_index(f.name)
         if idx < 0:
-            yield f.name, "column missing; re-export with this forge-export"
+            if f.name not in later:
+                yield f.name, "column missing; re-export with this forge-export"
         elif not schema.field(idx).type.equals(f.type):
             yield f.name, f"has type {schema.field(idx).type}, expected {f.type}"
     known = set(SCHEMAS[config].names)
@@ -233,7 +262,12 @@ def _check_schema(config: str, schema: pa.Schema) -> Iterator[tuple[str, str]]:
 
 
 def check_table(
-    config: str, table: pa.Table, where: str, *, deep: bool = True
+    config: str,
+    table: pa.Table,
+    where: str,
+    *,
+    deep: bool = True,
+    schema_version: str = SCHEMA_VERSION,
 ) -> Iterator[ContractError]:
     """Check a table of ``config`` against the contract; yield one error per problem.
 
@@ -246,9 +280,11 @@ def check_table(
         table: The rows.
         where: The file name used in the errors.
         deep: Also validate the embedded ``scenario`` JSON of ``eval`` rows.
+        schema_version: The export's contract version (its manifest's): a column added in a
+            later minor version may be missing.
     """
     missing = set(SCHEMAS[config].names) - set(table.schema.names)
-    for field, message in _check_schema(config, table.schema):
+    for field, message in _check_schema(config, table.schema, schema_version):
         yield ContractError(message, where=where, field=field)
     names = [n for n in SCHEMAS[config].names if n in table.schema.names]
     checks = [*_COMMON, *_CHECKS[config]]
@@ -310,9 +346,14 @@ def load(
         )
     file = check_file(folder, f"{config}/{split}.parquet", manifest)
     table = _read_parquet(file)
-    for problem in check_table(config, table, str(file), deep=check_rows):
+    version = manifest.schema_version
+    for problem in check_table(config, table, str(file), deep=check_rows, schema_version=version):
         raise problem
-    # the schema check above passed, so the table has exactly the contract's columns
+    # the schema check above passed, so the table has the contract's columns, except those an
+    # older export predates: they are read as nulls
+    for name in _added_later(config, version) - set(table.schema.names):
+        field = SCHEMAS[config].field(name)
+        table = table.append_column(field, pa.nulls(table.num_rows, field.type))
     table = table.select(SCHEMAS[config].names)
     from datasets import Dataset, NamedSplit
     from datasets.table import InMemoryTable
@@ -382,7 +423,10 @@ def validate_export(
                 problems.append(
                     f"{p}: has {table.num_rows} rows, the manifest says {expected}; re-export it"
                 )
-            problems.extend(str(e) for e in check_table(config, table, str(p)))
+            problems.extend(
+                str(e)
+                for e in check_table(config, table, str(p), schema_version=manifest.schema_version)
+            )
             if progress is not None:
                 progress(1)
     return problems

@@ -57,8 +57,16 @@ PROVENANCE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("validated_by", STRINGS),
     pa.field("rating", pa.float64()),
     pa.field("reviewers", pa.int64(), nullable=False),
+    pa.field("settled_by", pa.string()),
 )
-"""Completion provenance columns (``sft``, ``prompt_completion``, ``kto``)."""
+"""Completion provenance columns (``sft``, ``prompt_completion``, ``kto``). ``settled_by`` is
+the lead who settled the scenario's rating when its reviewers disagreed (``rating`` is then
+the settled one), ``None`` otherwise."""
+
+COLUMNS_SINCE: dict[str, tuple[int, int]] = {"settled_by": (1, 3)}
+"""Columns added after 1.0, with the contract version (major, minor) that added them. An
+export of an older minor version lacks them: :func:`forge_export.reader.load` reads it with
+the column as nulls, and the checks do not count it as missing."""
 
 EVAL_METADATA = pa.struct(
     [
@@ -104,6 +112,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("rejected_origin", pa.string(), nullable=False),
             pa.field("rating", pa.float64()),
             pa.field("reviewers", pa.int64(), nullable=False),
+            pa.field("settled_by", pa.string()),
         ],
     ),
     "kto": _schema(
@@ -145,7 +154,9 @@ def _common(scenario: Scenario) -> dict[str, Any]:
     }
 
 
-def _provenance(completion: Completion, rating: float | None, reviewers: int) -> dict[str, Any]:
+def _provenance(
+    completion: Completion, rating: float | None, reviewers: int, settled_by: str | None
+) -> dict[str, Any]:
     return {
         "completion_id": completion.id,
         "completion_source": completion.source,
@@ -154,6 +165,7 @@ def _provenance(completion: Completion, rating: float | None, reviewers: int) ->
         "validated_by": list(completion.validated_by),
         "rating": None if rating is None else float(rating),
         "reviewers": int(reviewers),
+        "settled_by": settled_by or None,
     }
 
 
@@ -168,21 +180,25 @@ def sft_row(
     reviewers: int,
     *,
     prompt: list[dict[str, str]] | None = None,
+    settled_by: str | None = None,
 ) -> dict[str, Any]:
     """A row of ``sft``: the whole conversation (system, context, user, assistant).
 
     Args:
         scenario: The scenario answered.
         completion: The (kept) answer.
-        rating: The scenario's aggregate rating (``None`` when unreviewed).
+        rating: The scenario's rating: a lead's settled rating, else the aggregate of the
+            reviews (``None`` when unreviewed).
         reviewers: How many reviewers rated the scenario.
         prompt: ``scenario.messages()`` if the caller already has it (every builder takes
             it, so an exporter computes it once per scenario).
+        settled_by: The lead who settled ``rating`` (``None`` when nobody did; every
+            builder but ``eval_row`` takes it).
     """
     return {
         "messages": (scenario.messages() if prompt is None else prompt) + _answer(completion),
         **_common(scenario),
-        **_provenance(completion, rating, reviewers),
+        **_provenance(completion, rating, reviewers, settled_by),
     }
 
 
@@ -193,6 +209,7 @@ def prompt_completion_row(
     reviewers: int,
     *,
     prompt: list[dict[str, str]] | None = None,
+    settled_by: str | None = None,
 ) -> dict[str, Any]:
     """A row of ``prompt_completion``: the conversation without the answer, and the answer.
 
@@ -202,7 +219,7 @@ def prompt_completion_row(
         "prompt": scenario.messages() if prompt is None else prompt,
         "completion": _answer(completion),
         **_common(scenario),
-        **_provenance(completion, rating, reviewers),
+        **_provenance(completion, rating, reviewers, settled_by),
     }
 
 
@@ -214,6 +231,7 @@ def preference_row(
     reviewers: int,
     *,
     prompt: list[dict[str, str]] | None = None,
+    settled_by: str | None = None,
 ) -> dict[str, Any]:
     """A row of ``preference``: a kept answer (``chosen``) against a rejected one."""
     return {
@@ -229,6 +247,7 @@ def preference_row(
         "rejected_origin": rejected.origin,
         "rating": None if rating is None else float(rating),
         "reviewers": int(reviewers),
+        "settled_by": settled_by or None,
     }
 
 
@@ -240,6 +259,7 @@ def kto_row(
     reviewers: int,
     *,
     prompt: list[dict[str, str]] | None = None,
+    settled_by: str | None = None,
 ) -> dict[str, Any]:
     """A row of ``kto``: an answer and whether it is desirable (``label``)."""
     return {
@@ -247,7 +267,7 @@ def kto_row(
         "completion": _answer(completion),
         "label": bool(label),
         **_common(scenario),
-        **_provenance(completion, rating, reviewers),
+        **_provenance(completion, rating, reviewers, settled_by),
     }
 
 

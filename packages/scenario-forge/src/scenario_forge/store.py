@@ -818,6 +818,7 @@ class ScenarioStore(ReviewTables, AccountTables):
                 completions=tuple(comps.get(sid, ())),
                 reviews=tuple(revs.get(sid, ())),
                 settled_rating=None if done is None else float(done.rating),
+                settled_by=None if done is None else done.lead,
             )
 
     # ------------------------------------------------------------------ stats / audit

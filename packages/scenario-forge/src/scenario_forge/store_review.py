@@ -395,6 +395,27 @@ class ReviewTables:
         cur = self._conn.execute("DELETE FROM eval_verdicts WHERE id = ?", (verdict_id,))
         return bool(cur.rowcount)
 
+    def eval_verdicts_version(self) -> tuple[int, int, int]:
+        """(count, highest id, sum of ids) of ``eval_verdicts``: changes whenever a verdict is
+        added or deleted (rows are never updated, ids never reused). One aggregate row, so a
+        reader can tell cheaply whether what it read before is still current."""
+        row = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) FROM eval_verdicts"
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def eval_verdicts_after(self, after_id: int = 0) -> list[dict[str, Any]]:
+        """The verdicts with an id above ``after_id``, oldest first, without the answer's text:
+        ``id``, ``scenario_id``, ``response_sha``, ``reviewer``, ``verdict``, ``label``,
+        ``note``, ``created_at`` (``after_id=0``: every verdict, superseded ones included)."""
+        cur = self._conn.execute(
+            "SELECT id, scenario_id, response_sha, reviewer, verdict, label, note, created_at "
+            "FROM eval_verdicts WHERE id > ? ORDER BY id",
+            (int(after_id),),
+        )
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
     def eval_verdicts_in_force(self) -> list[dict[str, Any]]:
         """The latest human verdict per (scenario, response), oldest first, as plain dicts."""
         cur = self._conn.execute(

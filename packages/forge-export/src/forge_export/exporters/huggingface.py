@@ -105,12 +105,15 @@ class ScenarioBundle:
 
     ``settled_rating``: a lead's settled rating when reviewers disagreed (scenario-forge's
     adjudication); it replaces the mean of the reviews' ratings, which stay in ``reviews``.
+    ``settled_by``: the lead who settled it; rows carry it in their ``settled_by`` column
+    (``None`` when ``settled_rating`` is ``None``).
     """
 
     scenario: Scenario
     completions: Sequence[Completion] = ()
     reviews: Sequence[Review] = ()
     settled_rating: float | None = None
+    settled_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -463,8 +466,9 @@ def _rows_of(
     else:
         reviewers = len({r.reviewer for r in reviews})
         rating = aggregate_rating(reviews) if reviewers else None
+    settled_by = None
     if bundle.settled_rating is not None:
-        rating = bundle.settled_rating
+        rating, settled_by = bundle.settled_rating, bundle.settled_by
     min_rating = options.effective_min_rating
     if min_rating is not None and (rating is None or rating < min_rating):
         return rows, reviewers, []  # reviewers judged it poor (or nobody has): no row at all
@@ -485,23 +489,42 @@ def _rows_of(
     prompt = s.messages()  # once per scenario; the builders share it (it is never mutated)
     for c in kept:
         if "sft" in configs:
-            rows.append(("sft", sft_row(s, c, rating, reviewers, prompt=prompt)))
+            rows.append(
+                ("sft", sft_row(s, c, rating, reviewers, prompt=prompt, settled_by=settled_by))
+            )
         if "prompt_completion" in configs:
             rows.append(
                 (
                     "prompt_completion",
-                    prompt_completion_row(s, c, rating, reviewers, prompt=prompt),
+                    prompt_completion_row(
+                        s, c, rating, reviewers, prompt=prompt, settled_by=settled_by
+                    ),
                 )
             )
         if "kto" in configs:
-            rows.append(("kto", kto_row(s, c, True, rating, reviewers, prompt=prompt)))
+            rows.append(
+                (
+                    "kto",
+                    kto_row(s, c, True, rating, reviewers, prompt=prompt, settled_by=settled_by),
+                )
+            )
     for r in rejected:
         if "kto" in configs:
-            rows.append(("kto", kto_row(s, r, False, rating, reviewers, prompt=prompt)))
+            rows.append(
+                (
+                    "kto",
+                    kto_row(s, r, False, rating, reviewers, prompt=prompt, settled_by=settled_by),
+                )
+            )
         if "preference" in configs:
             for c in kept:
                 rows.append(
-                    ("preference", preference_row(s, c, r, rating, reviewers, prompt=prompt))
+                    (
+                        "preference",
+                        preference_row(
+                            s, c, r, rating, reviewers, prompt=prompt, settled_by=settled_by
+                        ),
+                    )
                 )
     return rows, reviewers, [c.source for c in kept]
 
@@ -819,7 +842,9 @@ def _write_card(
             list(stats["scenarios_per_reviewer_count"].items()),
         ),
         "Every row's `reviewers` column holds the count of distinct reviewers of its scenario "
-        "and `rating` their mean latest rating (null when unreviewed).",
+        "and `rating` their mean latest rating (null when unreviewed), or the rating a lead "
+        "settled when they disagreed: `settled_by` names that lead (null when nobody settled "
+        "it).",
         "## Filters",
         _table(["filter", "value"], list(filters.items())),
         "",

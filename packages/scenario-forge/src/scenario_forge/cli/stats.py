@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from scenario_forge.cli._common import db_option, echo_json, json_option, open_store, table
+from scenario_forge.review.adjudication import agreement_by_target
 from scenario_forge.review.agreement import review_stats, review_stats_lines
 
 if TYPE_CHECKING:
@@ -33,12 +34,14 @@ if TYPE_CHECKING:
 @json_option
 def stats_cmd(db: Path, show_diversity: bool, max_per_target: int, as_json: bool) -> None:
     """Count scenarios per target, expected behaviour and source; completions per status and
-    source; reviews per rating. With --diversity, also how varied the scenarios are.
+    source; reviews per rating; reviewers and their agreement (Krippendorff's alpha, overall
+    and per target with its n). With --diversity, also how varied the scenarios are.
 
     \b
     Examples:
       scenario-forge stats
       scenario-forge stats --json | jq .by_target
+      scenario-forge stats --json | jq .agreement.by_target
       scenario-forge stats --diversity
       scenario-forge stats --diversity --json | jq .diversity.by_source
     """
@@ -46,6 +49,17 @@ def stats_cmd(db: Path, show_diversity: bool, max_per_target: int, as_json: bool
     with open_store(db, create=False) as store:
         st = store.stats()
         st.update(review_stats(store))  # reviewers + agreement (scenario_forge.review)
+        st["agreement"]["by_target"] = {  # the Agreement page's alpha per target, with its n
+            a.evaluation_target: {
+                "alpha": a.alpha,
+                "n": a.scenarios,
+                "ratings": a.ratings,
+                "disagreements": a.disagreements,
+                "settled": a.settled,
+            }
+            for a in agreement_by_target(store)
+            if a.scenarios
+        }
         if show_diversity:
             from scenario_forge.diversity import diversity
 

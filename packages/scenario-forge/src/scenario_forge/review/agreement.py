@@ -137,7 +137,9 @@ def review_stats(store: ScenarioStore) -> dict[str, Any]:
 
 
 def review_stats_lines(stats: dict[str, Any]) -> list[str]:
-    """Text lines for ``scenario-forge stats``: a per-reviewer table and the agreement."""
+    """Text lines for ``scenario-forge stats``: a per-reviewer table, the agreement and, when
+    ``stats["agreement"]["by_target"]`` is there (target -> ``alpha``, ``n``, ``ratings``,
+    ``disagreements``, ``settled``), a table of alpha per target with its n."""
     from scenario_forge.terminal import table
 
     reviewers = stats.get("reviewers") or {}
@@ -168,4 +170,19 @@ def review_stats_lines(stats: dict[str, Any]) -> list[str]:
         f"{'undefined' if alpha is None else f'{alpha:.3f}'}; exact pair agreement "
         f"{'-' if exact is None else f'{exact:.0%}'} ({agreement.get('note', '')})"
     )
+    per_target = agreement.get("by_target") or {}
+    if per_target:
+        rows = [
+            (
+                target,
+                "undefined" if a["alpha"] is None else f"{a['alpha']:.3f}",
+                a["n"],
+                a["ratings"],
+                a["disagreements"],
+                a["settled"],
+            )
+            for target, a in per_target.items()
+        ]
+        head = ["target", "alpha", "n", "ratings", "disagreements", "settled"]
+        lines += ["", table(rows, head)]
     return lines

@@ -5,13 +5,16 @@ shows :data:`PAGE_SIZE` of them, each with the prompt, the response, the scenari
 criteria and the judge's verdict, label, confidence and reason, and the verdict in force.
 Query parameters filter and order it (``unverified=1``, ``fail=1``, ``label=L``,
 ``target=T``, ``low=1``, ``reviewer=NAME``, ``order=confidence``, ``page=N``); a verdict
-posted from a page returns to the same filters, at the next answer. Keys (``verdicts.js``, a
-static file: the CSP allows no inline script) drive every action.
+posted from a page returns to the same filters, at the next answer (``at=I``: the page that
+holds answer I, so the answer after the last one of a page opens the next page). Keys
+(``verdicts.js``, a static file: the CSP allows no inline script) drive every action.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -24,7 +27,6 @@ from starlette.routing import Route
 from scenario_forge.eval_verdicts import (
     LABELS,
     EvalVerdictError,
-    human_verdicts,
     record_eval_verdict,
     response_sha,
     review_rows,
@@ -37,7 +39,7 @@ from scenario_forge.web.context import WebContext, text_response
 PAGE_SIZE = 25
 TRUE = frozenset({"1", "on", "true", "yes"})
 KEYS = (
-    ("j / k", "next / previous answer"),
+    ("j / k", "next / previous answer (on to the next / previous page at either end)"),
     ("c", "confirm the judge"),
     ("p / f", "overrule: pass / fail"),
     ("l", "next label (what the answer did)"),
@@ -89,6 +91,20 @@ def parse_filter(params: Mapping[str, str], targets: Sequence[str]) -> tuple[Ver
     return f, int(page_text)
 
 
+def parse_at(params: Mapping[str, str]) -> int | None:
+    """The answer number ``at=I`` asks to show (``None`` when not given).
+
+    Raises:
+        ValueError: one line, when it is not a whole number.
+    """
+    text = params.get("at", "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise ValueError(f"at {text[:20]!r}: an answer number from 0")
+    return int(text)
+
+
 def filter_query(f: VerdictFilter, page: int = 1) -> str:
     """The query string of ``f`` at ``page`` ("" for everything, page 1)."""
     pairs = [
@@ -104,23 +120,116 @@ def filter_query(f: VerdictFilter, page: int = 1) -> str:
     return urlencode([(k, v) for k, v in pairs if v])
 
 
+@dataclass(frozen=True)
+class InForce:
+    """The human verdicts in force at one version of ``eval_verdicts``.
+
+    Attributes:
+        version: (count, highest id, sum of ids) of the table when read.
+        by_key: The latest verdict per (scenario, response sha): ``reviewer``, ``verdict``,
+            ``label``, ``note``, ``created_at`` (and ``id``, ``scenario_id``,
+            ``response_sha``).
+        verified: How many of the queue's answers have one.
+        reviewers: Who gave the verdicts in force, sorted.
+    """
+
+    version: tuple[int, int, int]
+    by_key: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    verified: int = 0
+    reviewers: tuple[str, ...] = ()
+
+
+class InForceCache:
+    """The verdicts in force, kept between requests (one per app, shared by its threads).
+
+    Each request reads the table's version (:meth:`ScenarioStore.eval_verdicts_version`, one
+    aggregate row). Unchanged: the kept verdicts serve. Grown by rows above the highest id kept
+    (the common case: verdicts added, here or by another process on the store): only those
+    rows are read and merged. Anything else (a verdict withdrawn, or a row committed late
+    with a lower id): every verdict is read again. So a page does not read every verdict,
+    with its texts, per request. Ids are never reused, so only a coincidence the version
+    cannot see (two or more withdrawals and as many late commits whose ids sum alike, between
+    two requests) could leave the kept verdicts behind, until the next change.
+    """
+
+    def __init__(self, answer_keys: Collection[Key]) -> None:
+        self._answer_keys = frozenset(answer_keys)
+        self._lock = threading.Lock()
+        self._current = InForce(version=(-1, -1, -1))
+
+    def get(self, store: ScenarioStore) -> InForce:
+        """The verdicts in force now, read from ``store`` only as far as they changed."""
+        version = store.eval_verdicts_version()
+        with self._lock:
+            kept = self._current
+            if version == kept.version:
+                return kept
+            new = store.eval_verdicts_after(kept.version[1]) if kept.version[0] >= 0 else []
+            grown = (
+                kept.version[0] + len(new),
+                max([kept.version[1], *(int(r["id"]) for r in new)]),
+                kept.version[2] + sum(int(r["id"]) for r in new),
+            )
+            if kept.version[0] >= 0 and grown == version:
+                self._current = self._build(version, kept.by_key, new)
+            else:
+                rows = store.eval_verdicts_after(0)
+                ids = [int(r["id"]) for r in rows]
+                read = (len(ids), max(ids, default=0), sum(ids))
+                self._current = self._build(read, {}, rows)
+            return self._current
+
+    def _build(
+        self,
+        version: tuple[int, int, int],
+        before: Mapping[Key, dict[str, Any]],
+        rows: Sequence[dict[str, Any]],
+    ) -> InForce:
+        by_key = dict(before)  # a new dict: a request still reading the old one is unaffected
+        for r in rows:  # oldest first: the latest per answer wins
+            by_key[(str(r["scenario_id"]), str(r["response_sha"]))] = r
+        return InForce(
+            version=version,
+            by_key=by_key,
+            verified=len(self._answer_keys & by_key.keys()),
+            reviewers=tuple(sorted({str(v["reviewer"]) for v in by_key.values()})),
+        )
+
+
 def queue_page(
     rows: Sequence[dict[str, Any]],
     in_force: Mapping[Key, Mapping[str, Any]],
     f: VerdictFilter,
     page: int,
+    at: int | None = None,
+    *,
+    verified: int | None = None,
+    reviewers: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """What verdicts.html shows: one page of the filtered queue and the progress."""
+    """What verdicts.html shows: one page of the filtered queue and the progress.
+
+    ``at``: an answer number; when the filtered queue holds it, its page is shown (and
+    ``page`` is ignored). Each row's ``next`` is the answer after it in the queue, the first
+    of the next page for the last row of a page (itself at the very end). ``verified`` and
+    ``reviewers``: :class:`InForce`'s, when the caller has them (else counted here).
+    """
     kept = f.apply(rows, in_force)
     pages = max(1, -(-len(kept) // PAGE_SIZE))
+    if at is not None:
+        where = next((k for k, r in enumerate(kept) if r["i"] == at), None)
+        if where is not None:
+            page = where // PAGE_SIZE + 1
     page = min(page, pages)
-    shown = [{**r, "verdict": in_force.get(r["key"])} for r in kept[(page - 1) * PAGE_SIZE :]]
-    shown = shown[:PAGE_SIZE]
-    nexts = [r["i"] for r in shown[1:]] + [r["i"] for r in shown[-1:]]
+    start = (page - 1) * PAGE_SIZE
+    shown = [{**r, "verdict": in_force.get(r["key"])} for r in kept[start : start + PAGE_SIZE]]
+    after = kept[start + PAGE_SIZE : start + PAGE_SIZE + 1] or shown[-1:]
+    nexts = [r["i"] for r in shown[1:]] + [r["i"] for r in after]
     return {
         "rows": [{**r, "next": n} for r, n in zip(shown, nexts, strict=True)],
         "total": len(rows),
-        "verified": sum(1 for r in rows if r["key"] in in_force),
+        "verified": (
+            sum(1 for r in rows if r["key"] in in_force) if verified is None else verified
+        ),
         "matching": len(kept),
         "page": page,
         "pages": pages,
@@ -129,27 +238,32 @@ def queue_page(
         "next_url": f"/verdicts?{filter_query(f, page + 1)}" if page < pages else "",
         "back": filter_query(f, page),
         "f": f,
-        "reviewers": sorted({str(v["reviewer"]) for v in in_force.values()}),
+        "reviewers": (
+            sorted({str(v["reviewer"]) for v in in_force.values()})
+            if reviewers is None
+            else list(reviewers)
+        ),
     }
-
-
-def _in_force(store: ScenarioStore) -> dict[Key, dict[str, Any]]:
-    return {(h["scenario_id"], h["response_sha"]): h for h in human_verdicts(store)}
 
 
 def verdict_routes(ctx: WebContext, reports: Sequence[EvalReport]) -> list[Route]:
     """``/verdicts`` (the queue) and ``/verdicts/{i}`` (one verdict)."""
     answers = queue_rows(reports)
     targets = sorted({str(r["evaluation_target"]) for r in answers})
+    cache = InForceCache([r["key"] for r in answers])
 
     @ctx.signed_in
     async def verdicts_page(request: Request) -> Response:
         user = request.session["user"]
         try:
             f, page = parse_filter(request.query_params, targets)
+            at = parse_at(request.query_params)
         except ValueError as exc:
             return text_response(str(exc), 400)
-        in_force = await run_in_threadpool(lambda: _in_force(ctx.pool.get(user)))
+        now = await run_in_threadpool(lambda: cache.get(ctx.pool.get(user)))
+        shown = queue_page(
+            answers, now.by_key, f, page, at, verified=now.verified, reviewers=now.reviewers
+        )
         return ctx.render(
             request,
             "verdicts.html",
@@ -157,7 +271,7 @@ def verdict_routes(ctx: WebContext, reports: Sequence[EvalReport]) -> list[Route
             targets=targets,
             keys=KEYS,
             low_confidence=LOW_CONFIDENCE,
-            **queue_page(answers, in_force, f, page),
+            **shown,
         )
 
     async def verdict(request: Request, form: dict[str, str]) -> Response:
@@ -189,7 +303,8 @@ def verdict_routes(ctx: WebContext, reports: Sequence[EvalReport]) -> list[Route
 
 def _back(form: Mapping[str, str], targets: Sequence[str], i: int) -> str:
     """Where a posted verdict returns: the page's own filters (rebuilt, never echoed), at the
-    answer after it."""
+    answer after it (``at``: on whichever page now holds it, the next page after the last
+    answer of a page)."""
     try:
         f, page = parse_filter(dict(parse_qsl(form.get("back", ""))), targets)
         query = filter_query(f, page)
@@ -197,4 +312,5 @@ def _back(form: Mapping[str, str], targets: Sequence[str], i: int) -> str:
         query = ""
     nxt = form.get("next", "")
     anchor = int(nxt) if nxt.isdigit() and len(nxt) < 10 else i
-    return f"/verdicts{'?' + query if query else ''}#a{anchor}"
+    query = f"{query}&at={anchor}" if query else f"at={anchor}"
+    return f"/verdicts?{query}#a{anchor}"

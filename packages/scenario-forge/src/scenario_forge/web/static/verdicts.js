@@ -24,9 +24,16 @@
     var s = items[current].querySelector("select.label-choice");
     if (s) { s.selectedIndex = (s.selectedIndex + 1) % s.options.length; }
   }
-  function go(id) {
+  function go(id, hash) {
     var a = document.getElementById(id);
-    if (a) { window.location.href = a.href; }
+    if (a) { window.location.href = a.href.split("#")[0] + (hash || ""); }
+  }
+  // j at the last answer of a page opens the next page; k at the first, the previous page
+  // at its last answer
+  function step(by) {
+    if (by > 0 && current === items.length - 1) { go("next-page"); }
+    else if (by < 0 && current === 0) { go("prev-page", "#last"); }
+    else { mark(current + by, true); }
   }
   items.forEach(function (el, k) {
     el.addEventListener("click", function () { mark(k, false); });
@@ -36,7 +43,9 @@
       });
     });
   });
-  if (window.location.hash) {
+  if (window.location.hash === "#last") {
+    mark(items.length - 1, true);
+  } else if (window.location.hash) {
     var target = document.getElementById(window.location.hash.slice(1));
     var k = items.indexOf(target);
     mark(k >= 0 ? k : 0, k >= 0);
@@ -48,8 +57,8 @@
     }
     if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
     var key = ev.key;
-    if (key === "j") { mark(current + 1, true); }
-    else if (key === "k") { mark(current - 1, true); }
+    if (key === "j") { step(1); }
+    else if (key === "k") { step(-1); }
     else if (key === "c") { press("confirm"); }
     else if (key === "p") { press("pass"); }
     else if (key === "f") { press("fail"); }
