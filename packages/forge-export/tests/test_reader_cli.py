@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,6 +33,15 @@ def _rehash(out: Path) -> None:
         entry.bytes = (out / rel).stat().st_size
     m.fingerprint = fingerprint(m.files)
     write_manifest(out, m)
+
+
+def _edit_rows(out: Path, config: str, edit: Callable[[list[dict[str, Any]]], None]) -> None:
+    """Rewrite ``config``'s train file with ``edit`` applied to its rows (same schema, no rehash)."""
+    f = out / config / "train.parquet"
+    table = pq.read_table(f)
+    rows = table.to_pylist()
+    edit(rows)
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), f)
 
 
 def _validate_cli(out: Path) -> tuple[int, str]:
@@ -94,11 +105,10 @@ def test_corrupted_parquet(export: Path) -> None:
 
 
 def test_tampered_hash(export: Path) -> None:
-    f = export / "sft" / "train.parquet"
-    table = pq.read_table(f)
-    rows = table.to_pylist()
-    rows[0]["messages"][-1]["content"] = "Sure, here is how."
-    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), f)
+    def edit(rows: list[dict[str, Any]]) -> None:
+        rows[0]["messages"][-1]["content"] = "Sure, here is how."
+
+    _edit_rows(export, "sft", edit)
     _assert_broken(export, "sft/train.parquet", "sha256")
     with pytest.raises(ContractError, match="sft/train.parquet: field 'sha256'"):
         load(export, "sft", "train")
@@ -132,14 +142,13 @@ def test_eval_row_missing_success_criteria(export: Path, how: str) -> None:
 
 
 def test_every_problem_is_listed(export: Path) -> None:
-    f = export / "prompt_completion" / "train.parquet"
-    table = pq.read_table(f)
-    rows = table.to_pylist()
-    rows[0]["prompt"] = []
-    rows[1]["expected_behavior"] = "ignore"
-    rows[2]["completion"] = [{"role": "robot", "content": "x"}]
-    rows[2]["evaluation_target"] = "Not A Slug"  # a second problem in the same row
-    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), f)
+    def edit(rows: list[dict[str, Any]]) -> None:
+        rows[0]["prompt"] = []
+        rows[1]["expected_behavior"] = "ignore"
+        rows[2]["completion"] = [{"role": "robot", "content": "x"}]
+        rows[2]["evaluation_target"] = "Not A Slug"  # a second problem in the same row
+
+    _edit_rows(export, "prompt_completion", edit)
     problems = validate_export(export)
     joined = "\n".join(problems)
     assert "field 'sha256'" in joined
@@ -226,12 +235,11 @@ def test_a_current_export_without_settled_by_is_broken(export: Path) -> None:
 
 
 def test_settled_by_without_a_rating_is_broken(export: Path) -> None:
-    f = export / "kto" / "train.parquet"
-    table = pq.read_table(f)
-    rows = table.to_pylist()
-    rows[0]["rating"], rows[0]["settled_by"] = None, "lee"
-    rows[1]["settled_by"] = ""
-    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), f)
+    def edit(rows: list[dict[str, Any]]) -> None:
+        rows[0]["rating"], rows[0]["settled_by"] = None, "lee"
+        rows[1]["settled_by"] = ""
+
+    _edit_rows(export, "kto", edit)
     _rehash(export)
     problems = validate_export(export)
     assert any("row 0: field 'settled_by': set, but rating is null" in p for p in problems)
